@@ -1,0 +1,1 @@
+"""subway_platform: a Dagster asset platform for Seoul subway open data."""

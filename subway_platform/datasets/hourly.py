@@ -1,0 +1,51 @@
+"""Hourly boardings/alightings per station (호선별 역별 시간대별 승하차 인원 정보)."""
+
+from subway_platform.datasets.spec import DatasetSpec, SourceColumn
+
+HOURS: tuple[int, ...] = tuple((4 + i) % 24 for i in range(24))
+"""Hours of day in the file's column order: 04시-05시 … 03시-04시."""
+
+
+def hour_label(hour: int) -> str:
+    """``4`` -> ``04시-05시``: the time band a wide column covers."""
+    return f"{hour:02d}시-{(hour + 1) % 24:02d}시"
+
+
+def _hour_columns() -> tuple[SourceColumn, ...]:
+    cols: list[SourceColumn] = []
+    for hour in HOURS:
+        label = hour_label(hour)
+        cols.append(SourceColumn(f"{label} 승차인원", f"h{hour:02d}_in", "count"))
+        cols.append(SourceColumn(f"{label} 하차인원", f"h{hour:02d}_out", "count"))
+    return tuple(cols)
+
+
+HOURLY = DatasetSpec(
+    name="card_subway_time",
+    description=(
+        "Monthly boardings and alightings per line, station and hour of day. One portal "
+        "file may hold many months; the month is the 사용월 column."
+    ),
+    domain="life",
+    file_patterns=(
+        r"서울시 지하철 호선별 역별 시간대별 승하차 인원 정보.*\.csv",
+        r"CARD_SUBWAY_TIME_(?P<month>\d{6})\.csv",
+        r"CARD_SUBWAY_TIME.*\.csv",
+    ),
+    columns=(
+        SourceColumn("사용월", "month", "month"),
+        SourceColumn("호선명", "line_no", "text", aliases=("노선명",)),
+        SourceColumn("역ID", "station_id", "station_id", required=False),
+        SourceColumn("지하철역", "station_name", "text", aliases=("역명",)),
+        *_hour_columns(),
+        SourceColumn("작업일자", "reg_date", "date", required=False),
+    ),
+    bronze_table="bronze/card_subway_time",
+    gold_table="gold/subway_passengers_time",
+    mart_table="subway_passengers_time",
+    gold_asset="subway_passengers_time",
+    month_column="사용월",
+    gold_key=("month", "line_no", "station_name", "hour"),
+    sum_columns=("pass_in", "pass_out"),
+    wide_hours=True,
+)
