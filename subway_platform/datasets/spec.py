@@ -98,6 +98,20 @@ class DatasetSpec:
                 return found
         return None
 
+    def sum_sources(self, sum_column: str) -> tuple[str, ...]:
+        """Source columns whose values add up to gold's ``sum_column``.
+
+        For the hourly layout ``pass_in`` is the sum of every ``…승차인원`` column
+        (targets ``hNN_in``); otherwise it is the one column whose target is ``sum_column``.
+        """
+        suffix = "_in" if sum_column == "pass_in" else "_out" if sum_column == "pass_out" else None
+        if self.wide_hours and suffix:
+            return tuple(
+                c.name for c in self.columns
+                if re.fullmatch(r"h\d\d" + suffix, c.target)
+            )
+        return tuple(c.name for c in self.columns if c.target == sum_column)
+
     def file_month(self, file_name: str) -> str | None:
         """The month a file's name declares (``CARD_SUBWAY_MONTH_201907.csv`` -> ``201907``)."""
         found = self.match_file(file_name)
