@@ -1,0 +1,228 @@
+"""Mirror one Dagster run into ``elt_manager_log``: one row per (asset, partition).
+
+- Every materialized asset partition gives a row with the counts its asset put in the
+  ``elt/partitions`` metadata, the step's duration, and ``valid`` true only when every
+  ERROR-severity check evaluated on it in the run passed (else status ``check_failed``).
+- Every asset partition a failed step was going to write and did not gives a row with
+  ``valid`` false, counts -1 and the redacted error (status ``failed``).
+- Assets that were skipped or never reached write nothing: the log records what ran.
+
+Descriptive fields missing from an asset's metadata (an asset that does not follow the
+contract) come from :data:`subway_platform.elt_log.hops.HOPS`, counts from -1.
+Mirroring is idempotent: rows already logged for (run, asset, partition) are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+import psycopg
+
+from subway_platform.elt_log.error_text import error_detail, error_message
+from subway_platform.elt_log.hops import HOPS
+from subway_platform.elt_log.row import UNKNOWN_COUNT, EltLogRow, RowStatus, insert_rows
+from subway_platform.elt_log.run_events import (
+    CheckOutcome,
+    Materialization,
+    RunEvents,
+    StepFailure,
+    read_run_events,
+)
+from subway_platform.partitions import InvalidPartitionKey, months_between, validate_month
+from subway_platform.redact import redact
+
+METADATA_PREFIX = "elt/"
+PARTITIONS_METADATA = "elt/partitions"
+HOP_FIELDS: tuple[str, ...] = (
+    "domain", "action",
+    "source_type", "source_topic", "source_dpath", "source_object",
+    "target_type", "target_topic", "target_dpath", "target_object",
+)
+UNKNOWN_TEXT = "unknown"
+"""``domain``/``action`` of an asset with neither metadata nor a known hop (NOT NULL columns)."""
+
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+_log = dg.get_dagster_logger("subway_platform.elt_log")
+
+
+def _partition_key(raw: str | None) -> str | None:
+    """``""`` for an unpartitioned asset, the validated month, or None to skip the key."""
+    if raw is None or raw == "":
+        return ""
+    try:
+        return validate_month(raw)
+    except InvalidPartitionKey as err:
+        # Only month partitions exist in this project; anything else is not ours to log.
+        _log.warning(f"elt_log: skipping partition: {err}")
+        return None
+
+
+def run_partitions(tags: Mapping[str, str]) -> list[str]:
+    """The months a run was launched for, from its partition tags (empty if none)."""
+    if tags.get(PARTITION_TAG):
+        key = _partition_key(tags[PARTITION_TAG])
+        return [key] if key else []
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
+    if start and end:
+        try:
+            return months_between(start, end)
+        except InvalidPartitionKey as err:
+            _log.warning(f"elt_log: ignoring partition range tags: {err}")
+    return []
+
+
+def _hop_fields(asset_key: str, metadata: Mapping[str, Any], partition: str) -> dict[str, Any]:
+    hop = HOPS.get(asset_key)
+    defaults: dict[str, str | None] = (
+        hop.as_dict() if hop else {name: None for name in HOP_FIELDS}
+    )
+    out: dict[str, Any] = {}
+    for name in HOP_FIELDS:
+        value = metadata.get(METADATA_PREFIX + name)
+        out[name] = defaults[name] if value is None else str(value)
+    override = _partition_entry(metadata, partition).get("source_object")
+    if isinstance(override, str) and override:
+        out["source_object"] = override
+    for name in ("domain", "action"):
+        out[name] = out[name] or UNKNOWN_TEXT
+    # Paths may be URLs with credentials in them: never let one into the log.
+    return {name: None if value is None else redact(value) for name, value in out.items()}
+
+
+def _partition_entry(metadata: Mapping[str, Any], partition: str) -> dict[str, Any]:
+    parts = metadata.get(PARTITIONS_METADATA)
+    entry = parts.get(partition) if isinstance(parts, Mapping) else None
+    return dict(entry) if isinstance(entry, Mapping) else {}
+
+
+def _count(entry: Mapping[str, Any], name: str, missing: int | None) -> int | None:
+    value = entry.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else missing
+
+
+def _outcomes(
+    checks: list[CheckOutcome], asset_key: str, partition: str
+) -> dict[str, dict[str, Any]] | None:
+    """Check outcomes for one asset partition; a check evaluated more than once passes only
+    if every evaluation passed. Evaluations without a partition cover every partition."""
+    evaluations: dict[str, list[CheckOutcome]] = {}
+    for check in checks:
+        if check.asset_key == asset_key and check.partition in (None, "", partition):
+            evaluations.setdefault(check.check_name, []).append(check)
+    out: dict[str, dict[str, Any]] = {}
+    for name, evals in evaluations.items():
+        failing = [e.severity for e in evals if not e.passed]
+        error = dg.AssetCheckSeverity.ERROR.value
+        severity = error if error in failing else (failing or [evals[-1].severity])[0]
+        out[name] = {"passed": not failing, "severity": severity}
+    return out or None
+
+
+def _checks_pass(outcomes: dict[str, dict[str, Any]] | None) -> bool:
+    return all(
+        o["passed"] or o["severity"] != dg.AssetCheckSeverity.ERROR.value
+        for o in (outcomes or {}).values()
+    )
+
+
+def _when(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def _materialized_row(
+    run: dg.DagsterRun, events: RunEvents, mat: Materialization, partition: str
+) -> EltLogRow:
+    entry = _partition_entry(mat.metadata, partition)
+    outcomes = _outcomes(events.checks, mat.asset_key, partition)
+    valid = _checks_pass(outcomes)
+    status: RowStatus = "materialized" if valid else "check_failed"
+    span = events.spans.get(mat.step_key) if mat.step_key else None
+    return EltLogRow(
+        record_time=_when(mat.timestamp),
+        **_hop_fields(mat.asset_key, mat.metadata, partition),
+        valid=valid,
+        source_read_size=_count(entry, "source_read_size", UNKNOWN_COUNT),
+        target_read_size=_count(entry, "target_read_size", UNKNOWN_COUNT),
+        cleaned_count=_count(entry, "cleaned_count", UNKNOWN_COUNT),
+        error_message=None,
+        elapsed=span.elapsed_at(mat.timestamp) if span else None,
+        run_id=run.run_id,
+        job_name=run.job_name,
+        asset_key=mat.asset_key,
+        partition_key=partition,
+        step_key=mat.step_key,
+        status=status,
+        merged_count=_count(entry, "merged_count", UNKNOWN_COUNT),
+        pass_in_sum=_count(entry, "pass_in", None),
+        pass_out_sum=_count(entry, "pass_out", None),
+        check_outcomes=outcomes,
+        error_detail=None,
+    )
+
+
+def _failed_row(
+    run: dg.DagsterRun, events: RunEvents, failure: StepFailure, asset_key: str, partition: str
+) -> EltLogRow:
+    span = events.spans.get(failure.step_key)
+    return EltLogRow(
+        record_time=_when(failure.timestamp),
+        **_hop_fields(asset_key, {}, partition),
+        valid=False,
+        source_read_size=UNKNOWN_COUNT,
+        target_read_size=UNKNOWN_COUNT,
+        cleaned_count=UNKNOWN_COUNT,
+        error_message=error_message(failure.error),
+        elapsed=span.elapsed_at(failure.timestamp) if span else None,
+        run_id=run.run_id,
+        job_name=run.job_name,
+        asset_key=asset_key,
+        partition_key=partition,
+        step_key=failure.step_key,
+        status="failed",
+        merged_count=UNKNOWN_COUNT,
+        pass_in_sum=None,
+        pass_out_sum=None,
+        check_outcomes=_outcomes(events.checks, asset_key, partition),
+        error_detail=error_detail(failure.error),
+    )
+
+
+def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
+    """The ELT log rows of one run, read from its events (nothing is written)."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        raise ValueError(f"no Dagster run with id {run_id!r}"[:200])
+    events = read_run_events(instance, run_id)
+    rows: dict[tuple[str, str], EltLogRow] = {}
+    for mat in events.materializations:
+        partition = _partition_key(mat.partition)
+        if partition is not None:
+            # A partition written twice in one run (a retried step): the last write counts.
+            rows[(mat.asset_key, partition)] = _materialized_row(run, events, mat, partition)
+
+    launched_for = run_partitions(run.tags)
+    for failure in events.failures:
+        # The plan says which assets the step was to write; the run's tags which months.
+        for asset_key, planned in events.planned.get(failure.step_key, {}).items():
+            if planned is None:
+                partitions: list[str | None] = [""]
+            else:
+                partitions = [_partition_key(p) for p in (launched_for or sorted(planned))]
+            for partition in partitions:
+                if partition is None or (asset_key, partition) in rows:
+                    continue
+                rows[(asset_key, partition)] = _failed_row(
+                    run, events, failure, asset_key, partition
+                )
+    return sorted(rows.values(), key=lambda r: (r.record_time, r.asset_key, r.partition_key))
+
+
+def mirror_run(instance: dg.DagsterInstance, run_id: str, conn: psycopg.Connection) -> int:
+    """Write one run's rows to ``elt_manager_log``; return how many were new."""
+    return insert_rows(conn, rows_for_run(instance, run_id))

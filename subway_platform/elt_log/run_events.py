@@ -1,0 +1,145 @@
+"""What one Dagster run did, read from its event log: the facts the ELT log is made of.
+
+Only public event fields are read (``EventLogEntry.dagster_event`` and its
+``event_specific_data``, as returned by ``DagsterInstance.all_logs``):
+
+- ``ASSET_MATERIALIZATION``: asset, partition, output metadata, time, step;
+- ``ASSET_CHECK_EVALUATION``: check outcome per asset (and partition, when given);
+- ``STEP_START`` / ``STEP_SUCCESS`` / ``STEP_FAILURE``: each step's duration and error;
+- ``ASSET_MATERIALIZATION_PLANNED``: which assets each step was going to materialize
+  (the run's plan, so a failed step's assets are known although it wrote nothing).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from dagster import DagsterEventType
+
+_STEP_END = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
+
+
+@dataclass(frozen=True)
+class Materialization:
+    """An asset partition written by a step."""
+
+    asset_key: str
+    partition: str | None
+    timestamp: float
+    step_key: str | None
+    metadata: dict[str, Any]
+    """Raw metadata values (``MetadataValue.value``) keyed by label."""
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One asset check evaluation of the run."""
+
+    asset_key: str
+    check_name: str
+    partition: str | None
+    passed: bool
+    severity: str
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """A step that ended in ``STEP_FAILURE``."""
+
+    step_key: str
+    timestamp: float
+    error: Any
+    """``SerializableErrorInfo`` (message, stack, cls_name, cause, context) or None."""
+
+
+@dataclass
+class StepSpan:
+    """Start and end times of a step's attempts (a retried step has several)."""
+
+    starts: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)
+
+    def elapsed_at(self, timestamp: float) -> float | None:
+        """Seconds of the attempt that was running at ``timestamp`` (start to end)."""
+        start = max((s for s in self.starts if s <= timestamp), default=None)
+        if start is None:
+            return None
+        end = min((e for e in self.ends if e >= timestamp), default=None)
+        return None if end is None else end - start
+
+
+@dataclass
+class RunEvents:
+    """The parts of one run's event log that the ELT log needs."""
+
+    materializations: list[Materialization] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
+    failures: list[StepFailure] = field(default_factory=list)
+    spans: dict[str, StepSpan] = field(default_factory=lambda: defaultdict(StepSpan))
+    planned: dict[str, dict[str, set[str] | None]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    """step key -> {asset key: planned partition keys, or None when unpartitioned}."""
+
+
+def _metadata_values(metadata: dict[str, dg.MetadataValue]) -> dict[str, Any]:
+    return {label: value.value for label, value in metadata.items()}
+
+
+def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
+    """Collect materializations, check outcomes, step spans, failures and planned assets."""
+    out = RunEvents()
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        kind = event.event_type
+        if kind == DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            out.materializations.append(
+                Materialization(
+                    asset_key=mat.asset_key.to_user_string(),
+                    partition=mat.partition,
+                    timestamp=entry.timestamp,
+                    step_key=event.step_key,
+                    metadata=_metadata_values(dict(mat.metadata)),
+                )
+            )
+        elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.event_specific_data
+            out.checks.append(
+                CheckOutcome(
+                    asset_key=ev.asset_key.to_user_string(),
+                    check_name=ev.check_name,
+                    partition=ev.partition,
+                    passed=bool(ev.passed),
+                    severity=ev.severity.value,
+                )
+            )
+        elif kind == DagsterEventType.STEP_START and event.step_key:
+            out.spans[event.step_key].starts.append(entry.timestamp)
+        elif kind in _STEP_END and event.step_key:
+            out.spans[event.step_key].ends.append(entry.timestamp)
+            if kind == DagsterEventType.STEP_FAILURE:
+                out.failures.append(
+                    StepFailure(event.step_key, entry.timestamp, event.event_specific_data.error)
+                )
+        elif kind == DagsterEventType.ASSET_MATERIALIZATION_PLANNED and event.step_key:
+            planned = event.event_specific_data
+            assets = out.planned[event.step_key]
+            key = planned.asset_key.to_user_string()
+            # Storages either log one event per partition or one with a subset.
+            if planned.partitions_subset is not None:
+                keys = set(planned.partitions_subset.get_partition_keys())
+            elif planned.partition is not None:
+                keys = {planned.partition}
+            else:
+                keys = None
+            if keys is None:
+                assets.setdefault(key, None)
+            else:
+                assets[key] = (assets.get(key) or set()) | keys
+    return out
