@@ -1,0 +1,80 @@
+"""Fixtures shared by every test folder: the embedded services, really started.
+
+``services`` (session): PostgreSQL and moto's S3 server in a temporary state dir, their
+environment applied to ``os.environ`` for the session. ``s3_client``: a boto3 client for
+that S3 endpoint. No Sail server is started: Spark code uses Sail in process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# AWS clients (boto3, delta-rs, Sail) probe the cloud metadata address without this.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+@dataclass(frozen=True)
+class RunningServices:
+    """What a test needs to reach the embedded services."""
+
+    env: dict[str, str]
+    mart_dsn: str
+    s3_endpoint: str
+    state_dir: Path
+
+
+def make_state_dir(prefix: str) -> Path:
+    """A fresh temporary state dir that PostgreSQL's account can enter when we are root.
+
+    pytest's own tmp dirs are 0700 below a root-owned 0700 dir, which the ``postgres``
+    account (PostgreSQL refuses to run as root) cannot enter.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o711)
+    return path
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[RunningServices]:
+    """Embedded PostgreSQL + moto S3 for the whole session, env applied to os.environ."""
+    from subway_platform.platform.services import EmbeddedServices
+
+    state_dir = make_state_dir("subway-test-services-")
+    saved = dict(os.environ)
+    embedded = EmbeddedServices(state_dir, sail_server=False)
+    try:
+        env = embedded.start()
+        os.environ.update(env)
+        yield RunningServices(
+            env=env,
+            mart_dsn=env["SUBWAY_MART_DSN"],
+            s3_endpoint=env["AWS_ENDPOINT_URL"],
+            state_dir=state_dir,
+        )
+    finally:
+        embedded.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def s3_client(services: RunningServices) -> Any:
+    """A boto3 S3 client for the embedded endpoint (explicit endpoint, region and keys)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=services.s3_endpoint,
+        region_name=services.env["AWS_REGION"],
+        aws_access_key_id=services.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=services.env["AWS_SECRET_ACCESS_KEY"],
+    )

@@ -1,0 +1,38 @@
+"""The Dagster instance configuration: one file, two copies, PostgreSQL storage, run locks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+import subway_platform
+
+REPO_ROOT = Path(subway_platform.__file__).resolve().parent.parent
+
+
+def test_package_copy_is_identical_to_repo_dagster_yaml() -> None:
+    repo = (REPO_ROOT / "dagster.yaml").read_bytes()
+    package = (REPO_ROOT / "subway_platform" / "platform" / "dagster.yaml").read_bytes()
+    assert package == repo
+
+
+def test_instance_uses_postgres_and_locks_runs_per_tag_value(services: Any) -> None:
+    home = Path(services.env["DAGSTER_HOME"])
+    assert (home / "dagster.yaml").read_bytes() == (REPO_ROOT / "dagster.yaml").read_bytes()
+    with dg.DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        coordinator = instance.run_coordinator
+        assert type(coordinator).__name__ == "QueuedRunCoordinator"
+        limits = coordinator.get_run_queue_config().tag_concurrency_limits
+        assert limits == [
+            {"key": "subway/lock", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        ]
+        # The storage really is the embedded PostgreSQL: a run written here is read back.
+        run = instance.create_run_for_job(
+            dg.GraphDefinition(name="platform_probe", node_defs=[]).to_job(),
+            tags={"subway/lock": "probe"},
+        )
+        assert instance.get_run_by_id(run.run_id).tags["subway/lock"] == "probe"
+        instance.delete_run(run.run_id)
