@@ -1,1 +1,16 @@
-"""assets."""
+"""Bronze, gold and mart assets, built from the data set specs."""
+
+import dagster as dg
+
+from subway_platform.assets.bronze import build_bronze_asset
+from subway_platform.assets.gold import build_gold_asset
+from subway_platform.assets.mart import build_mart_asset
+from subway_platform.datasets import ALL_DATASETS
+
+
+def build_assets() -> list[dg.AssetsDefinition]:
+    """Three assets per data set: bronze, gold, mart."""
+    out: list[dg.AssetsDefinition] = []
+    for spec in ALL_DATASETS:
+        out += [build_bronze_asset(spec), build_gold_asset(spec), build_mart_asset(spec)]
+    return out

@@ -67,7 +67,7 @@ class DatasetSpec:
     """Gold count columns whose totals must reconcile across landing, bronze, gold, mart."""
     wide_hours: bool = False
     """Hourly layout: 24 pairs of ``HH시-HH시 승차인원``/``하차인원`` columns, unpivoted in gold."""
-    reject_threshold: float = 0.0
+    reject_threshold: float = 0.001
     """Largest share of a month's rows that gold may reject before the load is invalid."""
     extra: dict[str, str] = field(default_factory=dict)
 

@@ -1,1 +1,1 @@
-"""resources."""
+"""Resources: Spark engine, object storage, landing zone, mart database."""

@@ -1,0 +1,210 @@
+"""Bronze: landing CSV files as Delta tables, every source field kept as text, plus lineage.
+
+For each month of the step, the bronze asset finds the data set's file in the landing
+zone (or, for a rerun, the archive), stages it (encoding detected, layout checked, rows
+of other months refused; see ``ingest``), reads the staged copy with Spark and replaces
+the month in Delta. Files taken from the landing zone are moved to the archive only after
+the bronze write committed, as the reference jobs did.
+"""
+
+
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from subway_platform.checks import bronze_results, check_specs
+from subway_platform.datasets import DatasetSpec
+from subway_platform.elt_log.hops import HOPS
+from subway_platform.ingest.errors import LandingFileError
+from subway_platform.ingest.stage import StagedFile, stage_landing_file
+from subway_platform.io_managers.delta import PARTITION_COLUMN, table_url
+from subway_platform.partitions import context_months, monthly_partitions
+from subway_platform.resources.landing import LandingZone
+from subway_platform.resources.spark import SparkEngine
+from subway_platform.resources.storage import StoredObject
+
+LINEAGE_COLUMNS = ("_source_object", "_source_checksum", "_source_row", "_ingested_at", "_run_id")
+
+
+def _choose_files(
+    spec: DatasetSpec, landing: LandingZone, months: list[str]
+) -> list[tuple[StoredObject, bool]]:
+    """Files that hold the step's months (by name where the name declares a month)."""
+    files = landing.files_for(spec)
+    if not spec.partitioned:
+        landing_first = [f for f in files if not f[1]] or files
+        # Station master: the newest upload is the truth.
+        return sorted(landing_first, key=lambda f: f[0].modified)[-1:] if landing_first else []
+    named = [f for f in files if spec.file_month(f[0].name) is not None]
+    if named or not spec.wide_hours:
+        chosen = [f for f in named if spec.file_month(f[0].name) in months]
+        unnamed = [f for f in files if spec.file_month(f[0].name) is None]
+        return chosen + unnamed
+    return files
+
+
+def _stage_all(
+    context: dg.AssetExecutionContext, spec: DatasetSpec, landing: LandingZone, months: list[str], workdir: Path
+) -> list[tuple[StoredObject, bool, StagedFile, str]]:
+    """Stage every candidate file; keep those that hold requested months."""
+    staged: list[tuple[StoredObject, bool, StagedFile, str]] = []
+    for obj, archived in _choose_files(spec, landing, months):
+        local = landing.storage.download(obj.url, workdir / "raw" / obj.name)
+        out = workdir / "staged" / f"{len(staged):04d}.parquet"
+        result = stage_landing_file(
+            local, out, file_name=obj.name, spec=spec, months=months or None
+        )
+        local.unlink(missing_ok=True)
+        if spec.partitioned and result.rows == 0:
+            context.log.info(f"{obj.name}: no rows for months {months[0]}..{months[-1]}; not used")
+            continue
+        url = landing.staging_url(context.run_id, spec.name, out.name)
+        landing.storage.upload(out, url)
+        staged.append((obj, archived, result, url))
+        context.log.info(
+            f"staged {obj.name} ({'archive' if archived else 'landing'}, {result.encoding}, "
+            f"{result.rows} rows)"
+        )
+    return staged
+
+
+def _check_coverage(spec: DatasetSpec, months: list[str], staged: list[tuple[StoredObject, bool, StagedFile, str]]) -> None:
+    """Every requested month comes from exactly one file."""
+    if not spec.partitioned:
+        if not staged:
+            raise dg.Failure(f"no {spec.name} file in the landing zone or the archive")
+        return
+    owner: dict[str, str] = {}
+    for obj, _archived, result, _url in staged:
+        for month in result.months:
+            if month in owner:
+                raise dg.Failure(
+                    f"month {month} of {spec.name} is in two files: {owner[month]} and {obj.name}; "
+                    "remove one from the landing zone"
+                )
+            owner[month] = obj.name
+    missing = [m for m in months if m not in owner]
+    if missing:
+        raise dg.Failure(
+            f"no landing or archived {spec.name} file holds month(s) {', '.join(missing)}"
+        )
+
+
+def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, StagedFile, str]]) -> dict[str, dict[str, Any]]:
+    stats: dict[str, dict[str, Any]] = {}
+    for obj, _archived, result, _url in staged:
+        per_month = result.months if spec.partitioned else {"": result.rows}
+        for month, rows in per_month.items():
+            sums = result.sums.get(month, {})
+            stats[month] = {
+                "source_read_size": rows,
+                "cleaned_count": 0,
+                "source_object": obj.name,
+                "source_checksum": result.checksum,
+                **{name: sums.get(name) for name in spec.sum_columns},
+            }
+    return stats
+
+
+def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
+    """The bronze asset of a data set: landing file -> Delta, text columns plus lineage."""
+    hop = HOPS[f"bronze/{spec.name}"]
+    partitioned = spec.partitioned
+
+    @dg.asset(
+        key=["bronze", spec.name],
+        description=f"Bronze copy of the landing files. {spec.description} Every source field is "
+        "kept as text under its Korean header, with lineage columns (_source_object, "
+        "_source_checksum, _source_row, _ingested_at, _run_id).",
+        partitions_def=monthly_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        io_manager_key="delta_io_manager",
+        metadata={"partition_expr": PARTITION_COLUMN} if partitioned else {},
+        group_name=spec.name,
+        kinds={"spark", "delta"},
+        tags={"layer": "bronze"},
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
+        check_specs=check_specs(spec, "bronze"),
+    )
+    def bronze(
+        context: dg.AssetExecutionContext, spark: SparkEngine, landing: LandingZone,
+    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+        months = context_months(context)
+        session = spark.spark_session
+        with tempfile.TemporaryDirectory(prefix="subway_stage_") as tmp:
+            try:
+                staged = _stage_all(context, spec, landing, months, Path(tmp))
+            except LandingFileError as err:
+                raise dg.Failure(str(err), allow_retries=False) from None
+            _check_coverage(spec, months, staged)
+
+        ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        frames: list[DataFrame] = []
+        for obj, _archived, result, url in staged:
+            frames.append(
+                session.read.parquet(url)
+                .withColumn("_source_object", F.lit(obj.name))
+                .withColumn("_source_checksum", F.lit(result.checksum))
+                .withColumn("_ingested_at", F.lit(ingested_at))
+                .withColumn("_run_id", F.lit(context.run_id))
+            )
+        df = frames[0]
+        for other in frames[1:]:
+            df = df.unionByName(other)
+        source_cols = [c.name for c in spec.columns]
+        ordered = [*source_cols, "_extra", *LINEAGE_COLUMNS]
+        if partitioned:
+            ordered.append(PARTITION_COLUMN)
+        df = df.select(*ordered)
+
+        stats = _source_stats(spec, staged)
+        first = staged[0][2]
+        yield dg.Output(
+            df,
+            metadata={
+                **{f"elt/{k}": v for k, v in hop.as_dict().items()},
+                "elt/source_object": ", ".join(sorted({o.name for o, *_ in staged})),
+                "elt/source_stats": dg.MetadataValue.json(stats),
+                "source/files": dg.MetadataValue.json(
+                    [
+                        {
+                            "name": o.name,
+                            "from": "archive" if a else "landing",
+                            "checksum": r.checksum,
+                            "encoding": r.encoding,
+                            "rows": r.rows,
+                            "months": r.months,
+                        }
+                        for o, a, r, _ in staged
+                    ]
+                ),
+                "source/columns": dg.MetadataValue.json(first.columns),
+                "source/renamed_columns": dg.MetadataValue.json(first.renamed),
+                "source/extra_columns": dg.MetadataValue.json(sorted({c for *_, r, _u in staged for c in r.extra_columns})),
+                "source/missing_optional_columns": dg.MetadataValue.json(first.missing_optional),
+            },
+        )
+        # The Delta write has committed (the IO manager ran on yield): check what landed.
+        written = session.read.format("delta").load(table_url(landing.lake_url, context.asset_key))
+        if months:
+            written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
+        yield from bronze_results(
+            spec, written, months, stats,
+            sorted({c for *_, r, _u in staged for c in r.extra_columns}),
+            {k: v for *_, r, _u in staged for k, v in r.renamed.items()},
+            first.missing_optional,
+        )
+        # Then archive and clean up.
+        for obj, archived, _result, _url in staged:
+            if not archived:
+                dest = landing.archive(obj)
+                context.log.info(f"archived {obj.name} -> {dest}")
+        landing.storage.delete_prefix(landing.staging_url(context.run_id, spec.name))
+
+    return bronze

@@ -1,0 +1,150 @@
+"""Gold: typed English columns, repeated keys summed, rejects kept with their reason.
+
+Rows that cannot be parsed go to the Delta table ``<lake>/gold/rejects/<data set>`` with
+the reason and their source position, and are counted. Rows repeating a key (e.g. the
+same date, line and station twice) are separate real counts: gold sums them, it never
+drops one. Passenger tables get the station id and coordinates from ``gold/subway_station``
+when that table exists, by a left join that loses no row.
+"""
+
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from subway_platform.checks import check_specs, gold_results
+from subway_platform.assets.transforms import rejects_of, typed_columns, unpivot_hours
+from subway_platform.datasets import STATION, DatasetSpec
+from subway_platform.elt_log.hops import HOPS
+from subway_platform.io_managers.delta import (
+    PARTITION_COLUMN,
+    open_delta,
+    partition_rows,
+    table_url,
+    write_delta,
+)
+from subway_platform.resources.landing import LandingZone
+from subway_platform.partitions import context_months, monthly_partitions
+from subway_platform.resources.spark import SparkEngine
+
+CELLS_PER_HOURLY_ROW = 24
+
+
+def rejects_url(lake_url: str, spec: DatasetSpec) -> str:
+    """Delta table of the rows gold rejected for a data set."""
+    return table_url(lake_url, f"gold/rejects/{spec.name}")
+
+
+def gold_frame(spec: DatasetSpec, typed_good: DataFrame) -> DataFrame:
+    """Merge good rows on the gold key: counts summed, merged rows counted in ``source_rows``."""
+    rows = unpivot_hours(typed_good) if spec.wide_hours else typed_good
+    keys = [PARTITION_COLUMN, *[k for k in spec.gold_key if k != PARTITION_COLUMN]] if spec.partitioned else list(spec.gold_key)
+    aggs: list[Any] = [F.count(F.lit(1)).cast("bigint").alias("source_rows")]
+    present = set(rows.columns)
+    for name in spec.sum_columns:
+        aggs.append(F.sum(name).cast("bigint").alias(name))
+    if "station_id" in present and "station_id" not in keys:
+        aggs.append(F.min("station_id").alias("station_id"))
+    if spec.name == STATION.name:
+        aggs += [F.min("station_name").alias("station_name"), F.min("latitude").alias("latitude"), F.min("longitude").alias("longitude")]
+    if "reg_date" in present:
+        aggs.append(F.max("reg_date").alias("reg_date"))
+    return rows.groupBy(*keys).agg(*aggs)
+
+
+def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
+    """Left-join station id and coordinates on (line, station name); never loses a row."""
+    if station is None:
+        return (
+            gold.withColumn("station_id", F.col("station_id") if "station_id" in gold.columns else F.lit(None).cast("string"))
+            .withColumn("latitude", F.lit(None).cast("double"))
+            .withColumn("longitude", F.lit(None).cast("double"))
+        )
+    # One row per (line, name) so the join cannot multiply passengers.
+    lookup = station.groupBy("line_no", "station_name").agg(
+        F.min("station_id").alias("_station_id"),
+        F.min("latitude").alias("latitude"),
+        F.min("longitude").alias("longitude"),
+    )
+    joined = gold.join(lookup, on=["line_no", "station_name"], how="left")
+    own = F.col("station_id") if "station_id" in gold.columns else F.lit(None).cast("string")
+    return joined.withColumn("station_id", F.coalesce(own, F.col("_station_id"))).drop("_station_id")
+
+
+def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
+    """The gold asset of a data set, built from its bronze asset."""
+    hop = HOPS[f"gold/{spec.gold_asset}"]
+    partitioned = spec.partitioned
+    bronze_key = dg.AssetKey(["bronze", spec.name])
+    deps = [] if spec.name == STATION.name else [dg.AssetKey(["gold", STATION.gold_asset])]
+
+    @dg.asset(
+        key=["gold", spec.gold_asset],
+        description=f"Gold: typed, cleansed and merged. {spec.description} Columns have English "
+        f"names; rows repeating ({', '.join(spec.gold_key)}) are summed (source_rows counts them); "
+        "unparseable rows are in gold/rejects with the reason.",
+        ins={"bronze": dg.AssetIn(key=bronze_key)},
+        deps=deps,
+        partitions_def=monthly_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        io_manager_key="delta_io_manager",
+        metadata={"partition_expr": PARTITION_COLUMN} if partitioned else {},
+        group_name=spec.name,
+        kinds={"spark", "delta"},
+        tags={"layer": "gold"},
+        check_specs=check_specs(spec, "gold"),
+    )
+    def gold(
+        context: dg.AssetExecutionContext, bronze: DataFrame, spark: SparkEngine, landing: LandingZone
+    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+        months = context_months(context)
+        lake = landing.lake_url
+        typed = typed_columns(spec, bronze)
+        write_delta(rejects_of(spec, bronze, typed), rejects_url(lake, spec), months)
+        rejected = partition_rows(rejects_url(lake, spec), months or None)
+        source = partition_rows(table_url(lake, bronze_key), months or None)
+
+        good = typed.filter(F.col("_reject_reason").isNull()).drop("_reject_reason", "_source_object", "_source_row")
+        if "_month_value" in good.columns:
+            good = good.drop("_month_value")
+        frame = gold_frame(spec, good)
+        if spec.name != STATION.name:
+            station_url = table_url(lake, f"gold/{STATION.gold_asset}")
+            station = (
+                spark.spark_session.read.format("delta").load(station_url)
+                if open_delta(station_url) is not None
+                else None
+            )
+            frame = with_station(frame, station)
+
+        factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
+        stats = {
+            key: {
+                "source_read_size": rows * factor,
+                "cleaned_count": rejected.get(key, 0) * factor,
+                "bronze_rows": rows,
+                "rejected_rows": rejected.get(key, 0),
+            }
+            for key, rows in source.items()
+        }
+        total_rejected = sum(rejected.values())
+        if total_rejected:
+            context.log.warning(f"{total_rejected} rows rejected; see {rejects_url(lake, spec)}")
+        yield dg.Output(
+            frame,
+            metadata={
+                **{f"elt/{k}": v for k, v in hop.as_dict().items()},
+                "elt/source_stats": dg.MetadataValue.json(stats),
+                "gold/rejected_rows": total_rejected,
+                "gold/rejects_uri": rejects_url(lake, spec),
+            },
+        )
+        written = spark.spark_session.read.format("delta").load(table_url(lake, context.asset_key))
+        if months:
+            written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
+        yield from gold_results(spec, bronze, written, months, rejected)
+
+    return gold

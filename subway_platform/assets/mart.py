@@ -1,0 +1,59 @@
+"""Mart: the gold tables published to PostgreSQL for dashboards and analysts."""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+from pyspark.sql import DataFrame
+
+from subway_platform.checks import check_specs, mart_results
+from subway_platform.datasets import DatasetSpec
+from subway_platform.resources.postgres import MartDatabase
+from subway_platform.elt_log.hops import HOPS
+from subway_platform.io_managers.delta import PARTITION_COLUMN, partition_rows, table_url
+from subway_platform.resources.landing import LandingZone
+from subway_platform.partitions import context_months, monthly_partitions
+
+
+def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
+    """The mart asset of a data set: its gold table, month by month, in PostgreSQL."""
+    hop = HOPS[f"mart/{spec.gold_asset}"]
+    partitioned = spec.partitioned
+    gold_key = dg.AssetKey(["gold", spec.gold_asset])
+    metadata: dict[str, object] = {"table": spec.mart_table, "primary_key": list(spec.gold_key)}
+    if partitioned:
+        metadata["partition_expr"] = PARTITION_COLUMN
+
+    @dg.asset(
+        key=["mart", spec.gold_asset],
+        description=f"PostgreSQL table {spec.mart_table}: gold published for dashboards. "
+        f"{spec.description} Each load replaces its month(s) atomically.",
+        ins={"gold": dg.AssetIn(key=gold_key)},
+        partitions_def=monthly_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        io_manager_key="mart_io_manager",
+        metadata=metadata,
+        group_name=spec.name,
+        kinds={"postgres"},
+        tags={"layer": "mart"},
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
+        check_specs=check_specs(spec, "mart"),
+    )
+    def mart_table(
+        context: dg.AssetExecutionContext, gold: DataFrame, landing: LandingZone,
+        mart: MartDatabase,
+    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+        months = context_months(context)
+        source = partition_rows(table_url(landing.lake_url, gold_key), months or None)
+        stats = {key: {"source_read_size": rows, "cleaned_count": 0} for key, rows in source.items()}
+        yield dg.Output(
+            gold,
+            metadata={
+                **{f"elt/{k}": v for k, v in hop.as_dict().items()},
+                "elt/source_stats": dg.MetadataValue.json(stats),
+            },
+        )
+        with mart.connect() as conn:
+            yield from mart_results(spec, conn, gold, months)
+
+    return mart_table

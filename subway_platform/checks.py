@@ -1,0 +1,235 @@
+"""Asset checks that flag invalid loads, built from the data set specs.
+
+Each check reads back what its asset just wrote (Delta through the engine, the mart
+through SQL) and reconciles it with the layer before, month by month:
+
+- bronze ``reconciles_with_landing`` (blocking): rows and passenger sums equal the
+  landing file's; no requested month is empty.
+- bronze ``source_schema_matches_spec`` (warning): new, missing or renamed columns.
+- gold ``reconciles_with_bronze`` (blocking): bronze rows = rejected + merged-into-gold
+  rows; gold sums = the sums of bronze's good rows; rejects within the threshold.
+- gold ``keys_unique`` (blocking): one gold row per key after merging.
+- mart ``matches_gold`` (blocking for anything downstream): same rows and sums as gold.
+
+Blocking checks stop downstream assets in the same run: an invalid bronze or gold month
+never reaches the mart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import psycopg
+from psycopg import sql
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from subway_platform.assets.transforms import count_value, typed_columns
+from subway_platform.datasets import DatasetSpec
+from subway_platform.io_managers.delta import PARTITION_COLUMN
+
+RECONCILES_WITH_LANDING = "reconciles_with_landing"
+SOURCE_SCHEMA_MATCHES_SPEC = "source_schema_matches_spec"
+RECONCILES_WITH_BRONZE = "reconciles_with_bronze"
+KEYS_UNIQUE = "keys_unique"
+MATCHES_GOLD = "matches_gold"
+
+
+def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
+    """The checks an asset of ``layer`` reports with each materialization."""
+    key = {
+        "bronze": dg.AssetKey(["bronze", spec.name]),
+        "gold": dg.AssetKey(["gold", spec.gold_asset]),
+        "mart": dg.AssetKey(["mart", spec.gold_asset]),
+    }[layer]
+    names: dict[str, list[tuple[str, bool, str]]] = {
+        "bronze": [
+            (RECONCILES_WITH_LANDING, True, "Bronze rows and passenger sums equal the landing file's, per month; no month empty."),
+            (SOURCE_SCHEMA_MATCHES_SPEC, False, "The landing file's columns match the data set spec (new, missing or renamed columns are named)."),
+        ],
+        "gold": [
+            (RECONCILES_WITH_BRONZE, True, "Bronze rows = rejected rows + rows merged into gold; gold sums = sums of bronze's good rows; rejects within the threshold."),
+            (KEYS_UNIQUE, True, "One gold row per key after summing repeated keys."),
+        ],
+        "mart": [
+            (MATCHES_GOLD, True, "The mart's rows and passenger sums equal gold's for the loaded months."),
+        ],
+    }
+    return [
+        dg.AssetCheckSpec(name=name, asset=key, blocking=blocking, description=desc)
+        for name, blocking, desc in names[layer]
+    ]
+
+
+def _keyed(rows: list[Any], months: list[str]) -> dict[str, dict[str, Any]]:
+    """Spark rows grouped by month -> {month: row dict}; unpartitioned data under ''."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        d = row.asDict()
+        out[str(d.pop("_k") or "")] = d
+    return out if not months else {m: out.get(m, {}) for m in months}
+
+
+def _group(df: DataFrame, months: list[str]) -> DataFrame:
+    if months:
+        return df.groupBy(F.col(PARTITION_COLUMN).alias("_k"))
+    return df.groupBy(F.lit("").alias("_k"))
+
+
+def _sum_expr(spec: DatasetSpec, name: str) -> Column:
+    parts = [F.coalesce(count_value(F.col(src)), F.lit(0)) for src in spec.sum_sources(name)]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return F.sum(total).cast("bigint").alias(name)
+
+
+def bronze_results(
+    spec: DatasetSpec, bronze: DataFrame, months: list[str], stats: dict[str, dict[str, Any]],
+    extra_columns: list[str], renamed: dict[str, str], missing_optional: list[str],
+) -> list[dg.AssetCheckResult]:
+    """Reconcile bronze (read back) with the landing files' statistics."""
+    aggs = [F.count(F.lit(1)).alias("rows"), *[_sum_expr(spec, s) for s in spec.sum_columns]]
+    found = _keyed(_group(bronze, months).agg(*aggs).collect(), months)
+    problems: list[str] = []
+    per_month: dict[str, Any] = {}
+    for key, src in stats.items() if not months else ((m, stats.get(m, {})) for m in months):
+        got = found.get(key, {})
+        rows = int(got.get("rows") or 0)
+        per_month[key] = {"landing_rows": src.get("source_read_size"), "bronze_rows": rows}
+        if rows == 0:
+            problems.append(f"{key or 'table'}: no rows")
+        if src.get("source_read_size") != rows:
+            problems.append(f"{key or 'table'}: {rows} bronze rows, landing file has {src.get('source_read_size')}")
+        for name in spec.sum_columns:
+            per_month[key][f"landing_{name}"] = src.get(name)
+            per_month[key][f"bronze_{name}"] = got.get(name)
+            if src.get(name) != got.get(name):
+                problems.append(f"{key}: {name} {got.get(name)} in bronze, {src.get(name)} in the landing file")
+    drift = {"extra": extra_columns, "renamed": renamed, "missing_optional": missing_optional}
+    return [
+        dg.AssetCheckResult(
+            check_name=RECONCILES_WITH_LANDING,
+            passed=not problems,
+            description="; ".join(problems)[:1000] or "rows and sums reconcile",
+            metadata={"per_partition": dg.MetadataValue.json(per_month)},
+        ),
+        dg.AssetCheckResult(
+            check_name=SOURCE_SCHEMA_MATCHES_SPEC,
+            passed=not extra_columns and not renamed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"new columns: {extra_columns or 'none'}; renamed: {renamed or 'none'}; "
+                f"optional columns absent: {missing_optional or 'none'}"
+            ),
+            metadata={"drift": dg.MetadataValue.json(drift)},
+        ),
+    ]
+
+
+def gold_results(
+    spec: DatasetSpec, bronze: DataFrame, gold: DataFrame, months: list[str],
+    rejected: dict[str, int],
+) -> list[dg.AssetCheckResult]:
+    """Reconcile gold (read back) with bronze: rows, sums, key uniqueness, reject share."""
+    factor = 24 if spec.wide_hours else 1
+    typed = typed_columns(spec, bronze)
+    good = typed.filter(F.col("_reject_reason").isNull())
+    good_sums: list[Column] = []
+    for name in spec.sum_columns:
+        targets = [c.target for c in spec.columns if c.name in spec.sum_sources(name)]
+        total = F.coalesce(F.col(targets[0]), F.lit(0))
+        for t in targets[1:]:
+            total = total + F.coalesce(F.col(t), F.lit(0))
+        good_sums.append(F.sum(total).cast("bigint").alias(name))
+    bronze_stats = _keyed(
+        _group(typed, months).agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.when(F.col("_reject_reason").isNull(), 1).otherwise(0)).alias("good"),
+        ).collect(),
+        months,
+    )
+    good_stats = _keyed(_group(good, months).agg(*good_sums).collect(), months) if good_sums else {}
+    keys = [k for k in spec.gold_key if k != PARTITION_COLUMN]
+    gold_stats = _keyed(
+        _group(gold, months).agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum("source_rows").cast("bigint").alias("source_rows"),
+            F.countDistinct(*[F.col(k) for k in keys]).alias("distinct_keys"),
+            *[F.sum(n).cast("bigint").alias(n) for n in spec.sum_columns],
+        ).collect(),
+        months,
+    )
+    problems: list[str] = []
+    dupes: list[str] = []
+    per_month: dict[str, Any] = {}
+    for key in (months or list(bronze_stats)):
+        b, g, s = bronze_stats.get(key, {}), gold_stats.get(key, {}), good_stats.get(key, {})
+        b_rows, rej = int(b.get("rows") or 0), rejected.get(key, 0)
+        merged_in = int(g.get("source_rows") or 0)
+        per_month[key] = {"bronze_rows": b_rows, "rejected_rows": rej, "gold_rows": g.get("rows"), "gold_source_rows": merged_in}
+        if b_rows * factor != rej * factor + merged_in:
+            problems.append(f"{key}: {b_rows} bronze rows x{factor} != {rej} rejected x{factor} + {merged_in} merged into gold")
+        if b_rows and rej / b_rows > spec.reject_threshold:
+            problems.append(f"{key}: {rej} of {b_rows} rows rejected (threshold {spec.reject_threshold:.1%})")
+        for name in spec.sum_columns:
+            per_month[key][f"gold_{name}"] = g.get(name)
+            if s.get(name) != g.get(name):
+                problems.append(f"{key}: {name} {g.get(name)} in gold, {s.get(name)} in bronze's good rows")
+        if g.get("rows") != g.get("distinct_keys"):
+            dupes.append(f"{key}: {g.get('rows')} rows but {g.get('distinct_keys')} distinct keys")
+    return [
+        dg.AssetCheckResult(
+            check_name=RECONCILES_WITH_BRONZE,
+            passed=not problems,
+            description="; ".join(problems)[:1000] or "rows and sums reconcile",
+            metadata={"per_partition": dg.MetadataValue.json(per_month)},
+        ),
+        dg.AssetCheckResult(
+            check_name=KEYS_UNIQUE,
+            passed=not dupes,
+            description="; ".join(dupes)[:1000] or f"unique on {', '.join(spec.gold_key)}",
+        ),
+    ]
+
+
+def mart_results(
+    spec: DatasetSpec, conn: psycopg.Connection, gold: DataFrame, months: list[str]
+) -> list[dg.AssetCheckResult]:
+    """Compare the mart's rows and sums (SQL) with gold's (engine) for the loaded months."""
+    gold_stats = _keyed(
+        _group(gold, months).agg(
+            F.count(F.lit(1)).alias("rows"), *[F.sum(n).cast("bigint").alias(n) for n in spec.sum_columns]
+        ).collect(),
+        months,
+    )
+    sums = [sql.SQL("sum({})::bigint").format(sql.Identifier(n)) for n in spec.sum_columns]
+    select = sql.SQL(", ").join([sql.SQL("count(*)"), *sums])
+    table = sql.Identifier("public", spec.mart_table)
+    mart_stats: dict[str, dict[str, Any]] = {}
+    if months:
+        cur = conn.execute(
+            sql.SQL("SELECT {}, {} FROM {} WHERE {} BETWEEN %s AND %s GROUP BY 1").format(
+                sql.Identifier(PARTITION_COLUMN), select, table, sql.Identifier(PARTITION_COLUMN)
+            ),
+            (months[0], months[-1]),
+        )
+    else:
+        cur = conn.execute(sql.SQL("SELECT '', {} FROM {}").format(select, table))
+    for row in cur.fetchall():
+        mart_stats[str(row[0])] = {"rows": row[1], **dict(zip(spec.sum_columns, row[2:], strict=True))}
+    problems = []
+    for key in months or [""]:
+        g, m = gold_stats.get(key, {}), mart_stats.get(key, {})
+        for field in ("rows", *spec.sum_columns):
+            if (g.get(field) or 0) != (m.get(field) or 0):
+                problems.append(f"{key or 'table'}: {field} {m.get(field)} in the mart, {g.get(field)} in gold")
+    return [
+        dg.AssetCheckResult(
+            check_name=MATCHES_GOLD,
+            passed=not problems,
+            description="; ".join(problems)[:1000] or "mart equals gold",
+            metadata={"mart": dg.MetadataValue.json(mart_stats), "gold": dg.MetadataValue.json(gold_stats)},
+        )
+    ]

@@ -1,0 +1,232 @@
+"""PostgreSQL IO manager for the mart: month-atomic replacement through COPY.
+
+Writing a partitioned mart asset:
+
+1. The engine's tasks COPY the DataFrame into a fresh staging table (``pg_copy``), in
+   parallel, each on its own connection. Nothing is collected into the driver.
+2. One transaction takes an advisory lock on (table, month), deletes the months from the
+   mart table, inserts the staged rows and drops the staging table. Readers see the old
+   months or the new months, never a gap or a mix (MVCC); a failure anywhere leaves the
+   old months untouched; two loads of the same month queue on the lock.
+
+Unpartitioned assets are replaced the same way, as a whole. The table is created with
+proper column types (from the DataFrame's schema) and the asset's primary key if missing.
+"""
+
+
+import uuid
+from typing import Any
+
+import dagster as dg
+import psycopg
+from psycopg import sql
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from subway_platform.io_managers.delta import PARTITION_COLUMN, elt_partitions
+from subway_platform.io_managers.pg_copy import FORMAT_NAME, PostgresCopyDataSource
+from subway_platform.partitions import context_months, validate_month
+from subway_platform.resources.postgres import MartDatabase
+from subway_platform.resources.spark import SparkEngine
+
+SCHEMA = "public"
+_REGISTERED: set[int] = set()
+
+
+def pg_type(dtype: T.DataType) -> str:
+    """PostgreSQL column type for a Spark type."""
+    mapping: dict[type, str] = {
+        T.StringType: "text",
+        T.LongType: "bigint",
+        T.IntegerType: "integer",
+        T.ShortType: "smallint",
+        T.DoubleType: "double precision",
+        T.FloatType: "real",
+        T.DateType: "date",
+        T.TimestampType: "timestamptz",
+        T.BooleanType: "boolean",
+    }
+    for spark_type, name in mapping.items():
+        if isinstance(dtype, spark_type):
+            return name
+    if isinstance(dtype, T.DecimalType):
+        return f"numeric({dtype.precision},{dtype.scale})"
+    raise TypeError(f"no PostgreSQL type for Spark type {dtype.simpleString()}")
+
+
+def ensure_table(
+    conn: psycopg.Connection, table: str, schema: T.StructType, primary_key: list[str]
+) -> None:
+    """Create the mart table (typed columns, primary key, month index) if it is missing."""
+    cols = [
+        sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(pg_type(f.dataType)))
+        for f in schema.fields
+    ]
+    if primary_key:
+        cols.append(
+            sql.SQL("PRIMARY KEY ({})").format(
+                sql.SQL(", ").join(sql.Identifier(c) for c in primary_key)
+            )
+        )
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ddl:{table}",))
+        conn.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({})").format(
+                sql.Identifier(SCHEMA), sql.Identifier(table), sql.SQL(", ").join(cols)
+            )
+        )
+        if PARTITION_COLUMN in schema.fieldNames():
+            conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
+                    sql.Identifier(f"{table}_{PARTITION_COLUMN}_idx"),
+                    sql.Identifier(SCHEMA),
+                    sql.Identifier(table),
+                    sql.Identifier(PARTITION_COLUMN),
+                )
+            )
+
+
+def replace_slice(
+    conn: psycopg.Connection, table: str, stage: str, columns: list[str], months: list[str]
+) -> dict[str, int]:
+    """In one transaction: lock the months, delete them, insert the staged rows.
+
+    Returns rows inserted per month (``""`` for an unpartitioned table).
+    """
+    target = sql.Identifier(SCHEMA, table)
+    staged = sql.Identifier(SCHEMA, stage)
+    col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    with conn.transaction():
+        for month in months or [""]:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"mart:{table}:{month}",))
+        if months:
+            month_col = sql.Identifier(PARTITION_COLUMN)
+            outside = conn.execute(
+                sql.SQL("SELECT count(*) FROM {} WHERE {} NOT BETWEEN %s AND %s").format(
+                    staged, month_col
+                ),
+                (months[0], months[-1]),
+            ).fetchone()
+            if outside and outside[0]:
+                raise dg.Failure(f"{outside[0]} staged rows fall outside months {months[0]}..{months[-1]}")
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE {} BETWEEN %s AND %s").format(target, month_col),
+                (months[0], months[-1]),
+            )
+            conn.execute(
+                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, col_list, col_list, staged)
+            )
+            rows = dict(
+                conn.execute(
+                    sql.SQL("SELECT {}, count(*) FROM {} GROUP BY 1").format(month_col, staged)
+                ).fetchall()
+            )
+            counts = {m: int(rows.get(m, 0)) for m in months}
+        else:
+            conn.execute(sql.SQL("DELETE FROM {}").format(target))
+            cur = conn.execute(
+                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, col_list, col_list, staged)
+            )
+            counts = {"": cur.rowcount}
+        conn.execute(sql.SQL("DROP TABLE {}").format(staged))
+    return counts
+
+
+class PostgresMartIOManager(dg.ConfigurableIOManager):
+    """Stores Spark DataFrames in PostgreSQL mart tables (``SUBWAY_MART_DSN``).
+
+    The table name is the asset's ``table`` metadata (e.g. ``subway_passengers``); the
+    primary key its ``primary_key`` metadata. Partitioned assets replace their months
+    atomically; unpartitioned ones replace the whole table.
+    """
+
+    mart: dg.ResourceDependency[MartDatabase]
+    spark: dg.ResourceDependency[SparkEngine]
+    dsn_env: str = "SUBWAY_MART_DSN"
+
+    def _table(self, context: dg.InputContext | dg.OutputContext) -> str:
+        table = context.definition_metadata.get("table")
+        if not table or not str(table).isidentifier():
+            raise dg.Failure(f"{context.asset_key.to_user_string()}: bad or missing 'table' metadata")
+        return str(table)
+
+    def _months(self, context: dg.InputContext | dg.OutputContext) -> list[str]:
+        months = [validate_month(m) for m in context_months(context)]
+        if months and context.definition_metadata.get("partition_expr") != PARTITION_COLUMN:
+            raise dg.Failure(
+                f"{context.asset_key.to_user_string()} is partitioned but does not declare "
+                f"metadata partition_expr={PARTITION_COLUMN!r}"
+            )
+        return months
+
+    def handle_output(self, context: dg.OutputContext, obj: DataFrame | None) -> None:
+        if obj is None:
+            return
+        table = self._table(context)
+        months = self._months(context)
+        primary_key = list(context.definition_metadata.get("primary_key") or [])
+        columns = obj.columns
+        stage = f"_stage_{table}_{uuid.uuid4().hex[:12]}"
+        spark = self.spark.spark_session
+        session_id = id(spark)
+        if session_id not in _REGISTERED:
+            spark.dataSource.register(PostgresCopyDataSource)
+            _REGISTERED.add(session_id)
+
+        with self.mart.connect() as conn:
+            ensure_table(conn, table, obj.schema, primary_key)
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL("CREATE UNLOGGED TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(
+                        sql.Identifier(SCHEMA, stage), sql.Identifier(SCHEMA, table)
+                    )
+                )
+            try:
+                (
+                    obj.write.format(FORMAT_NAME)
+                    .mode("append")
+                    .option("table", f"{SCHEMA}.{stage}")
+                    .option("columns", ",".join(columns))
+                    .option("dsn_env", self.dsn_env)
+                    .save()
+                )
+                counts = replace_slice(conn, table, stage, columns, months)
+            finally:
+                with conn.transaction():
+                    conn.execute(
+                        sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, stage))
+                    )
+        metadata: dict[str, Any] = {
+            "dagster/row_count": sum(counts.values()),
+            "dagster/table_name": f"{SCHEMA}.{table}",
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    dg.TableColumn(name=f.name, type=pg_type(f.dataType)) for f in obj.schema.fields
+                ]
+            ),
+            "postgres/rows_per_partition": dg.MetadataValue.json(counts),
+        }
+        metadata.update(elt_partitions(context, counts))
+        context.add_output_metadata(metadata)
+
+    def load_input(self, context: dg.InputContext) -> DataFrame:
+        """Read the mart slice back through the engine (for downstream Spark assets)."""
+        table = self._table(context)
+        months = self._months(context)
+        with self.mart.connect() as conn:
+            query = sql.SQL("SELECT * FROM {}").format(sql.Identifier(SCHEMA, table))
+            params: tuple[str, ...] = ()
+            if months:
+                query = sql.SQL("{} WHERE {} BETWEEN %s AND %s").format(
+                    query, sql.Identifier(PARTITION_COLUMN)
+                )
+                params = (months[0], months[-1])
+            with conn.cursor() as cur:
+                cur.execute(query, params)
+                names = [d.name for d in cur.description or []]
+                rows = cur.fetchall()
+        spark = self.spark.spark_session
+        if not rows:
+            return spark.createDataFrame([], T.StructType([T.StructField(n, T.StringType()) for n in names]))
+        return spark.createDataFrame(rows, names).select(*[F.col(n) for n in names])

@@ -1,0 +1,54 @@
+"""Jobs users launch from the UI, the CLI and the landing sensor (names are contracts)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from subway_platform.datasets import DAILY, HOURLY, STATION, DatasetSpec
+from subway_platform.partitions import monthly_partitions
+
+
+def dataset_selection(spec: DatasetSpec) -> dg.AssetSelection:
+    """The bronze, gold and mart assets of one data set, with their checks."""
+    return dg.AssetSelection.assets(
+        ["bronze", spec.name], ["gold", spec.gold_asset], ["mart", spec.gold_asset]
+    )
+
+
+daily_passengers_job = dg.define_asset_job(
+    "daily_passengers_job",
+    selection=dataset_selection(DAILY),
+    partitions_def=monthly_partitions,
+    description="Daily boardings/alightings: landing CSV -> bronze -> gold -> mart, per month.",
+    tags={"subway/dataset": DAILY.name},
+)
+hourly_passengers_job = dg.define_asset_job(
+    "hourly_passengers_job",
+    selection=dataset_selection(HOURLY),
+    partitions_def=monthly_partitions,
+    description="Hourly boardings/alightings: landing CSV -> bronze -> gold -> mart, per month.",
+    tags={"subway/dataset": HOURLY.name},
+)
+station_job = dg.define_asset_job(
+    "station_job",
+    selection=dataset_selection(STATION),
+    description="Station master: full refresh of bronze, gold and mart.",
+    tags={"subway/dataset": STATION.name},
+)
+monthly_all_job = dg.define_asset_job(
+    "monthly_all_job",
+    selection=dataset_selection(DAILY) | dataset_selection(HOURLY),
+    partitions_def=monthly_partitions,
+    description="Every monthly asset (daily and hourly data sets) for a month or a range.",
+    tags={"subway/dataset": "all_monthly"},
+)
+
+station_schedule = dg.ScheduleDefinition(
+    name="station_weekly_schedule",
+    job=station_job,
+    cron_schedule="0 6 * * 1",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Weekly full refresh of the station master (off by default).",
+)
+
+ALL_JOBS = [daily_passengers_job, hourly_passengers_job, station_job, monthly_all_job]

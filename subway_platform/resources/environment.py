@@ -1,0 +1,34 @@
+"""Resources wired to the environment variables of design.md (read when a run starts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+from subway_platform.io_managers.delta import DeltaLakeIOManager
+from subway_platform.io_managers.postgres import PostgresMartIOManager
+from subway_platform.resources.landing import LandingZone
+from subway_platform.resources.postgres import MartDatabase
+from subway_platform.resources.spark import SparkEngine
+from subway_platform.resources.storage import ObjectStorage
+
+
+def build_resources() -> dict[str, Any]:
+    """Resources wired to SUBWAY_* and AWS_* variables (read when a run starts)."""
+    spark = SparkEngine()
+    storage = ObjectStorage()
+    mart = MartDatabase(dsn=dg.EnvVar("SUBWAY_MART_DSN"))
+    return {
+        "spark": spark,
+        "storage": storage,
+        "mart": mart,
+        "landing": LandingZone(
+            landing_url=dg.EnvVar("SUBWAY_LANDING_URL"),
+            archive_url=dg.EnvVar("SUBWAY_ARCHIVE_URL"),
+            lake_url=dg.EnvVar("SUBWAY_LAKE_URL"),
+            storage=storage,
+        ),
+        "delta_io_manager": DeltaLakeIOManager(lake_url=dg.EnvVar("SUBWAY_LAKE_URL"), spark=spark),
+        "mart_io_manager": PostgresMartIOManager(mart=mart, spark=spark),
+    }

@@ -1,0 +1,60 @@
+"""Where landing files arrive, where they are archived, and where staged copies go."""
+
+
+import dagster as dg
+
+from subway_platform.datasets import DatasetSpec
+from subway_platform.resources.storage import ObjectStorage, StoredObject, join_url
+
+_MAX_NAME = 200
+
+
+def safe_file_name(name: str) -> bool:
+    """A landing file name we accept: a plain base name, no path tricks, bounded length."""
+    return (
+        0 < len(name) <= _MAX_NAME
+        and "/" not in name
+        and "\\" not in name
+        and name not in (".", "..")
+        and not name.startswith(".")
+        and all(ch.isprintable() for ch in name)
+        and ".." not in name
+    )
+
+
+class LandingZone(dg.ConfigurableResource):
+    """The landing zone (``SUBWAY_LANDING_URL``), archive (``SUBWAY_ARCHIVE_URL``) and the
+    lake root (``SUBWAY_LAKE_URL``) whose ``_staging/`` holds normalised copies of files
+    while a run reads them."""
+
+    landing_url: str
+    archive_url: str
+    lake_url: str
+    storage: dg.ResourceDependency[ObjectStorage]
+
+    def staging_url(self, run_id: str, *parts: str) -> str:
+        return join_url(self.lake_url, "_staging", run_id, *parts)
+
+    def files_for(self, spec: DatasetSpec) -> list[tuple[StoredObject, bool]]:
+        """Files of a data set in the landing zone and the archive: (file, in_archive).
+
+        Landing files come first; an archived file whose name is also in landing is
+        superseded by the landing copy (a re-upload).
+        """
+        found: list[tuple[StoredObject, bool]] = []
+        seen: set[str] = set()
+        for url, archived in ((self.landing_url, False), (self.archive_url, True)):
+            for obj in self.storage.list(url):
+                if not safe_file_name(obj.name) or not spec.match_file(obj.name):
+                    continue
+                if obj.name in seen:
+                    continue
+                seen.add(obj.name)
+                found.append((obj, archived))
+        return found
+
+    def archive(self, obj: StoredObject) -> str:
+        """Move a landing file to the archive (copy, verify, then delete); return its new URL."""
+        dest = join_url(self.archive_url, obj.name)
+        self.storage.move(obj.url, dest)
+        return dest

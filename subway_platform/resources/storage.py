@@ -1,0 +1,256 @@
+"""Object storage for the landing zone, the archive and the lake: S3 API or a local directory.
+
+A location is a URL: ``s3://bucket/prefix`` (any S3 endpoint: AWS, MinIO, moto) or a local
+directory path. The same methods work on both, so tests, the embedded platform and
+production run the same code. S3 goes through boto3 with an explicit endpoint and region:
+with those set, no AWS client probes cloud metadata or public hosts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+import dagster as dg
+from botocore.config import Config
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One file in a location: its URL, base name, size, content tag and modification time."""
+
+    url: str
+    name: str
+    size: int
+    etag: str
+    """S3 ETag, or the SHA-256 of a local file's bytes: changes when the content changes."""
+    modified: datetime
+
+
+def is_s3(url: str) -> bool:
+    return url.startswith("s3://") or url.startswith("s3a://")
+
+
+def split_s3(url: str) -> tuple[str, str]:
+    """``s3://bucket/a/b`` -> (``bucket``, ``a/b``)."""
+    parsed = urlparse(url)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def join_url(base: str, *parts: str) -> str:
+    """Join path segments to a location URL (S3 or local) with single slashes."""
+    out = base.rstrip("/")
+    for part in parts:
+        out = f"{out}/{part.strip('/')}"
+    return out
+
+
+def aws_settings() -> dict[str, str]:
+    """The AWS endpoint, region and keys from the environment (design.md's variables)."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return {
+        "endpoint": os.environ.get("AWS_ENDPOINT_URL", ""),
+        "region": region,
+        "key": os.environ.get("AWS_ACCESS_KEY_ID", ""),
+        "secret": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+    }
+
+
+def delta_storage_options() -> dict[str, str]:
+    """Storage options for ``deltalake`` (delta-rs) against the configured S3 endpoint."""
+    aws = aws_settings()
+    opts = {"AWS_REGION": aws["region"], "AWS_EC2_METADATA_DISABLED": "true"}
+    if aws["endpoint"]:
+        opts["AWS_ENDPOINT_URL"] = aws["endpoint"]
+        if aws["endpoint"].startswith("http://"):
+            opts["AWS_ALLOW_HTTP"] = "true"
+        opts["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true"
+        opts["AWS_VIRTUAL_HOSTED_STYLE_REQUEST"] = "false"
+    if aws["key"]:
+        opts["AWS_ACCESS_KEY_ID"] = aws["key"]
+        opts["AWS_SECRET_ACCESS_KEY"] = aws["secret"]
+    return opts
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ObjectStorage(dg.ConfigurableResource):
+    """Reads, writes, lists and moves files in S3-compatible storage or local directories.
+
+    Endpoint, region and keys come from ``AWS_ENDPOINT_URL``, ``AWS_REGION``,
+    ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``; ``AWS_EC2_METADATA_DISABLED`` is
+    forced on so no client ever probes the cloud metadata address.
+    """
+
+    max_attempts: int = 5
+    """botocore's retry budget per call (standard mode: exponential backoff)."""
+
+    def _client(self) -> Any:
+        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+        aws = aws_settings()
+        kwargs: dict[str, Any] = {
+            "region_name": aws["region"],
+            "config": Config(
+                retries={"max_attempts": self.max_attempts, "mode": "standard"},
+                connect_timeout=10,
+                read_timeout=120,
+                s3={"addressing_style": "path"},
+            ),
+        }
+        if aws["endpoint"]:
+            kwargs["endpoint_url"] = aws["endpoint"]
+        return boto3.session.Session().client("s3", **kwargs)
+
+    # -- listing ---------------------------------------------------------------------------
+    def list(self, location: str, *, start_after: str | None = None, limit: int | None = None) -> Iterator[StoredObject]:
+        """Files directly or indirectly under ``location``, in key order, paged.
+
+        ``start_after`` (a URL) resumes a listing; ``limit`` bounds the work of one call.
+        """
+        count = 0
+        if is_s3(location):
+            bucket, prefix = split_s3(location)
+            prefix = prefix.rstrip("/") + "/" if prefix else ""
+            client = self._client()
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if start_after:
+                kwargs["StartAfter"] = split_s3(start_after)[1]
+            for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
+                for item in page.get("Contents", []):
+                    key = item["Key"]
+                    if key.endswith("/"):
+                        continue
+                    yield StoredObject(
+                        url=f"s3://{bucket}/{key}",
+                        name=key.rsplit("/", 1)[-1],
+                        size=int(item["Size"]),
+                        etag=str(item["ETag"]).strip('"'),
+                        modified=item["LastModified"],
+                    )
+                    count += 1
+                    if limit is not None and count >= limit:
+                        return
+            return
+        root = Path(location)
+        if not root.exists():
+            return
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            url = str(path)
+            if start_after and url <= start_after:
+                continue
+            stat = path.stat()
+            yield StoredObject(
+                url=url,
+                name=path.name,
+                size=stat.st_size,
+                etag=sha256_file(path),
+                modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
+            )
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+    def exists(self, url: str) -> bool:
+        if is_s3(url):
+            bucket, key = split_s3(url)
+            try:
+                self._client().head_object(Bucket=bucket, Key=key)
+                return True
+            except self._client().exceptions.ClientError as err:  # type: ignore[attr-defined]
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+        return Path(url).is_file()
+
+    # -- content -----------------------------------------------------------------------------
+    def download(self, url: str, dest: Path) -> Path:
+        """Copy ``url`` to the local file ``dest`` (streamed) and return ``dest``."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if is_s3(url):
+            bucket, key = split_s3(url)
+            self._client().download_file(bucket, key, str(dest))
+        else:
+            shutil.copyfile(url, dest)
+        return dest
+
+    def upload(self, src: Path, url: str) -> None:
+        """Copy the local file ``src`` to ``url`` (multipart for large files)."""
+        if is_s3(url):
+            bucket, key = split_s3(url)
+            self._client().upload_file(str(src), bucket, key)
+        else:
+            Path(url).parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(url + ".part")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, url)
+
+    def write_bytes(self, url: str, data: bytes) -> None:
+        if is_s3(url):
+            bucket, key = split_s3(url)
+            self._client().put_object(Bucket=bucket, Key=key, Body=data)
+        else:
+            Path(url).parent.mkdir(parents=True, exist_ok=True)
+            Path(url).write_bytes(data)
+
+    def read_bytes(self, url: str) -> bytes:
+        if is_s3(url):
+            bucket, key = split_s3(url)
+            return self._client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        return Path(url).read_bytes()
+
+    def delete(self, url: str) -> None:
+        if is_s3(url):
+            bucket, key = split_s3(url)
+            self._client().delete_object(Bucket=bucket, Key=key)
+        else:
+            Path(url).unlink(missing_ok=True)
+
+    def delete_prefix(self, location: str) -> int:
+        """Delete every file under ``location`` (used for staging clean-up)."""
+        if not is_s3(location):
+            root = Path(location)
+            if root.exists():
+                shutil.rmtree(root)
+            return 0
+        count = 0
+        for obj in list(self.list(location)):
+            self.delete(obj.url)
+            count += 1
+        return count
+
+    def move(self, src: str, dst: str) -> None:
+        """Move a file: copy, verify the copy exists, then delete the source.
+
+        The source is never deleted before its copy is in place, so an error at any point
+        leaves the file in at least one of the two places.
+        """
+        if is_s3(src) and is_s3(dst):
+            client = self._client()
+            sb, sk = split_s3(src)
+            db, dk = split_s3(dst)
+            client.copy({"Bucket": sb, "Key": sk}, db, dk)
+            client.head_object(Bucket=db, Key=dk)
+            client.delete_object(Bucket=sb, Key=sk)
+            return
+        if not is_s3(src) and not is_s3(dst):
+            Path(dst).parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(dst + ".part")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+            Path(src).unlink()
+            return
+        raise ValueError("moving between S3 and a local directory is not supported")
