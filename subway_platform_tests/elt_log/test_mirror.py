@@ -1,0 +1,228 @@
+"""Mirroring real in-process runs into ``elt_manager_log`` on the embedded PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import psycopg
+import pytest
+from elt_log_contract_assets import (
+    BRONZE_COUNTS,
+    FAILING_DSN,
+    FAILING_PASSWORD,
+    MONTHS,
+    bronze_checked,
+    bronze_demo,
+    bronze_station,
+    bronze_without_metadata,
+    gold_demo,
+    gold_fails,
+    gold_station_fails,
+    mart_after_check,
+    mart_never,
+    month_range_tags,
+    run,
+    utc,
+)
+from psycopg.rows import dict_row
+
+from subway_platform.elt_log.mirror import mirror_run, rows_for_run
+
+HOP_COLUMNS = (
+    "domain", "action", "source_type", "source_topic", "source_dpath", "source_object",
+    "target_type", "target_topic", "target_dpath", "target_object",
+)
+
+
+def logged(conn: psycopg.Connection, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """The run's rows in the table, keyed by (asset key, partition key)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute("SELECT * FROM elt_manager_log WHERE run_id = %s", (run_id,))
+        return {(r["asset_key"], r["partition_key"]): r for r in cur.fetchall()}
+
+
+def step_span(instance: dg.DagsterInstance, run_id: str, step_key: str) -> tuple[float, float]:
+    """STEP_START and STEP_SUCCESS/FAILURE times of a step, read from the event log."""
+    start = end = None
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key != step_key:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            start = entry.timestamp
+        if event.event_type in (dg.DagsterEventType.STEP_SUCCESS,
+                                dg.DagsterEventType.STEP_FAILURE):
+            end = entry.timestamp
+    assert start is not None and end is not None
+    return start, end
+
+
+def event_times(
+    instance: dg.DagsterInstance, run_id: str, kind: dg.DagsterEventType
+) -> dict[tuple[str, str], float]:
+    """(asset, partition) -> time of its materialization, or step key -> time for failures."""
+    out: dict[tuple[str, str], float] = {}
+    for entry in instance.all_logs(run_id, of_type=kind):
+        event = entry.dagster_event
+        if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            out[(mat.asset_key.to_user_string(), mat.partition or "")] = entry.timestamp
+        else:
+            out[(event.step_key, "")] = entry.timestamp
+    return out
+
+
+def test_single_run_backfill_logs_one_row_per_asset_and_month(
+    instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    run_id = run(instance, [bronze_demo, gold_demo, bronze_without_metadata],
+                 tags=month_range_tags("202301", "202303"))
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
+
+    assert mirror_run(instance, run_id, conn) == 9
+    rows = logged(conn, run_id)
+    assert sorted(rows) == sorted(
+        (asset, month) for asset in ("bronze/elt_demo", "gold/elt_demo",
+                                     "bronze/card_subway_month") for month in MONTHS
+    )
+    mats = event_times(instance, run_id, dg.DagsterEventType.ASSET_MATERIALIZATION)
+    bronze_start, bronze_end = step_span(instance, run_id, "bronze__elt_demo")
+
+    for month in MONTHS:
+        row = rows[("bronze/elt_demo", month)]
+        counts = BRONZE_COUNTS[month]
+        assert {c: row[c] for c in HOP_COLUMNS} == {
+            "domain": "life", "action": "inc",
+            "source_type": "csv", "source_topic": "landing", "source_dpath": "landing",
+            # 202302 names its own file; the others keep the asset's source object.
+            "source_object": counts.get("source_object", "CARD_SUBWAY_MONTH_*.csv"),
+            "target_type": "delta", "target_topic": "bronze", "target_dpath": "bronze/life",
+            "target_object": "elt_demo",
+        }
+        assert row["valid"] is True
+        assert row["status"] == "materialized"
+        assert (row["source_read_size"], row["target_read_size"], row["cleaned_count"],
+                row["merged_count"], row["pass_in_sum"], row["pass_out_sum"]) == (
+            counts["source_read_size"], counts["target_read_size"], counts["cleaned_count"],
+            counts["merged_count"], counts["pass_in"], counts["pass_out"])
+        # Our validity rule holds for the contract's counts: source = target + cleaned + merged.
+        assert row["source_read_size"] == (
+            row["target_read_size"] + row["cleaned_count"] + row["merged_count"])
+        assert row["error_message"] is None and row["error_detail"] is None
+        assert row["check_outcomes"] is None
+        assert row["step_key"] == "bronze__elt_demo"
+        assert row["job_name"] == "__ephemeral_asset_job__"
+        assert abs((row["record_time"] - utc(mats[("bronze/elt_demo", month)])).total_seconds()) < 1e-5
+        assert row["elapsed"] == pytest.approx(bronze_end - bronze_start, abs=1e-6)
+
+        gold = rows[("gold/elt_demo", month)]
+        # A failed WARN check is recorded but does not make the load invalid.
+        assert gold["valid"] is True and gold["status"] == "materialized"
+        assert gold["check_outcomes"] == {"sums_reconcile": {"passed": False, "severity": "WARN"}}
+        assert (gold["source_read_size"], gold["target_read_size"], gold["pass_in_sum"]) == (
+            100, 100, 5000)
+
+        fallback = rows[("bronze/card_subway_month", month)]
+        # No elt/* metadata: descriptive fields from HOPS, counts unknown (-1).
+        assert {c: fallback[c] for c in HOP_COLUMNS} == {
+            "domain": "life", "action": "inc", "source_type": "csv", "source_topic": "landing",
+            "source_dpath": "landing", "source_object": r"CARD_SUBWAY_MONTH_(?P<month>\d{6})\.csv",
+            "target_type": "delta", "target_topic": "bronze", "target_dpath": "bronze/life",
+            "target_object": "card_subway_month",
+        }
+        assert (fallback["source_read_size"], fallback["target_read_size"],
+                fallback["cleaned_count"], fallback["merged_count"]) == (-1, -1, -1, -1)
+        assert fallback["pass_in_sum"] is None and fallback["valid"] is True
+
+
+def test_failed_step_logs_redacted_error_and_nothing_for_skipped_assets(
+    instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    run_id = run(instance, [bronze_demo, gold_fails, mart_never],
+                 tags=month_range_tags("202301", "202303"))
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+
+    assert mirror_run(instance, run_id, conn) == 6
+    rows = logged(conn, run_id)
+    # mart/elt_never never ran: no row, not even a failed one.
+    assert sorted(rows) == sorted(
+        [("bronze/elt_demo", m) for m in MONTHS] + [("gold/elt_fails", m) for m in MONTHS]
+    )
+    failed_at = event_times(instance, run_id, dg.DagsterEventType.STEP_FAILURE)
+    start, end = step_span(instance, run_id, "gold__elt_fails")
+    expected_message = (
+        "ConnectionError: could not connect to "
+        "postgresql://loader:***@127.0.0.1:5999/mart: connection refused"
+    )
+    for month in MONTHS:
+        row = rows[("gold/elt_fails", month)]
+        assert row["valid"] is False and row["status"] == "failed"
+        assert (row["source_read_size"], row["target_read_size"], row["cleaned_count"],
+                row["merged_count"]) == (-1, -1, -1, -1)
+        assert row["pass_in_sum"] is None and row["pass_out_sum"] is None
+        assert row["error_message"] == expected_message
+        assert FAILING_PASSWORD not in row["error_detail"]
+        assert FAILING_DSN not in row["error_detail"]
+        assert 'Error occurred while executing op "gold__elt_fails"' in row["error_detail"]
+        assert "caused by: " + expected_message in row["error_detail"]
+        assert len(row["error_detail"]) <= 4000
+        assert row["step_key"] == "gold__elt_fails"
+        assert abs((row["record_time"] - utc(failed_at[("gold__elt_fails", "")])).total_seconds()) < 1e-5
+        assert row["elapsed"] == pytest.approx(end - start, abs=1e-6)
+        # Not an asset of the data set specs and no metadata: unknown descriptive fields.
+        assert (row["domain"], row["action"], row["target_object"]) == ("unknown", "unknown", None)
+        assert rows[("bronze/elt_demo", month)]["valid"] is True
+
+
+def test_failed_blocking_check_marks_the_load_invalid(
+    instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    run_id = run(instance, [bronze_checked, mart_after_check], partition_key="202302")
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+
+    assert mirror_run(instance, run_id, conn) == 1
+    rows = logged(conn, run_id)
+    assert list(rows) == [("bronze/elt_checked", "202302")]  # mart/elt_after_check: blocked
+    row = rows[("bronze/elt_checked", "202302")]
+    assert row["valid"] is False
+    assert row["status"] == "check_failed"
+    assert row["check_outcomes"] == {"rows_reconcile": {"passed": False, "severity": "ERROR"}}
+    assert (row["source_read_size"], row["target_read_size"], row["cleaned_count"],
+            row["merged_count"], row["pass_in_sum"], row["pass_out_sum"]) == (10, 8, 0, 0, 70, 60)
+    assert row["target_object"] == "elt_checked"
+    assert row["error_message"] is None
+
+
+def test_unpartitioned_assets_log_the_empty_partition_key(
+    instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    run_id = run(instance, [bronze_station, gold_station_fails])
+
+    assert mirror_run(instance, run_id, conn) == 2
+    rows = logged(conn, run_id)
+    assert sorted(rows) == [("bronze/elt_station", ""), ("gold/elt_station_fails", "")]
+    ok = rows[("bronze/elt_station", "")]
+    assert (ok["action"], ok["target_object"], ok["valid"], ok["status"]) == (
+        "full", "elt_station", True, "materialized")
+    assert (ok["source_read_size"], ok["target_read_size"], ok["cleaned_count"]) == (50, 49, 1)
+    failed = rows[("gold/elt_station_fails", "")]
+    assert failed["error_message"] == "ValueError: bad config password=*** for station load"
+    assert FAILING_PASSWORD not in failed["error_detail"]
+
+
+def test_mirroring_twice_adds_nothing(
+    instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    run_id = run(instance, [bronze_demo, gold_fails], tags=month_range_tags("202301", "202302"))
+    expected = rows_for_run(instance, run_id)
+    assert len(expected) == 4
+
+    assert mirror_run(instance, run_id, conn) == 4
+    first = logged(conn, run_id)
+    assert mirror_run(instance, run_id, conn) == 0
+    second = logged(conn, run_id)
+    assert second == first  # same rows, same ids: nothing rewritten
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM elt_manager_log WHERE run_id = %s", (run_id,))
+        assert cur.fetchone() == (4,)
