@@ -33,8 +33,9 @@ def date_value(col: Column) -> Column:
 def station_id_value(col: Column) -> Column:
     """Station id text with leading zeros removed (``0150`` and ``150`` are one station)."""
     trimmed = F.trim(col)
-    stripped = F.regexp_replace(trimmed, r"^0+(?=.)", "")
-    return F.when(trimmed != "", stripped)
+    # Sail's regex engine has no look-ahead: strip all zeros, then restore a lone "0".
+    stripped = F.regexp_replace(trimmed, r"^0+", "")
+    return F.when(trimmed != "", F.when(stripped == "", F.lit("0")).otherwise(stripped))
 
 
 def text_value(col: Column) -> Column:

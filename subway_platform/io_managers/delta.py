@@ -11,6 +11,7 @@ schema.
 """
 
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,14 @@ from subway_platform.resources.storage import delta_storage_options, is_s3, join
 
 PARTITION_COLUMN = "month"
 """The month partition column of every partitioned Delta table (``YYYYMM`` text)."""
+
+
+def asset_metadata(context: dg.InputContext | dg.OutputContext) -> Mapping[str, Any]:
+    """The asset's definition metadata (for an input: the upstream asset's)."""
+    if isinstance(context, dg.InputContext):
+        upstream = context.upstream_output
+        return upstream.definition_metadata if upstream is not None else {}
+    return context.definition_metadata
 
 
 def table_url(lake_url: str, asset_key: dg.AssetKey | str) -> str:
@@ -110,7 +119,7 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
 
     def _months(self, context: dg.InputContext | dg.OutputContext) -> list[str]:
         months = context_months(context)
-        if months and context.definition_metadata.get("partition_expr") != PARTITION_COLUMN:
+        if months and asset_metadata(context).get("partition_expr") != PARTITION_COLUMN:
             raise dg.Failure(
                 f"asset {context.asset_key.to_user_string()} is partitioned but does not "
                 f"declare metadata partition_expr={PARTITION_COLUMN!r}"

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from subway_platform.io_managers.delta import PARTITION_COLUMN, elt_partitions
+from subway_platform.io_managers.delta import PARTITION_COLUMN, asset_metadata, elt_partitions
 from subway_platform.io_managers.pg_copy import FORMAT_NAME, PostgresCopyDataSource
 from subway_platform.partitions import context_months, validate_month
 from subway_platform.resources.postgres import MartDatabase
@@ -146,14 +146,14 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
     dsn_env: str = "SUBWAY_MART_DSN"
 
     def _table(self, context: dg.InputContext | dg.OutputContext) -> str:
-        table = context.definition_metadata.get("table")
+        table = asset_metadata(context).get("table")
         if not table or not str(table).isidentifier():
             raise dg.Failure(f"{context.asset_key.to_user_string()}: bad or missing 'table' metadata")
         return str(table)
 
     def _months(self, context: dg.InputContext | dg.OutputContext) -> list[str]:
         months = [validate_month(m) for m in context_months(context)]
-        if months and context.definition_metadata.get("partition_expr") != PARTITION_COLUMN:
+        if months and asset_metadata(context).get("partition_expr") != PARTITION_COLUMN:
             raise dg.Failure(
                 f"{context.asset_key.to_user_string()} is partitioned but does not declare "
                 f"metadata partition_expr={PARTITION_COLUMN!r}"
