@@ -84,8 +84,11 @@ def _guarded(action: Callable[[], int]) -> int:
 
 # -- dev -------------------------------------------------------------------------------------
 def _dev(state_dir: Path, port: int) -> int:
+    from subway_platform.platform.processes import child_setup
     from subway_platform.platform.services import EmbeddedServices
 
+    # Ctrl-C must stop everything, even when a shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     services = EmbeddedServices(
         state_dir, sail_server=True, sail_mode=os.environ.get("SAIL_MODE") or None
     )
@@ -102,7 +105,7 @@ def _dev(state_dir: Path, port: int) -> int:
             stdin=subprocess.DEVNULL,
             # Its own group: we forward Ctrl-C to it and wait for its clean shutdown
             # before stopping the databases it uses.
-            start_new_session=True,
+            preexec_fn=child_setup,  # noqa: PLW1509 - started from the main thread
         )
         print(f"Dagster UI: http://127.0.0.1:{port}  (Ctrl-C stops everything)", flush=True)
         try:

@@ -80,11 +80,12 @@ class EmbeddedPostgres:
         os.chmod(self.password_file, 0o600)
         return self.password_file.read_text().strip()
 
-    def dsn(self, database: str) -> str:
-        """``postgresql://`` URL of ``database`` on the running server."""
+    def dsn(self, database: str, driver: str | None = None) -> str:
+        """``postgresql://`` URL of ``database`` (``postgresql+driver://`` for SQLAlchemy)."""
         if self.port is None:
             raise ServiceError("PostgreSQL is not running")
-        return f"postgresql://{PG_USER}:{self.password()}@127.0.0.1:{self.port}/{database}"
+        scheme = f"postgresql+{driver}" if driver else "postgresql"
+        return f"{scheme}://{PG_USER}:{self.password()}@127.0.0.1:{self.port}/{database}"
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:

@@ -39,13 +39,19 @@ def port_accepts(port: int) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGTERM this child if its parent dies (even by SIGKILL).
+def child_setup() -> None:
+    """Prepare a server child between fork and exec (pass as ``preexec_fn``).
 
-    Runs between fork and exec; without it a killed `subway-platform` would leave its
-    servers running. Linux only; elsewhere the call is skipped.
+    - its own session and process group, stopped as a whole by ``stop_process_group``;
+    - SIGINT/SIGTERM back to their defaults: a parent started in the background of a
+      shell ignores SIGINT, and ignored signals are inherited across exec, which would
+      make the child deaf to the Ctrl-C we forward;
+    - SIGTERM from the kernel if the parent dies (even by SIGKILL), so a killed
+      `subway-platform` leaves no server behind (Linux only; skipped elsewhere).
     """
     os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
@@ -83,7 +89,7 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - started from the main thread
+                preexec_fn=child_setup,  # noqa: PLW1509 - started from the main thread
             )
 
     @property

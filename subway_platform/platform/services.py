@@ -96,7 +96,10 @@ class EmbeddedServices:
                 "SUBWAY_ARCHIVE_URL": f"s3://{BUCKET}/archive",
                 "SUBWAY_LAKE_URL": f"s3://{BUCKET}/lake",
                 "SUBWAY_MART_DSN": self.postgres.dsn("subway"),
-                "DAGSTER_PG_URL": self.postgres.dsn("dagster"),
+                # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, with which
+                # dagster-postgres 0.29.27 fails to store events ("NOTIFY run_events,
+                # $1": server-side binding); name the driver it is written for.
+                "DAGSTER_PG_URL": self.postgres.dsn("dagster", driver="psycopg2"),
                 **aws,
                 "DAGSTER_HOME": str(self._write_dagster_home()),
             }

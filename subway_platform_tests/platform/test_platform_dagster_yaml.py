@@ -36,3 +36,21 @@ def test_instance_uses_postgres_and_locks_runs_per_tag_value(services: Any) -> N
         )
         assert instance.get_run_by_id(run.run_id).tags["subway/lock"] == "probe"
         instance.delete_run(run.run_id)
+
+
+@dg.op
+def _probe_step() -> int:
+    """One step, so that a run stores a handful of events."""
+    return 1
+
+
+def test_runs_store_their_events_in_postgres(services: Any) -> None:
+    # Guards the DAGSTER_PG_URL driver choice: with psycopg 3 under SQLAlchemy 2.1,
+    # dagster-postgres fails on the first stored event.
+    job = dg.GraphDefinition(name="platform_event_probe", node_defs=[_probe_step]).to_job()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance)
+        assert result.success
+        stored = instance.all_logs(result.run_id)
+        assert any(e.dagster_event and e.dagster_event.is_step_success for e in stored)
+        instance.delete_run(result.run_id)

@@ -62,7 +62,7 @@ def test_environment_points_at_loopback(services: Any) -> None:
     assert env["SUBWAY_ARCHIVE_URL"] == "s3://subway/archive"
     assert env["SUBWAY_LAKE_URL"] == "s3://subway/lake"
     assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
-    assert env["DAGSTER_PG_URL"].startswith("postgresql://subway:")
+    assert env["DAGSTER_PG_URL"].startswith("postgresql+psycopg2://subway:")
     assert env["DAGSTER_PG_URL"].endswith("/dagster")
     assert env["AWS_EC2_METADATA_DISABLED"] == "true"
     assert "SPARK_REMOTE" not in env  # the test session uses Sail in process

@@ -1,0 +1,124 @@
+"""The `subway-platform` command: `dev` really starts the UI and stops everything on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from platform_proc_tools import (
+    descendants,
+    make_state_dir,
+    processes_mentioning,
+    wait_gone,
+)
+
+import subway_platform
+from subway_platform.platform import cli
+from subway_platform.platform.processes import free_port
+
+REPO_ROOT = Path(subway_platform.__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+LOCATION = "subway_platform"
+_WORKSPACE_QUERY = """
+{ workspaceOrError { __typename
+    ... on Workspace { locationEntries { name loadStatus
+        locationOrLoadError { __typename ... on PythonError { message } } } }
+    ... on PythonError { message } } }
+"""
+
+
+def _location_status(port: int) -> tuple[str, str | None] | None:
+    """(loadStatus, load error message) of the code location, or None if not reachable."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": _WORKSPACE_QUERY}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            payload = json.load(response)
+    except OSError:
+        return None
+    workspace = payload["data"]["workspaceOrError"]
+    assert workspace["__typename"] == "Workspace", workspace
+    for entry in workspace["locationEntries"]:
+        if entry["name"] == LOCATION:
+            loaded = entry["locationOrLoadError"] or {}
+            error = loaded.get("message") if loaded.get("__typename") == "PythonError" else None
+            return entry["loadStatus"], error
+    return None
+
+
+def test_dev_loads_code_location_and_ctrl_c_stops_every_child() -> None:
+    state_dir = make_state_dir("subway-test-dev-")
+    port = free_port()
+    log_path = state_dir / "dev.log"
+    env = {**os.environ}
+    for name in ("DAGSTER_HOME", "SPARK_REMOTE", "SUBWAY_MART_DSN", "DAGSTER_PG_URL"):
+        env.pop(name, None)  # the command must set these itself
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "subway-platform"), "dev", "--state-dir", str(state_dir),
+             "--port", str(port)],
+            cwd=state_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        status = None
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            status = _location_status(port)
+            if status is not None and (status[0] == "LOADED" or status[1]):
+                break
+            time.sleep(2)
+        output = log_path.read_text(errors="replace")
+        assert proc.poll() is None, f"subway-platform dev exited early:\n{output[-3000:]}"
+        assert status == ("LOADED", None), f"code location not loaded: {status}\n{output[-3000:]}"
+        assert f"http://127.0.0.1:{port}" in output
+
+        children = descendants(proc.pid)
+        postmaster = (state_dir / "postgres" / "data" / "postmaster.pid").read_text().split()[0]
+        children.add(int(postmaster))
+        assert len(children) >= 4  # at least moto, Sail, PostgreSQL and dagster dev
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=180) == 0, log_path.read_text(errors="replace")[-3000:]
+        assert wait_gone(children) == set()
+        assert wait_gone(processes_mentioning(str(state_dir))) == set()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_definitions_validate_with_workspace_yaml(services: Any) -> None:
+    done = subprocess.run(
+        [str(VENV_BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_demo_rejects_months_that_are_not_one_range(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo", "--months", "201901,201903"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("subway-platform: error: DemoError:")
+    assert "consecutive" in err and "\n" not in err
+
+
+def test_errors_are_one_redacted_line(capsys: pytest.CaptureFixture[str]) -> None:
+    def fails() -> int:
+        raise RuntimeError("cannot reach postgresql://subway:s3cr3t-pw@127.0.0.1:5432/x\nretry")
+
+    assert cli._guarded(fails) == 1
+    err = capsys.readouterr().err
+    assert "s3cr3t-pw" not in err
+    assert err.count("\n") == 1 and "postgresql://subway:***@127.0.0.1" in err
