@@ -27,8 +27,14 @@ _PAGE = 100
 def parse_since(text: str) -> datetime:
     """``--since`` value: an ISO date or date-time (``2024-07-01``, ``2024-07-01T09:00``,
     with or without offset); without an offset it is UTC."""
-    when = datetime.fromisoformat(text.strip())
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return as_utc(datetime.fromisoformat(text.strip()))  # type: ignore[return-value]
+
+
+def as_utc(when: datetime | None) -> datetime | None:
+    """``when`` in UTC; a naive value is taken to be UTC already."""
+    if when is None:
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def finished_run_ids(instance: dg.DagsterInstance, since: datetime | None) -> Iterator[str]:
@@ -36,8 +42,7 @@ def finished_run_ids(instance: dg.DagsterInstance, since: datetime | None) -> It
 
     A naive ``since`` is UTC. Run storage compares against naive UTC timestamps and drops
     the offset without converting, so an aware ``since`` is converted to UTC first."""
-    if since is not None:
-        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+    since = as_utc(since)
     filters = dg.RunsFilter(statuses=FINISHED, updated_after=since)
     cursor: str | None = None
     while True:
@@ -59,6 +64,7 @@ def sync_elt_log(
 def run_sync(since: datetime | None) -> int:
     """The CLI command: mirror with the ``DAGSTER_HOME`` instance into ``SUBWAY_MART_DSN``,
     print one line, return the process exit code (0 ok, 1 failed, 2 not configured)."""
+    since = as_utc(since)
     dsn = os.environ.get(MART_DSN_ENV)
     if not dsn:
         print(f"elt-log sync: {MART_DSN_ENV} is not set", file=sys.stderr)
@@ -75,7 +81,8 @@ def run_sync(since: datetime | None) -> int:
                 rows += mirror_run(instance, run_id, conn)
                 runs += 1
     except Exception as err:  # noqa: BLE001 - a CLI reports any failure as one redacted line
-        print(f"elt-log sync: failed after {runs} run(s): {redact(str(err))}", file=sys.stderr)
+        reason = " ".join(redact(str(err)).split())  # one line, as promised
+        print(f"elt-log sync: failed after {runs} run(s): {reason}", file=sys.stderr)
         return 1
     scope = f"since {since.isoformat()}" if since else "all time"
     print(f"elt-log sync: {runs} finished run(s) ({scope}), {rows} new row(s) in elt_manager_log")

@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from subway_platform.elt_log.table import ensure_elt_log_table
 from subway_platform.resources.postgres import MartDatabase
 
 INSTANCE_URL_ENV = "SUBWAY_ELT_LOG_TEST_DAGSTER_PG_URL"
@@ -68,8 +69,9 @@ def instance(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
 
 @pytest.fixture
 def conn(services) -> Iterator[psycopg.Connection]:
-    """A connection to the mart database, where ``elt_manager_log`` lives."""
+    """A connection to the mart database, where ``elt_manager_log`` lives (created)."""
     with psycopg.connect(make_conninfo(services.mart_dsn), autocommit=True) as connection:
+        ensure_elt_log_table(connection)
         yield connection
 
 
