@@ -1,0 +1,107 @@
+-- The ELT monitoring dashboard's data: one view per chart over public.elt_manager_log.
+--
+-- Every filterable view keeps the three filter columns of the dashboard's native
+-- filters, with the same names in every view, because Superset applies a native filter
+-- to each chart in its scope by column name:
+--   record_time  (timestamptz)  the time range filter
+--   outcome      ('success' / 'failure', from valid) the "valid" filter
+--   domain       (text)         the domain filter
+-- and ``valid`` itself, for SQL users. The two big numbers (target_tables,
+-- total_records) ignore the filters, as in the reference dashboard, so they have none.
+--
+-- Counts of -1 are the reference framework's "unknown" (a load that failed before it
+-- counted); they are turned into NULL so that sums skip them instead of subtracting.
+-- Days are UTC calendar days.
+
+CREATE SCHEMA IF NOT EXISTS elt_dashboard;
+
+-- 1. Big number: distinct ELT target objects (one row each), filters not applied.
+CREATE OR REPLACE VIEW elt_dashboard.target_tables AS
+SELECT
+    target_object,
+    min(target_type)                 AS target_type,
+    min(target_topic)                AS target_topic,
+    count(*)                         AS operations,
+    count(*) FILTER (WHERE valid)    AS successes,
+    max(record_time)                 AS last_record_time
+FROM public.elt_manager_log
+WHERE target_object IS NOT NULL AND target_object <> ''
+GROUP BY target_object;
+
+-- 2. Big number: ELT records in total (rows written to targets), filters not applied.
+CREATE OR REPLACE VIEW elt_dashboard.total_records AS
+SELECT
+    count(*)::bigint                                                        AS operations,
+    coalesce(sum(CASE WHEN target_read_size >= 0 THEN target_read_size END), 0)::bigint
+                                                                            AS target_records,
+    coalesce(sum(CASE WHEN source_read_size >= 0 THEN source_read_size END), 0)::bigint
+                                                                            AS source_records
+FROM public.elt_manager_log;
+
+-- 3. Pie: success vs failure; one row per logged operation (the pie counts rows).
+CREATE OR REPLACE VIEW elt_dashboard.status_split AS
+SELECT
+    record_time,
+    domain,
+    valid,
+    CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,
+    1::bigint                                         AS operations
+FROM public.elt_manager_log;
+
+-- 4. Bar: success and failure counts per domain.
+CREATE OR REPLACE VIEW elt_dashboard.status_by_domain AS
+SELECT
+    record_time,
+    domain,
+    valid,
+    CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,
+    (CASE WHEN valid THEN 1 ELSE 0 END)::bigint       AS success_count,
+    (CASE WHEN valid THEN 0 ELSE 1 END)::bigint       AS failure_count
+FROM public.elt_manager_log;
+
+-- 5. Bar: success and failure counts per UTC day.
+CREATE OR REPLACE VIEW elt_dashboard.daily_operations AS
+SELECT
+    record_time,
+    (record_time AT TIME ZONE 'UTC')::date            AS record_day,
+    domain,
+    valid,
+    CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,
+    (CASE WHEN valid THEN 1 ELSE 0 END)::bigint       AS success_count,
+    (CASE WHEN valid THEN 0 ELSE 1 END)::bigint       AS failure_count
+FROM public.elt_manager_log;
+
+-- 6. Bar: source vs target rows per UTC day; ratio = sum(target_rows) / sum(source_rows)
+--    of the same day (the filtering/transformation ratio). Per-row ratio is given for
+--    inspection; a day's ratio must be computed from the sums, never averaged.
+CREATE OR REPLACE VIEW elt_dashboard.daily_records AS
+SELECT
+    record_time,
+    (record_time AT TIME ZONE 'UTC')::date            AS record_day,
+    domain,
+    valid,
+    CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,
+    CASE WHEN source_read_size >= 0 THEN source_read_size END AS source_rows,
+    CASE WHEN target_read_size >= 0 THEN target_read_size END AS target_rows,
+    CASE WHEN source_read_size > 0 AND target_read_size >= 0
+         THEN target_read_size::double precision / source_read_size END AS target_ratio
+FROM public.elt_manager_log;
+
+-- 7. Table: failed operations, newest first (the chart orders too: views keep no order
+--    once filtered, but a plain SELECT of this view returns newest first).
+CREATE OR REPLACE VIEW elt_dashboard.recent_failures AS
+SELECT
+    record_time,
+    domain,
+    valid,
+    CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,
+    action,
+    source_object,
+    target_object,
+    error_message,
+    asset_key,
+    partition_key,
+    run_id
+FROM public.elt_manager_log
+WHERE NOT valid
+ORDER BY record_time DESC, id DESC;
