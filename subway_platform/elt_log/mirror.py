@@ -14,6 +14,7 @@ Mirroring is idempotent: rows already logged for (run, asset, partition) are kep
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -77,11 +78,25 @@ def run_partitions(tags: Mapping[str, str]) -> list[str]:
     return []
 
 
-def _hop_fields(asset_key: str, metadata: Mapping[str, Any], partition: str) -> dict[str, Any]:
+_MONTH_GROUP = re.compile(r"\(\?P<month>[^)]*\)")
+
+
+def _hop_defaults(asset_key: str, partition: str) -> dict[str, str | None]:
+    """The asset's hop from HOPS; a landing file pattern with a month group becomes the
+    month's file name (``CARD_SUBWAY_MONTH_202302.csv``), which is what an operator
+    looks for in the log."""
     hop = HOPS.get(asset_key)
-    defaults: dict[str, str | None] = (
-        hop.as_dict() if hop else {name: None for name in HOP_FIELDS}
-    )
+    if hop is None:
+        return {name: None for name in HOP_FIELDS}
+    out: dict[str, str | None] = dict(hop.as_dict())
+    pattern = out["source_object"] or ""
+    if partition and _MONTH_GROUP.search(pattern):
+        out["source_object"] = _MONTH_GROUP.sub(partition, pattern).replace("\\.", ".")
+    return out
+
+
+def _hop_fields(asset_key: str, metadata: Mapping[str, Any], partition: str) -> dict[str, Any]:
+    defaults = _hop_defaults(asset_key, partition)
     out: dict[str, Any] = {}
     for name in HOP_FIELDS:
         value = metadata.get(METADATA_PREFIX + name)

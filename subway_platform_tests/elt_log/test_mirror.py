@@ -127,7 +127,7 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(
         # No elt/* metadata: descriptive fields from HOPS, counts unknown (-1).
         assert {c: fallback[c] for c in HOP_COLUMNS} == {
             "domain": "life", "action": "inc", "source_type": "csv", "source_topic": "landing",
-            "source_dpath": "landing", "source_object": r"CARD_SUBWAY_MONTH_(?P<month>\d{6})\.csv",
+            "source_dpath": "landing", "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
             "target_type": "delta", "target_topic": "bronze", "target_dpath": "bronze/life",
             "target_object": "card_subway_month",
         }
