@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from subway_platform.datasets.spec import DatasetSpec
 from subway_platform.ingest.errors import LandingFileError
 from subway_platform.ingest.layout import FileLayout, match_layout, read_head
-from subway_platform.ingest.scan import ScanResult, scan_file
+from subway_platform.ingest.scan import blank_line_numbers, scan_file
 from subway_platform.ingest.values import parse_count_array
 from subway_platform.partitions import validate_month
 
@@ -107,7 +107,24 @@ def stage_landing_file(
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex}.tmp")
     try:
-        totals, rows = _stream(src, tmp, file_name, spec, scan, layout, keep)
+        blanks: list[int] | None = None
+        try:
+            totals, rows, seen = _stream(src, tmp, file_name, spec, scan.encoding, layout, keep, [])
+            exact = scan.one_break_per_line(seen)
+        except LandingFileError:
+            # The error's line number is right unless blank lines came before it.
+            blanks = blank_line_numbers(src, scan.encoding)
+            if not blanks:
+                raise
+            exact = False
+        if not exact:
+            # Blank lines (or mixed line breaks) between rows: stage again with row line
+            # numbers shifted past them. Rare, so the slow line scan is affordable.
+            if blanks is None:
+                blanks = blank_line_numbers(src, scan.encoding)
+            totals, rows, seen = _stream(
+                src, tmp, file_name, spec, scan.encoding, layout, keep, blanks
+            )
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
@@ -141,11 +158,15 @@ def _stream(
     tmp: Path,
     file_name: str,
     spec: DatasetSpec,
-    scan: ScanResult,
+    encoding: str,
     layout: FileLayout,
     keep: pa.Array | None,
-) -> tuple[_Totals, int]:
-    """Second pass: parse with pyarrow's streaming CSV reader and write Parquet."""
+    blank_lines: list[int],
+) -> tuple[_Totals, int, int]:
+    """Second pass: parse with pyarrow's streaming CSV reader and write Parquet.
+
+    Returns the running totals, the rows staged and the data rows read (before the month
+    filter). ``blank_lines`` (header = line 1) shift the line numbers of later rows."""
     bad_rows: list[int] = []
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
@@ -161,7 +182,7 @@ def _stream(
             column_names=names,
             skip_rows=1,
             block_size=_BLOCK_BYTES,
-            encoding="utf8" if scan.encoding.startswith("utf-8") else scan.encoding,
+            encoding="utf8" if encoding.startswith("utf-8") else encoding,
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row),
         convert_options=pacsv.ConvertOptions(
@@ -173,13 +194,14 @@ def _stream(
     schema = staged_schema(spec)
     # c_j = B_j - j - 2: data row i lies after blank line j iff i >= c_j.
     blank_offsets = np.array(
-        [b - j - 2 for j, b in enumerate(scan.blank_lines)], dtype=np.int64
+        [b - j - 2 for j, b in enumerate(blank_lines)], dtype=np.int64
     )
     declared = spec.file_month(file_name)
     totals = _Totals()
     seen = 0
     staged = 0
-    with pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
+    # zstd without dictionaries wrote fastest here (staged files are short-lived).
+    with pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=False) as writer:
         for batch in reader:
             if bad_rows:
                 break
@@ -192,8 +214,8 @@ def _stream(
                 writer.write_batch(out)
                 staged += out.num_rows
     if bad_rows:
-        raise _locate_bad_row(src, scan.encoding, layout.field_count, file_name)
-    return totals, staged
+        raise _locate_bad_row(src, encoding, layout.field_count, file_name)
+    return totals, staged, seen
 
 
 def _stage_batch(
@@ -244,9 +266,13 @@ def _stage_batch(
 def _month_of(values: pa.Array, lines: pa.Array, column: str, file_name: str) -> pa.Array:
     """The ``YYYYMM`` month of each row: the first six characters of ``column`` once
     spaces and date separators (``-``, ``/``, ``.``) are removed."""
-    compact = pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"[-/.]", "")
-    month = pc.utf8_slice_codeunits(compact, 0, 6)
+    month = pc.utf8_slice_codeunits(values, 0, 6)
     valid = pc.match_substring_regex(month, _MONTH_PATTERN)
+    if not pc.all(valid).as_py():
+        # Slow path, only for batches that need it: ``2019-07-01``, `` 20190701``.
+        compact = pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"[-/.]", "")
+        month = pc.utf8_slice_codeunits(compact, 0, 6)
+        valid = pc.match_substring_regex(month, _MONTH_PATTERN)
     if not pc.all(valid).as_py():
         at = pc.index(valid, False).as_py()
         raise LandingFileError(

@@ -50,3 +50,15 @@ def test_vectorised_chunked() -> None:
     result = parse_count_array(chunked)
     assert result.type == pa.int64()
     assert result.to_pylist() == [1, 2, None, 3000]
+
+
+def test_vectorised_fast_path_for_short_values() -> None:
+    # Without 16+ character values the vectorised parser takes its float fast path.
+    short = [(t, e) for t, e in CASES if t is None or len(t.strip(" \t")) <= 15]
+    texts = [t for t, _ in short] + ["123456789012345", "12,345,678.0000"]
+    expected = [e for _, e in short] + [123456789012345, 12345678]
+    assert parse_count_array(pa.array(texts, pa.string())).to_pylist() == expected
+
+
+def test_vectorised_all_unparseable() -> None:
+    assert parse_count_array(pa.array(["", "x", None])).to_pylist() == [None, None, None]
