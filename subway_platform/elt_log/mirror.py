@@ -116,9 +116,15 @@ def _partition_entry(metadata: Mapping[str, Any], partition: str) -> dict[str, A
     return dict(entry) if isinstance(entry, Mapping) else {}
 
 
-def _count(entry: Mapping[str, Any], name: str, missing: int | None) -> int | None:
+def _optional_int(entry: Mapping[str, Any], name: str) -> int | None:
     value = entry.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else missing
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _count(entry: Mapping[str, Any], name: str) -> int:
+    """A count from the partition's metadata, or -1 (the reference's "unknown")."""
+    value = _optional_int(entry, name)
+    return UNKNOWN_COUNT if value is None else value
 
 
 def _outcomes(
@@ -162,9 +168,9 @@ def _materialized_row(
         record_time=_when(mat.timestamp),
         **_hop_fields(mat.asset_key, mat.metadata, partition),
         valid=valid,
-        source_read_size=_count(entry, "source_read_size", UNKNOWN_COUNT),
-        target_read_size=_count(entry, "target_read_size", UNKNOWN_COUNT),
-        cleaned_count=_count(entry, "cleaned_count", UNKNOWN_COUNT),
+        source_read_size=_count(entry, "source_read_size"),
+        target_read_size=_count(entry, "target_read_size"),
+        cleaned_count=_count(entry, "cleaned_count"),
         error_message=None,
         elapsed=span.elapsed_at(mat.timestamp) if span else None,
         run_id=run.run_id,
@@ -173,9 +179,9 @@ def _materialized_row(
         partition_key=partition,
         step_key=mat.step_key,
         status=status,
-        merged_count=_count(entry, "merged_count", UNKNOWN_COUNT),
-        pass_in_sum=_count(entry, "pass_in", None),
-        pass_out_sum=_count(entry, "pass_out", None),
+        merged_count=_count(entry, "merged_count"),
+        pass_in_sum=_optional_int(entry, "pass_in"),
+        pass_out_sum=_optional_int(entry, "pass_out"),
         check_outcomes=outcomes,
         error_detail=None,
     )

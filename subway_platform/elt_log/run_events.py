@@ -97,8 +97,10 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
         if event is None:
             continue
         kind = event.event_type
+        # A union of ~25 payload classes; the event type says which one this is.
+        data: Any = event.event_specific_data
         if kind == DagsterEventType.ASSET_MATERIALIZATION:
-            mat = event.event_specific_data.materialization
+            mat = data.materialization
             out.materializations.append(
                 Materialization(
                     asset_key=mat.asset_key.to_user_string(),
@@ -109,14 +111,13 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                 )
             )
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
-            ev = event.event_specific_data
             out.checks.append(
                 CheckOutcome(
-                    asset_key=ev.asset_key.to_user_string(),
-                    check_name=ev.check_name,
-                    partition=ev.partition,
-                    passed=bool(ev.passed),
-                    severity=ev.severity.value,
+                    asset_key=data.asset_key.to_user_string(),
+                    check_name=data.check_name,
+                    partition=data.partition,
+                    passed=bool(data.passed),
+                    severity=data.severity.value,
                 )
             )
         elif kind == DagsterEventType.STEP_START and event.step_key:
@@ -125,10 +126,10 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
             out.spans[event.step_key].ends.append(entry.timestamp)
             if kind == DagsterEventType.STEP_FAILURE:
                 out.failures.append(
-                    StepFailure(event.step_key, entry.timestamp, event.event_specific_data.error)
+                    StepFailure(event.step_key, entry.timestamp, data.error)
                 )
         elif kind == DagsterEventType.ASSET_MATERIALIZATION_PLANNED and event.step_key:
-            planned = event.event_specific_data
+            planned = data
             assets = out.planned[event.step_key]
             key = planned.asset_key.to_user_string()
             # Storages either log one event per partition or one with a subset.

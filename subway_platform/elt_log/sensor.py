@@ -13,13 +13,17 @@ tick that fails (mart down) is retried from the same place by the next tick.
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import dagster as dg
 
 from subway_platform.elt_log.mirror import mirror_run
 from subway_platform.resources.postgres import MartDatabase
 
-FINISHED_EVENTS = (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE)
+FinishedEvent = Literal[dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE]
+FINISHED_EVENTS: tuple[FinishedEvent, ...] = (
+    dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE,
+)
 PAGE_SIZE = 25
 """Status events read per kind and tick; a backlog drains over several ticks."""
 MART_RESOURCE_KEY = "mart"
@@ -38,7 +42,7 @@ def finished_runs_after(
     """Run ids that finished after the status event ``after_storage_id``, oldest first, and
     the storage id to resume from. Only events up to the end of the shortest full page are
     taken, so neither kind can skip past events of the other that were not read yet."""
-    records = []
+    records: list[dg.EventLogRecord] = []
     horizon: float = float("inf")
     for kind in FINISHED_EVENTS:
         page = instance.fetch_run_status_changes(

@@ -113,7 +113,8 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(
         assert row["check_outcomes"] is None
         assert row["step_key"] == "bronze__elt_demo"
         assert row["job_name"] == "__ephemeral_asset_job__"
-        assert abs((row["record_time"] - utc(mats[("bronze/elt_demo", month)])).total_seconds()) < 1e-5
+        materialized_at = utc(mats[("bronze/elt_demo", month)])
+        assert abs((row["record_time"] - materialized_at).total_seconds()) < 1e-5
         assert row["elapsed"] == pytest.approx(bronze_end - bronze_start, abs=1e-6)
 
         gold = rows[("gold/elt_demo", month)]
@@ -168,7 +169,8 @@ def test_failed_step_logs_redacted_error_and_nothing_for_skipped_assets(
         assert "caused by: " + expected_message in row["error_detail"]
         assert len(row["error_detail"]) <= 4000
         assert row["step_key"] == "gold__elt_fails"
-        assert abs((row["record_time"] - utc(failed_at[("gold__elt_fails", "")])).total_seconds()) < 1e-5
+        failure_at = utc(failed_at[("gold__elt_fails", "")])
+        assert abs((row["record_time"] - failure_at).total_seconds()) < 1e-5
         assert row["elapsed"] == pytest.approx(end - start, abs=1e-6)
         # Not an asset of the data set specs and no metadata: unknown descriptive fields.
         assert (row["domain"], row["action"], row["target_object"]) == ("unknown", "unknown", None)
