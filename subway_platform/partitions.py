@@ -53,7 +53,7 @@ def months_between(first: str, last: str) -> list[str]:
 def context_months(context: dg.AssetExecutionContext | dg.InputContext | dg.OutputContext) -> list[str]:
     """The validated months a step or IO call covers (one, or a single-run range)."""
     if isinstance(context, dg.AssetExecutionContext):
-        if not context.has_partition_key_range:
+        if not (context.has_partition_key or context.has_partition_key_range):
             return []
         key_range = context.partition_key_range
     else:

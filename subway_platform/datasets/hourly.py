@@ -7,16 +7,19 @@ HOURS: tuple[int, ...] = tuple((4 + i) % 24 for i in range(24))
 
 
 def hour_label(hour: int) -> str:
-    """``4`` -> ``04시-05시``: the time band a wide column covers."""
-    return f"{hour:02d}시-{(hour + 1) % 24:02d}시"
+    """``4`` -> ``04시-05시``: the time band a wide column covers (the portal writes the
+    last band of the day as ``23시-24시``)."""
+    return f"{hour:02d}시-{hour + 1:02d}시"
 
 
 def _hour_columns() -> tuple[SourceColumn, ...]:
     cols: list[SourceColumn] = []
     for hour in HOURS:
         label = hour_label(hour)
-        cols.append(SourceColumn(f"{label} 승차인원", f"h{hour:02d}_in", "count"))
-        cols.append(SourceColumn(f"{label} 하차인원", f"h{hour:02d}_out", "count"))
+        # Some downloads write the band ending at midnight as 23시-00시.
+        alt = (f"{hour:02d}시-00시",) if hour == 23 else ()
+        cols.append(SourceColumn(f"{label} 승차인원", f"h{hour:02d}_in", "count", aliases=tuple(f"{a} 승차인원" for a in alt)))
+        cols.append(SourceColumn(f"{label} 하차인원", f"h{hour:02d}_out", "count", aliases=tuple(f"{a} 하차인원" for a in alt)))
     return tuple(cols)
 
 

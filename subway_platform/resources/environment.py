@@ -12,6 +12,7 @@ from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import ObjectStorage
+from subway_platform.sensors import LandingSensorSettings
 
 
 def build_resources() -> dict[str, Any]:
@@ -31,4 +32,5 @@ def build_resources() -> dict[str, Any]:
         ),
         "delta_io_manager": DeltaLakeIOManager(lake_url=dg.EnvVar("SUBWAY_LAKE_URL"), spark=spark),
         "mart_io_manager": PostgresMartIOManager(mart=mart, spark=spark),
+        "landing_sensor_settings": LandingSensorSettings(),
     }
