@@ -27,6 +27,7 @@ DELTA_LAYERS = ("bronze", "gold")
 MART_LAYER = "mart"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+_MAX_DETAIL = 400  # characters of the first step failure shown in the one-line error
 
 
 class DemoError(RuntimeError):
@@ -127,6 +128,8 @@ def _execute(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance,
             if event.is_step_failure and event.step_failure_data.error is not None
         ]
         detail = failures[0] if failures else "see the run's events in Dagster"
+        if len(detail) > _MAX_DETAIL:
+            detail = detail[:_MAX_DETAIL] + "…"
         raise DemoError(f"{job_name} failed (run {result.run_id}): {detail}")
 
 

@@ -122,3 +122,26 @@ def test_errors_are_one_redacted_line(capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert "s3cr3t-pw" not in err
     assert err.count("\n") == 1 and "postgresql://subway:***@127.0.0.1" in err
+
+
+def test_demo_command_loads_a_month_end_to_end() -> None:
+    """`subway-platform demo` in its own state dir: exit 0 and every table filled."""
+    state_dir = make_state_dir("subway-test-demo-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUBWAY_", "DAGSTER_"))}
+    env.pop("SPARK_REMOTE", None)
+    done = subprocess.run(
+        [str(VENV_BIN / "subway-platform"), "demo", "--state-dir", str(state_dir),
+         "--months", "201901"],
+        cwd=state_dir, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts: dict[str, int] = {}
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and "/" in parts[0]:
+            counts[parts[0]] = int(parts[1])
+    assert {k.split("/")[0] for k in counts} == {"bronze", "gold", "mart"}, done.stdout
+    assert all(n > 0 for n in counts.values()), counts
+    for name in ("subway_passengers", "subway_passengers_time", "subway_station"):
+        assert counts[f"mart/{name}"] == counts[f"gold/{name}"], counts
+    assert wait_gone(processes_mentioning(str(state_dir))) == set()
