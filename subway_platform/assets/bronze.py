@@ -26,6 +26,7 @@ from subway_platform.ingest.stage import StagedFile, stage_landing_file
 from subway_platform.io_managers.delta import PARTITION_COLUMN, table_url
 from subway_platform.partitions import context_months, monthly_partitions
 from subway_platform.resources.landing import LandingZone
+from subway_platform.retries import retry_transient
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import StoredObject
 
@@ -129,7 +130,6 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         group_name=spec.name,
         kinds={"spark", "delta"},
         tags={"layer": "bronze"},
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
         check_specs=check_specs(spec, "bronze"),
     )
     def bronze(
@@ -139,7 +139,8 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         session = spark.spark_session
         with tempfile.TemporaryDirectory(prefix="subway_stage_") as tmp:
             try:
-                staged = _stage_all(context, spec, landing, months, Path(tmp))
+                with retry_transient(context):
+                    staged = _stage_all(context, spec, landing, months, Path(tmp))
             except LandingFileError as err:
                 raise dg.Failure(str(err), allow_retries=False) from None
             _check_coverage(spec, months, staged)

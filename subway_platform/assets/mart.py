@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame
 from subway_platform.checks import check_specs, mart_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.resources.postgres import MartDatabase
+from subway_platform.retries import retry_transient
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.io_managers.delta import PARTITION_COLUMN, partition_rows, table_url
 from subway_platform.resources.landing import LandingZone
@@ -36,7 +37,6 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         group_name=spec.name,
         kinds={"postgres"},
         tags={"layer": "mart"},
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
         check_specs=check_specs(spec, "mart"),
     )
     def mart_table(
@@ -53,7 +53,8 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 "elt/source_stats": dg.MetadataValue.json(stats),
             },
         )
-        with mart.connect() as conn:
-            yield from mart_results(spec, conn, gold, months)
+        with retry_transient(context), mart.connect() as conn:
+            results = mart_results(spec, conn, gold, months)
+        yield from results
 
     return mart_table

@@ -11,16 +11,26 @@ from pyspark.sql import functions as F
 
 from subway_platform.datasets import DatasetSpec
 from subway_platform.datasets.hourly import HOURS
+from subway_platform.ingest.values import COUNT_PATTERN, MAX_COUNT_DIGITS
 from subway_platform.io_managers.delta import PARTITION_COLUMN
 
-_COUNT_RE = r"^[0-9]+(\.0*)?$"
+
+
+def _trim_spaces_tabs(col: Column) -> Column:
+    return F.regexp_replace(col, r"^[ \t]+|[ \t]+$", "")
 
 
 def count_value(col: Column) -> Column:
-    """Non-negative integer from text such as ``6199``, ``34944.0`` or ``9,080``; else null."""
-    cleaned = F.regexp_replace(F.trim(col), ",", "")
+    """Non-negative integer from text such as ``6199``, ``34944.0`` or ``9,080``; else null.
+
+    Exactly the rules of ``ingest.values.parse_count`` (trim spaces/tabs, thousands commas
+    only in groups of three, only zeros after a point, at most 18 digits).
+    """
+    trimmed = _trim_spaces_tabs(col)
+    digits = F.regexp_replace(F.regexp_replace(trimmed, r"\..*$", ""), ",", "")
     return F.when(
-        cleaned.rlike(_COUNT_RE), F.regexp_extract(cleaned, r"^([0-9]+)", 1).cast("bigint")
+        trimmed.rlike(COUNT_PATTERN) & (F.length(digits) <= MAX_COUNT_DIGITS),
+        digits.cast("bigint"),
     )
 
 

@@ -29,6 +29,7 @@ from subway_platform.io_managers.pg_copy import FORMAT_NAME, PostgresCopyDataSou
 from subway_platform.partitions import context_months, validate_month
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.resources.spark import SparkEngine
+from subway_platform.retries import retry_transient
 
 SCHEMA = "public"
 _REGISTERED: set[int] = set()
@@ -174,7 +175,7 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
             spark.dataSource.register(PostgresCopyDataSource)
             _REGISTERED.add(session_id)
 
-        with self.mart.connect() as conn:
+        with retry_transient(context), self.mart.connect() as conn:
             ensure_table(conn, table, obj.schema, primary_key)
             with conn.transaction():
                 conn.execute(

@@ -1,0 +1,61 @@
+"""The hourly data set on the real CP949 portal file, and the station master."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from deltalake import DeltaTable
+
+from subway_platform.resources.storage import delta_storage_options
+from subway_platform_tests.pipeline.conftest import REAL, Zone
+
+HOURLY_NAME = "서울시 지하철 호선별 역별 시간대별 승하차 인원 정보_202210.csv"
+
+
+def _hourly_totals(path: Path) -> tuple[int, int, int]:
+    with path.open(encoding="cp949", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        rows = [r for r in reader if r]
+    ins = [i for i, h in enumerate(header) if h.endswith("승차인원")]
+    outs = [i for i, h in enumerate(header) if h.endswith("하차인원")]
+    return (
+        len(rows),
+        sum(int(float(r[i].replace(",", ""))) for r in rows for i in ins),
+        sum(int(float(r[i].replace(",", ""))) for r in rows for i in outs),
+    )
+
+
+def test_real_hourly_file_reconciles(zone: Zone) -> None:
+    source = REAL / "card_subway_time" / "hourly_202210_cp949.csv"
+    zone.upload(source, HOURLY_NAME)
+    result = zone.run("hourly_passengers_job", ["202210"])
+    assert result.success
+    rows, pass_in, pass_out = _hourly_totals(source)
+    count, mart_in, mart_out, hours = zone.query(
+        "SELECT count(*), sum(pass_in)::bigint, sum(pass_out)::bigint, count(DISTINCT hour) "
+        "FROM subway_passengers_time WHERE month = '202210'"
+    )[0]
+    assert (mart_in, mart_out) == (pass_in, pass_out)
+    assert hours == 24
+    # One row per (line, station, hour) after summing repeated stations.
+    stations = zone.query(
+        "SELECT count(DISTINCT (line_no, station_name)) FROM subway_passengers_time WHERE month = '202210'"
+    )[0][0]
+    assert count == stations * 24 and stations <= rows
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    gold = DeltaTable(f"{zone.lake}/gold/subway_passengers_time", storage_options=delta_storage_options())
+    assert sum(gold.to_pyarrow_table(columns=["pass_in"]).column("pass_in").to_pylist()) == pass_in
+
+
+def test_station_master_loads_with_one_row_per_station(zone: Zone) -> None:
+    source = REAL / "subway_station" / "station_master_utf8.csv"
+    zone.upload(source, "서울시 역사마스터 정보.csv")
+    assert zone.run("station_job").success
+    with source.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    ids = {(str(int(r["역사_ID"])), r["호선"]) for r in rows}
+    mart = zone.query("SELECT station_id, line_no, latitude FROM subway_station")
+    assert {(r[0], r[1]) for r in mart} == ids
+    assert all(r[2] is not None for r in mart)

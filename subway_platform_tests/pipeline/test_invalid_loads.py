@@ -1,0 +1,81 @@
+"""Invalid loads: a clear error or a failed blocking check, and the mart left untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from subway_platform_tests.pipeline.conftest import REAL, Zone
+
+MONTH = "201910"
+SOURCE = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{MONTH}.csv"
+
+
+def _mart_state(zone: Zone) -> tuple[int, int, int]:
+    return zone.query(
+        "SELECT count(*), coalesce(sum(pass_in), 0)::bigint, coalesce(sum(pass_out), 0)::bigint "
+        "FROM subway_passengers WHERE month = %s",
+        (MONTH,),
+    )[0]
+
+
+def _load_good_month(zone: Zone) -> tuple[int, int, int]:
+    zone.upload(SOURCE)
+    assert zone.run("daily_passengers_job", [MONTH]).success
+    state = _mart_state(zone)
+    assert state[0] > 0
+    return state
+
+
+def test_rejected_rows_beyond_threshold_block_the_mart(zone: Zone, tmp_path: Path) -> None:
+    before = _load_good_month(zone)
+    lines = SOURCE.read_text(encoding="utf-8").splitlines()
+    # 100 rows with a non-numeric count: bronze keeps them (text), gold rejects them.
+    bad = [lines[0]] + [
+        line.replace(line.split(",")[3], '"n/a"', 1) if i < 100 else line
+        for i, line in enumerate(lines[1:])
+    ]
+    broken = tmp_path / SOURCE.name
+    broken.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    zone.upload(broken)
+    result = zone.run("daily_passengers_job", [MONTH], raise_on_error=False)
+
+    failed = {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    }
+    check = failed[("gold/subway_passengers", "reconciles_with_bronze")]
+    assert "100 of" in (check.description or "") and "rejected" in (check.description or "")
+    # The blocking check stopped the mart: it still holds the previous load.
+    mart_events = [
+        e for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "mart/subway_passengers"
+    ]
+    assert mart_events == []
+    assert _mart_state(zone) == before
+    rejects = zone.query("SELECT 1")  # mart reachable
+    assert rejects
+
+
+def test_file_with_rows_of_another_month_fails_naming_the_line(zone: Zone, tmp_path: Path) -> None:
+    before = _load_good_month(zone)
+    lines = SOURCE.read_text(encoding="utf-8").splitlines()
+    lines[5] = lines[5].replace(f'"{MONTH}', '"201911', 1)
+    broken = tmp_path / SOURCE.name
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    zone.upload(broken)
+    result = zone.run("daily_passengers_job", [MONTH], raise_on_error=False)
+    assert not result.success
+    failure = result.get_step_failure_events()[0]
+    message = failure.step_failure_data.error.message if failure.step_failure_data.error else ""
+    assert SOURCE.name in message and "line 6" in message and "201911" in message
+    assert _mart_state(zone) == before
+    # The bad upload stays in landing (not archived): nothing is lost.
+    assert SOURCE.name in zone.keys(zone.landing)
+
+
+def test_missing_month_file_is_a_clear_failure(zone: Zone) -> None:
+    result = zone.run("daily_passengers_job", ["201812"], raise_on_error=False)
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error
+    assert error is not None and "201812" in error.message and "card_subway_month" in error.message
