@@ -21,6 +21,7 @@ from subway_platform.dashboard.connection import superset_database
 from subway_platform.dashboard.install import ensure_superset_venv
 from subway_platform.dashboard.server import ADMIN_USER, LocalSuperset
 from subway_platform.dashboard.views import ensure_dashboard_views
+from subway_platform.platform.processes import ServiceError, port_accepts
 
 DEFAULT_STATE_DIR = ".subway_state"
 DEFAULT_PORT = 8088
@@ -86,6 +87,9 @@ def _remote(args: argparse.Namespace, dsn: str) -> int:
 
 def _local(args: argparse.Namespace, dsn: str) -> int:
     state_dir = args.state_dir.resolve()
+    if port_accepts(args.port):  # before the slow steps, not after them
+        raise ServiceError(
+            f"port {args.port} on 127.0.0.1 is already in use; choose another with --port")
     venv = ensure_superset_venv(args.venv or state_dir / "superset-venv")
     superset = LocalSuperset(state_dir / "superset", venv)
     superset.initialise()
