@@ -9,13 +9,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from platform_proc_tools import (
     descendants,
-    make_state_dir,
     processes_mentioning,
     wait_gone,
 )
@@ -57,8 +57,10 @@ def _location_status(port: int) -> tuple[str, str | None] | None:
     return None
 
 
-def test_dev_loads_code_location_and_ctrl_c_stops_every_child() -> None:
-    state_dir = make_state_dir("subway-test-dev-")
+def test_dev_loads_code_location_and_ctrl_c_stops_every_child(
+    new_state_dir: Callable[[str], Path],
+) -> None:
+    state_dir = new_state_dir("subway-test-dev-")
     port = free_port()
     log_path = state_dir / "dev.log"
     env = {**os.environ}
@@ -124,9 +126,11 @@ def test_errors_are_one_redacted_line(capsys: pytest.CaptureFixture[str]) -> Non
     assert err.count("\n") == 1 and "postgresql://subway:***@127.0.0.1" in err
 
 
-def test_demo_command_loads_a_month_end_to_end() -> None:
+def test_demo_command_loads_a_month_end_to_end(
+    new_state_dir: Callable[[str], Path],
+) -> None:
     """`subway-platform demo` in its own state dir: exit 0 and every table filled."""
-    state_dir = make_state_dir("subway-test-demo-")
+    state_dir = new_state_dir("subway-test-demo-")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUBWAY_", "DAGSTER_"))}
     env.pop("SPARK_REMOTE", None)
     done = subprocess.run(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from deltalake import DeltaTable
-from platform_proc_tools import make_state_dir, wait_gone
+from platform_proc_tools import wait_gone
 from pyspark.sql import SparkSession
 
 from subway_platform.platform.services import EmbeddedServices
 
 
-def test_sail_server_local_cluster_writes_delta_to_embedded_s3() -> None:
-    state_dir = make_state_dir("subway-test-sail-")
+def test_sail_server_local_cluster_writes_delta_to_embedded_s3(
+    new_state_dir: Callable[[str], Path],
+) -> None:
+    state_dir = new_state_dir("subway-test-sail-")
     embedded = EmbeddedServices(state_dir, sail_server=True, sail_mode="local-cluster")
     saved = dict(os.environ)
     try:

@@ -7,12 +7,13 @@ import signal
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from platform_proc_tools import alive, make_state_dir, wait_gone
+from platform_proc_tools import alive, wait_gone
 
 from subway_platform.platform.services import EmbeddedServices
 
@@ -48,12 +49,13 @@ def test_postgres_listens_on_loopback_with_password_only(services: Any) -> None:
 
 def test_s3_write_list_read(services: Any, s3_client: Any) -> None:
     body = "사용일자,노선명,역명\n20190101,2호선,강남\n".encode()
-    s3_client.put_object(Bucket="subway", Key="landing/test/CARD_SUBWAY_MONTH_201901.csv", Body=body)
-    listed = s3_client.list_objects_v2(Bucket="subway", Prefix="landing/test/")
-    assert [o["Key"] for o in listed["Contents"]] == ["landing/test/CARD_SUBWAY_MONTH_201901.csv"]
-    got = s3_client.get_object(Bucket="subway", Key="landing/test/CARD_SUBWAY_MONTH_201901.csv")
-    assert got["Body"].read() == body
-    s3_client.delete_object(Bucket="subway", Key="landing/test/CARD_SUBWAY_MONTH_201901.csv")
+    key = "platform-test/landing/CARD_SUBWAY_MONTH_201901.csv"
+    s3_client.put_object(Bucket="subway", Key=key, Body=body)
+    listed = s3_client.list_objects_v2(Bucket="subway", Prefix="platform-test/")
+    assert [o["Key"] for o in listed["Contents"]] == [key]
+    assert s3_client.get_object(Bucket="subway", Key=key)["Body"].read() == body
+    s3_client.delete_object(Bucket="subway", Key=key)
+    assert "Contents" not in s3_client.list_objects_v2(Bucket="subway", Prefix="platform-test/")
 
 
 def test_environment_points_at_loopback(services: Any) -> None:
@@ -70,8 +72,10 @@ def test_environment_points_at_loopback(services: Any) -> None:
     assert os.environ["SUBWAY_MART_DSN"] == services.mart_dsn
 
 
-def test_restart_reuses_postgres_data_and_leaves_no_process() -> None:
-    state_dir = make_state_dir("subway-test-restart-")
+def test_restart_reuses_postgres_data_and_leaves_no_process(
+    new_state_dir: Callable[[str], Path],
+) -> None:
+    state_dir = new_state_dir("subway-test-restart-")
     first = EmbeddedServices(state_dir)
     with first as env:
         with psycopg.connect(env["SUBWAY_MART_DSN"]) as conn:
@@ -89,8 +93,10 @@ def test_restart_reuses_postgres_data_and_leaves_no_process() -> None:
     assert env_again["SUBWAY_MART_DSN"].split("@")[0] == env["SUBWAY_MART_DSN"].split("@")[0]
 
 
-def test_second_stack_on_same_state_dir_is_refused() -> None:
-    state_dir = make_state_dir("subway-test-lock-")
+def test_second_stack_on_same_state_dir_is_refused(
+    new_state_dir: Callable[[str], Path],
+) -> None:
+    state_dir = new_state_dir("subway-test-lock-")
     with EmbeddedServices(state_dir):
         with pytest.raises(RuntimeError, match="another subway-platform process"):
             EmbeddedServices(state_dir).start()
@@ -107,8 +113,10 @@ time.sleep(600)
 """
 
 
-def test_sigterm_stops_every_service() -> None:
-    state_dir = make_state_dir("subway-test-sigterm-")
+def test_sigterm_stops_every_service(
+    new_state_dir: Callable[[str], Path],
+) -> None:
+    state_dir = new_state_dir("subway-test-sigterm-")
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(state_dir)],
         stdout=subprocess.PIPE, text=True,
