@@ -27,7 +27,7 @@ from pyspark.sql import types as T
 from subway_platform.io_managers.delta import PARTITION_COLUMN, asset_metadata, elt_partitions
 from subway_platform.io_managers.pg_copy import FORMAT_NAME, PostgresCopyDataSource
 from subway_platform.partitions import context_months, validate_month
-from subway_platform.resources.postgres import MartDatabase
+from subway_platform.resources.postgres import MartDatabase, MartUnavailable
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.retries import retry_transient
 
@@ -194,10 +194,8 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
                 )
                 counts = replace_slice(conn, table, stage, columns, months)
             finally:
-                with conn.transaction():
-                    conn.execute(
-                        sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, stage))
-                    )
+                # On a fresh connection: the loading one may be the one that died.
+                self._drop_stage(stage)
         metadata: dict[str, Any] = {
             "dagster/row_count": sum(counts.values()),
             "dagster/table_name": f"{SCHEMA}.{table}",
@@ -210,6 +208,15 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
         }
         metadata.update(elt_partitions(context, counts))
         context.add_output_metadata(metadata)
+
+    def _drop_stage(self, stage: str) -> None:
+        try:
+            with self.mart.connect(autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, stage)))
+        except MartUnavailable:
+            # The mart is gone entirely; the unlogged staging table holds no published
+            # data and the next load's clean-up removes leftovers.
+            pass
 
     def load_input(self, context: dg.InputContext) -> DataFrame:
         """Read the mart slice back through the engine (for downstream Spark assets)."""
