@@ -149,8 +149,9 @@ def _init_dagster_storage() -> None:
 
 def _ephemeral_s3_notice() -> str:
     return (
-        "note: the embedded S3 (landing, archive, lake) is in memory and starts empty; "
-        "PostgreSQL data (mart, ELT log, Dagster history) is kept in the state dir."
+        "note: the embedded S3 landing zone is in memory and starts empty; the archive, "
+        "the Delta lake and PostgreSQL (mart, ELT log, Dagster history) are kept in the "
+        "state dir."
     )
 
 

@@ -92,9 +92,12 @@ class EmbeddedServices:
             self.postgres.start()
             aws = self._start_s3()
             self.env = {
+                # Files arrive over the S3 API (what the landing sensor watches); the
+                # archive and the Delta lake live in the state dir, because moto keeps
+                # S3 in memory only and a restart must not lose the tables.
                 "SUBWAY_LANDING_URL": f"s3://{BUCKET}/landing",
-                "SUBWAY_ARCHIVE_URL": f"s3://{BUCKET}/archive",
-                "SUBWAY_LAKE_URL": f"s3://{BUCKET}/lake",
+                "SUBWAY_ARCHIVE_URL": str((self.state_dir / "archive").resolve()),
+                "SUBWAY_LAKE_URL": str((self.state_dir / "lake").resolve()),
                 "SUBWAY_MART_DSN": self.postgres.dsn("subway"),
                 # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, with which
                 # dagster-postgres 0.29.27 fails to store events ("NOTIFY run_events,

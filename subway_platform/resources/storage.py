@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -253,4 +254,10 @@ class ObjectStorage(dg.ConfigurableResource):
             os.replace(tmp, dst)
             Path(src).unlink()
             return
-        raise ValueError("moving between S3 and a local directory is not supported")
+        # Between S3 and a local directory: copy through a temporary file, verify, delete.
+        with tempfile.TemporaryDirectory(prefix="subway_move_") as tmp:
+            local = self.download(src, Path(tmp) / "object")
+            self.upload(local, dst)
+        if not self.exists(dst):
+            raise RuntimeError(f"copy of {src} to {dst} is missing; source kept")
+        self.delete(src)
