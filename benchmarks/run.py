@@ -1,0 +1,415 @@
+"""``python -m benchmarks.run``: the platform against the reference's JVM job, and at scale.
+
+Starts the embedded services (PostgreSQL, moto S3) once, then, alternating platform and
+baseline (A B A B) so machine drift cancels:
+
+- platform in process (``execute_in_process`` against the PostgreSQL-backed instance of
+  DAGSTER_HOME, then ``mirror_run``): twelve-month backfill on fresh tables (first run of
+  a fresh process: imports, Sail start), the same backfill again (everything replaced),
+  one month alone;
+- platform through the CLI users type (``dagster asset materialize ... --partition-range``
+  and ``--partition``, a fresh process each, Dagster's start-up included), then the ELT
+  log mirroring the sensor does;
+- the baseline: a JVM Spark 4 ``local[2]`` session, CSV -> Parquet -> PostgreSQL over JDBC.
+
+Then synthetic months at 10x (and, with ``--scale100``, 100x) the real volume, with Sail
+in process and with ``SAIL_MODE=local-cluster``. Prints a table and writes
+``benchmarks/results/bench-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.measure import ChildResult, run_measured
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = Path(os.environ.get("SUBWAY_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
+if not REAL.exists():
+    REAL = Path("/work/shared/data/real")
+MONTHS = [f"2019{m:02d}" for m in range(1, 13)]
+STATION_NAME = "서울시 역사마스터 정보.csv"
+DAILY_SELECTION = "bronze/card_subway_month,gold/subway_passengers,mart/subway_passengers"
+BASELINE_TABLE = "baseline_subway_passengers"
+
+
+def data_rows(path: Path) -> int:
+    """Data rows of a CSV file (non-empty lines after the header)."""
+    with path.open("rb") as fh:
+        next(fh)
+        return sum(1 for line in fh if line.strip())
+
+
+class Bench:
+    """One benchmark session: the services, the results, the child processes' settings."""
+
+    def __init__(self, args: argparse.Namespace, env: dict[str, str], watch: list[int], work: Path) -> None:
+        self.args = args
+        self.env = env
+        self.watch = watch
+        self.work = work
+        self.platform_root = Path(args.platform_root).resolve()
+        self.results: list[dict[str, Any]] = []
+        self.python = sys.executable
+        self.dagster = str(Path(sys.executable).parent / "dagster")
+
+    # -- environment of the children -------------------------------------------------------
+    def child_env(self, prefix: str, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SAIL_MODE")}
+        env.update(self.env)
+        env.update(
+            SUBWAY_LANDING_URL=f"s3://subway/{prefix}/landing",
+            SUBWAY_ARCHIVE_URL=f"s3://subway/{prefix}/archive",
+            SUBWAY_LAKE_URL=f"s3://subway/{prefix}/lake",
+            PYTHONPATH=os.pathsep.join([str(self.platform_root), str(REPO)]),
+        )
+        env.update(extra)
+        return env
+
+    def log_path(self, name: str) -> Path:
+        return self.work / "logs" / f"{len(self.results):03d}-{name}.log"
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        self.results.append(entry)
+        print(f"  {entry['case']:<44} {entry.get('wall_s', '-')!s:>8} s  {entry.get('note', '')}", flush=True)
+        return entry
+
+    def worker(self, prefix: str, plan: list[dict[str, Any]], name: str, **extra: str) -> ChildResult:
+        result = run_measured(
+            [self.python, "-m", "benchmarks.inproc_worker", json.dumps(plan)],
+            env=self.child_env(prefix, **extra), cwd=self.platform_root, watch_also=self.watch,
+            log=self.log_path(name),
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"worker {name} failed:\n{result.stderr_tail}")
+        return result
+
+    # -- the platform ------------------------------------------------------------------------
+    def setup_station(self, prefix: str, station_file: Path) -> None:
+        """Untimed: the station master loaded first, as in production (gold joins it)."""
+        self.worker(prefix, [{"upload": [[str(station_file), STATION_NAME]]},
+                             {"run": "station", "job": "station_job"}], "station-setup")
+
+    def platform_inprocess(self, it: int, daily: dict[str, Path], rows: dict[str, int]) -> None:
+        prefix = f"it{it}"
+        self.drop_tables(["subway_passengers"])
+        self.setup_station(prefix, REAL / "subway_station" / "station_master_utf8.csv")
+        months = list(daily)
+        one = months[0]
+        plan: list[dict[str, Any]] = [
+            {"upload": [[str(p), p.name] for p in daily.values()]},
+            {"run": "backfill", "job": "daily_passengers_job", "months": months},
+            {"run": "backfill_again", "job": "daily_passengers_job", "months": months},
+            {"upload": [[str(daily[one]), daily[one].name]]},
+            {"run": "one_month", "job": "daily_passengers_job", "months": [one]},
+        ]
+        result = self.worker(prefix, plan, "inprocess")
+        imports = result.lines[0].get("imports_s")
+        total_rows = sum(rows[m] for m in months)
+        for line in result.lines[1:]:
+            n = total_rows if line["label"] != "one_month" else rows[one]
+            self.record(self.platform_entry(
+                f"platform in-process: {line['label']} ({len(months) if n == total_rows else 1} mo)",
+                it, line, n, result,
+                note=("fresh process: imports + Sail start in the first run" if line["label"] == "backfill" else "same process, warm"),
+                imports_s=imports if line["label"] == "backfill" else None,
+            ))
+
+    def platform_cli(self, it: int, daily: dict[str, Path], rows: dict[str, int]) -> None:
+        """``dagster asset materialize`` in a fresh process, then the sensor's mirroring."""
+        prefix = f"it{it}"
+        months = list(daily)
+        one = months[0]
+        self.upload(prefix, list(daily.values()))
+        for label, partition_args, n, count in (
+            ("backfill", ["--partition-range", f"{months[0]}...{months[-1]}"], sum(rows.values()), len(months)),
+            ("one_month", ["--partition", one], rows[one], 1),
+        ):
+            if label == "one_month":
+                self.upload(prefix, [daily[one]])
+            argv = [self.dagster, "asset", "materialize", "-m", "subway_platform.definitions",
+                    "--select", DAILY_SELECTION, *partition_args]
+            since = time.time()
+            result = run_measured(argv, env=self.child_env(prefix), cwd=self.platform_root,
+                                  watch_also=self.watch, log=self.log_path(f"cli-{label}"))
+            if result.returncode != 0:
+                raise RuntimeError(f"dagster CLI failed:\n{result.stderr_tail}")
+            report = self.mirror_latest(since)
+            report["wall_s"] = round(result.wall_s + report["mirror_s"], 3)
+            report["cli_s"] = result.wall_s
+            self.record(self.platform_entry(
+                f"platform CLI: {label} ({count} mo)", it, report, n, result,
+                note="dagster asset materialize + mirror_run; tables exist (months replaced)",
+            ))
+
+    def mirror_latest(self, since: float) -> dict[str, Any]:
+        """Mirror the newest run created after ``since`` into the ELT log (the sensor's work)."""
+        import dagster as dg
+        import psycopg
+
+        from subway_platform.elt_log.mirror import mirror_run
+
+        from benchmarks.run_events import run_report
+
+        with dg.DagsterInstance.get() as instance:
+            records = instance.get_run_records(
+                filters=dg.RunsFilter(created_after=dg_datetime(since)), limit=1
+            )
+            run_id = records[0].dagster_run.run_id
+            start = time.perf_counter()
+            with psycopg.connect(self.env["SUBWAY_MART_DSN"]) as conn:
+                logged = mirror_run(instance, run_id, conn)
+                conn.commit()
+            mirror_s = time.perf_counter() - start
+            report = run_report(instance, run_id)
+        report.update(mirror_s=round(mirror_s, 3), elt_log_rows=logged, success=report["status"] == "success")
+        return report
+
+    def platform_entry(self, case: str, it: int, line: dict[str, Any], rows: int, child: ChildResult,
+                       note: str, **extra: Any) -> dict[str, Any]:
+        wall = line["wall_s"]
+        layer_rates = {k: round(rows / v) for k, v in line["layers"].items() if v}
+        return {
+            "case": case, "system": "platform", "iteration": it, "wall_s": wall, "rows": rows,
+            "rows_per_s": round(rows / wall) if wall else None, "layers_s": line["layers"],
+            "layer_rows_per_s": layer_rates, "run_seconds": line.get("run_seconds"),
+            "mirror_s": line.get("mirror_s"), "elt_log_rows": line.get("elt_log_rows"),
+            "rows_written": line.get("rows_written"), "success": line.get("success"),
+            "peak_pss_mib": child.memory["peak_pss_mib"], "peak_rss_mib": child.memory["peak_rss_mib"],
+            "memory": child.memory, "load_before": child.load_before, "load_after": child.load_after,
+            "note": note, **{k: v for k, v in extra.items() if v is not None}, **{
+                k: line[k] for k in ("cli_s", "execute_s", "run_id") if k in line},
+        }
+
+    # -- the baseline ------------------------------------------------------------------------
+    def baseline(self, it: int, daily: dict[str, Path], rows: dict[str, int]) -> None:
+        self.drop_tables([BASELINE_TABLE])
+        bronze = self.work / f"baseline-bronze-{it}"
+        shutil.rmtree(bronze, ignore_errors=True)
+        csv_dir = next(iter(daily.values())).parent
+        months = list(daily)
+        for label, ms, passes in (("backfill", months, 2), ("one_month", months[:1], 1)):
+            config = {"months": ms, "csv_dir": str(csv_dir), "bronze_dir": str(bronze),
+                      "table": BASELINE_TABLE, "passes": passes}
+            result = run_measured(
+                [self.python, "-m", "benchmarks.baseline_job", json.dumps(config)],
+                env=self.child_env("baseline"), cwd=REPO, watch_also=self.watch[:1],
+                log=self.log_path(f"baseline-{label}"),
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"baseline failed:\n{result.stderr_tail}")
+            head, passes_out = result.lines[0], result.lines[1:]
+            n = sum(rows[m] for m in ms)
+            for p in passes_out:
+                first = p["pass"] == 1
+                # The first pass pays the JVM start, like a spark-submit of the job would.
+                wall = round(head["imports_s"] + head["session_s"] + p["pass_s"], 3) if first else p["pass_s"]
+                case = f"baseline JVM: {label if first else 'backfill_again'} ({len(ms)} mo)"
+                self.record({
+                    "case": case, "system": "baseline", "iteration": it, "wall_s": wall, "rows": n,
+                    "rows_per_s": round(n / wall), "layers_s": {**({"jvm_start": head["session_s"]} if first else {}), **p["layers"]},
+                    "layer_rows_per_s": {k: round(n / v) for k, v in p["layers"].items() if v},
+                    "mart_rows": p["mart_rows"], "process_wall_s": result.wall_s,
+                    "peak_pss_mib": result.memory["peak_pss_mib"], "peak_rss_mib": result.memory["peak_rss_mib"],
+                    "memory": result.memory, "load_before": result.load_before, "load_after": result.load_after,
+                    "note": "JVM start included" if first else "same JVM, warm",
+                })
+
+    # -- scale ---------------------------------------------------------------------------------
+    def scale(self, factor: int, months: list[str], mode: str | None) -> None:
+        from subway_platform.sample_data.generate import write_daily_file, write_station_file, _stations
+        import numpy as np
+
+        gen = self.work / f"scale{factor}"
+        if not gen.exists():
+            gen.mkdir(parents=True)
+            stations = _stations(float(factor))
+            for m in months:
+                write_daily_file(gen, m, stations, np.random.default_rng([7, int(m)]))
+            write_station_file(gen, float(factor))
+        daily = {m: gen / f"CARD_SUBWAY_MONTH_{m}.csv" for m in months}
+        n = sum(data_rows(p) for p in daily.values())
+        prefix = f"scale{factor}-{mode or 'local'}"
+        self.drop_tables(["subway_passengers"])
+        extra = {"SAIL_MODE": mode} if mode else {}
+        plan = [
+            {"upload": [[str(gen / "서울시 역사마스터 정보.csv"), STATION_NAME]]},
+            {"run": "station", "job": "station_job"},
+            {"upload": [[str(p), p.name] for p in daily.values()]},
+            {"run": "scale", "job": "daily_passengers_job", "months": months},
+        ]
+        result = self.worker(prefix, plan, f"scale{factor}-{mode or 'local'}", **extra)
+        line = [x for x in result.lines if x.get("label") == "scale"][0]
+        entry = self.platform_entry(
+            f"scale {factor}x {mode or 'in-process Sail'} ({len(months)} mo)", 0, line, n, result,
+            note="warm process (station loaded first in it)",
+        )
+        entry["scale"] = factor
+        entry["sail_mode"] = mode or "local"
+        entry["csv_mib"] = round(sum(p.stat().st_size for p in daily.values()) / 2**20, 1)
+        self.record(entry)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def upload(self, prefix: str, paths: list[Path]) -> None:
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=self.env["AWS_ENDPOINT_URL"], region_name=self.env["AWS_REGION"],
+                              aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"])
+        for p in paths:
+            client.upload_file(str(p), "subway", f"{prefix}/landing/{p.name}")
+
+    def drop_tables(self, tables: list[str]) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.env["SUBWAY_MART_DSN"], autocommit=True) as conn:
+            for table in tables:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
+
+
+def dg_datetime(ts: float) -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts - 1, tz=timezone.utc)
+
+
+def machine() -> dict[str, Any]:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[:1]
+    import dagster
+    import pyspark
+    import pysail  # type: ignore[import-untyped]
+
+    return {
+        "cpus": os.cpu_count(), "cpu_model": model, "mem_gib": round(int(mem) / 2**20, 1),
+        "python": platform.python_version(), "kernel": platform.release(),
+        "dagster": dagster.__version__, "pyspark": pyspark.__version__,
+        "pysail": getattr(pysail, "__version__", "?"), "java": java[0] if java else "?",
+    }
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    header = f"{'case':<46}{'it':>3}{'wall s':>9}{'rows/s':>10}{'bronze s':>9}{'gold s':>8}{'mart s':>8}{'peak MiB':>10}{'load':>6}"
+    print("\n" + header + "\n" + "-" * len(header))
+    for r in results:
+        layers = r.get("layers_s", {})
+        print(f"{r['case']:<46}{r.get('iteration', 0):>3}{r['wall_s']:>9.2f}{r.get('rows_per_s') or 0:>10}"
+              f"{layers.get('bronze', 0):>9.2f}{layers.get('gold', 0):>8.2f}{layers.get('mart', 0):>8.2f}"
+              f"{r.get('peak_pss_mib', 0):>10.0f}{r['load_before'][0]:>6.1f}")
+
+
+def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians per case and the baseline/platform ratios."""
+    from statistics import median
+
+    by_case: dict[str, list[float]] = {}
+    for r in results:
+        by_case.setdefault(r["case"], []).append(r["wall_s"])
+    med = {k: round(median(v), 3) for k, v in by_case.items()}
+    out: dict[str, Any] = {"median_wall_s": med, "ratios_baseline_over_platform": {}}
+    base = med.get(f"baseline JVM: backfill ({len(MONTHS)} mo)")
+    for case, wall in med.items():
+        if base and case.startswith("platform") and "backfill (" in case:
+            out["ratios_baseline_over_platform"][case] = round(base / wall, 2)
+    b1 = med.get("baseline JVM: one_month (1 mo)")
+    for case, wall in med.items():
+        if b1 and case.startswith("platform") and "one_month" in case:
+            out["ratios_baseline_over_platform"][case] = round(b1 / wall, 2)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--iterations", type=int, default=2, help="A B rounds (platform, baseline); default 2")
+    parser.add_argument("--months", default=",".join(MONTHS), help="real months, comma-separated (default: 2019)")
+    parser.add_argument("--scale10-months", type=int, default=2, help="synthetic 10x months (0 = skip)")
+    parser.add_argument("--scale100", action="store_true", help="also run 100x (one month by default)")
+    parser.add_argument("--scale100-months", type=int, default=1)
+    parser.add_argument("--no-cluster", action="store_true", help="skip the SAIL_MODE=local-cluster runs")
+    parser.add_argument("--skip", default="", help="comma-separated: inprocess,cli,baseline,scale")
+    parser.add_argument("--platform-root", default=str(REPO),
+                        help="directory whose subway_platform package is measured (default: this repo)")
+    args = parser.parse_args(argv)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    months = [m.strip() for m in args.months.split(",") if m.strip()]
+
+    sys.path.insert(0, str(Path(args.platform_root).resolve()))
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    from subway_platform.platform.services import EmbeddedServices
+
+    work = Path(tempfile.mkdtemp(prefix="subway-bench-"))
+    work.chmod(0o711)
+    started = time.time()
+    services = EmbeddedServices(work / "state")
+    env = services.start()
+    os.environ.update(env)
+    try:
+        watch = services.child_pids()
+        pg = services.postgres.server_pid()
+        watch = ([pg] if pg else []) + [p for p in watch if p != pg]  # postmaster first
+        bench = Bench(args, env, watch, work)
+        csv_dir = work / "real"
+        csv_dir.mkdir()
+        daily = {}
+        for m in months:
+            src = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{m}.csv"
+            daily[m] = Path(shutil.copy(src, csv_dir / src.name))
+        rows = {m: data_rows(p) for m, p in daily.items()}
+        print(f"{sum(rows.values())} real rows in {len(months)} months; work dir {work}", flush=True)
+        for it in range(1, args.iterations + 1):
+            print(f"round {it}", flush=True)
+            if "inprocess" not in skip:
+                bench.platform_inprocess(it, daily, rows)
+            if "cli" not in skip:
+                bench.platform_cli(it, daily, rows)
+            if "baseline" not in skip:
+                bench.baseline(it, daily, rows)
+        if "scale" not in skip:
+            scale_months = [f"2019{m:02d}" for m in range(1, 13)]
+            runs = [(10, scale_months[: args.scale10_months])] if args.scale10_months else []
+            if args.scale100:
+                runs.append((100, scale_months[: args.scale100_months]))
+            for factor, ms in runs:
+                for mode in [None] + ([] if args.no_cluster else ["local-cluster"]):
+                    bench.scale(factor, ms, mode)
+    finally:
+        services.stop()
+    results = bench.results
+    print_table(results)
+    doc = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "duration_s": round(time.time() - started, 1), "machine": machine(), "args": vars(args),
+        "git": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
+        "summary": summary(results), "results": results,
+    }
+    out_dir = REPO / "benchmarks" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+    print("\n" + json.dumps(doc["summary"], indent=2))
+    print(f"results: {out}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
