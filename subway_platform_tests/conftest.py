@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+# The `zone` fixture (an isolated landing/archive/lake per test) for every test folder.
+pytest_plugins = ["subway_platform_tests.zone"]
+
 # AWS clients (boto3, delta-rs, Sail) probe the cloud metadata address without this.
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from subway_platform_tests.pipeline.conftest import REAL, Zone
+from subway_platform_tests.zone import REAL, Zone
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

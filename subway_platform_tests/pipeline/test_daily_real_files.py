@@ -8,7 +8,7 @@ from deltalake import DeltaTable
 
 from subway_platform.resources.storage import delta_storage_options
 
-from subway_platform_tests.pipeline.conftest import REAL, Zone, file_totals
+from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTHS = ["201901", "201902", "201903"]
 

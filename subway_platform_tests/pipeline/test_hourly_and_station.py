@@ -8,7 +8,7 @@ from pathlib import Path
 from deltalake import DeltaTable
 
 from subway_platform.resources.storage import delta_storage_options
-from subway_platform_tests.pipeline.conftest import REAL, Zone
+from subway_platform_tests.zone import REAL, Zone
 
 HOURLY_NAME = "서울시 지하철 호선별 역별 시간대별 승하차 인원 정보_202210.csv"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg
 
-from subway_platform_tests.pipeline.conftest import REAL, Zone
+from subway_platform_tests.zone import REAL, Zone
 
 MONTH = "201910"
 SOURCE = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{MONTH}.csv"

@@ -14,7 +14,7 @@ from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sample_data import write_sample_files
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
-from subway_platform_tests.pipeline.conftest import REAL, Zone
+from subway_platform_tests.zone import REAL, Zone
 
 
 def _evaluate(zone: Zone, cursor: str | None, handler: logging.Handler | None = None) -> dg.SensorResult:

@@ -27,7 +27,8 @@ def test_instance_uses_postgres_and_locks_runs_per_tag_value(services: Any) -> N
         assert type(coordinator).__name__ == "QueuedRunCoordinator"
         limits = coordinator.get_run_queue_config().tag_concurrency_limits
         assert limits == [
-            {"key": "subway/lock", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+            {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
+            {"key": "subway/lock", "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
         ]
         # The storage really is the embedded PostgreSQL: a run written here is read back.
         run = instance.create_run_for_job(

@@ -1,5 +1,5 @@
-"""Fixtures for pipeline tests: an isolated landing zone, archive and lake per test, and a
-helper that runs the platform's real jobs in process (embedded Sail, real Delta on the
+"""Per-test landing zone, archive and lake on the embedded services, and a helper that runs
+the platform's real jobs in process (embedded Sail, real Delta on the
 embedded S3 endpoint, real PostgreSQL)."""
 
 from __future__ import annotations
