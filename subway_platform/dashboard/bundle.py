@@ -32,6 +32,7 @@ TIME_COLUMN = "record_time"
 MASKED_PASSWORD = "XXXXXXXXXX"
 """What Superset's own exports put in place of a password."""
 
+OUTCOME_COLORS = {"success": "#5AC189", "failure": "#E04355"}
 _NAMESPACE = uuid.UUID("6f1b7c52-2f7e-4d0c-9a55-5b0c1e1d0e42")
 _VERSION = "1.0.0"
 _FIXED_TIMESTAMP = "2024-01-01T00:00:00+00:00"  # stable bytes for a stable bundle
@@ -292,7 +293,7 @@ CHARTS: tuple[Chart, ...] = (
               "label_type": "key_value_percent", "number_format": "SMART_NUMBER",
               "donut": False, "outerRadius": 70, "labels_outside": True,
               "legendType": "scroll", "legendOrientation": "top",
-              "label_colors": {"success": "#5AC189", "failure": "#E04355"},
+              "label_colors": dict(OUTCOME_COLORS),
           },
           [_query(columns=["outcome"], metrics=[OPERATIONS], filterable=True,
                   orderby=[["outcome", True]])],
@@ -490,7 +491,8 @@ def _dashboard() -> dict[str, Any]:
             "color_scheme": "",
             "refresh_frequency": 0,
             "expanded_slices": {},
-            "label_colors": {},
+            # Success green, failure red in every chart, whatever the colour scheme.
+            "label_colors": dict(OUTCOME_COLORS),
             "timed_refresh_immune_slices": [],
             "shared_label_colors": [],
             "color_scheme_domain": [],

@@ -34,7 +34,9 @@ TALISMAN_ENABLED = False
 SESSION_COOKIE_SECURE = False
 # The dashboard needs no example data, no telemetry and no remote feature checks.
 SUPERSET_LOAD_EXAMPLES = False
-FEATURE_FLAGS = {{"DASHBOARD_NATIVE_FILTERS": True}}
+# Seven charts need no virtualisation; with it, charts outside the (headless) viewport
+# are unmounted and a screenshot or a printout shows an empty grid.
+FEATURE_FLAGS = {{"DASHBOARD_NATIVE_FILTERS": True, "DASHBOARD_VIRTUALIZATION": False}}
 '''
 
 

@@ -1,0 +1,131 @@
+"""Headless Chromium driven over the DevTools protocol (CDP) with ``websockets``.
+
+Debian's ``chromium`` package is the browser. When it is missing, CI (root) installs it
+with apt-get; elsewhere the test fails with a message saying how to install it.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from websockets.sync.client import ClientConnection, connect
+
+CHROMIUM = Path("/usr/bin/chromium")
+VIEWPORT = (1600, 2000)
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--window-size=1600,2000", "--remote-debugging-port=0",
+    "--remote-debugging-address=127.0.0.1",
+)
+
+
+def ensure_chromium() -> Path:
+    """Return Debian's chromium, installing it as root in CI; otherwise raise."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if os.environ.get("CI") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+        if CHROMIUM.exists():
+            return CHROMIUM
+    raise RuntimeError(
+        "headless Chromium is needed for the dashboard browser test: install Debian's "
+        "package with `sudo apt-get install -y chromium` (CI installs it when root)")
+
+
+class Browser:
+    """One headless Chromium with a fresh profile and one page, driven through CDP."""
+
+    def __init__(self) -> None:
+        self.profile = Path(tempfile.mkdtemp(prefix="subway-chromium-"))
+        self.process = subprocess.Popen(
+            [str(ensure_chromium()), *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
+             "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        port = self._devtools_port()
+        pages = [t for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+                 if t["type"] == "page"]
+        self.ws: ClientConnection = connect(pages[0]["webSocketDebuggerUrl"],
+                                            max_size=64 * 1024 * 1024)
+        self._ids = itertools.count(1)
+        self.send("Page.enable")
+        self.send("Runtime.enable")
+        # A viewport tall enough for the whole dashboard: capturing beyond the viewport
+        # resizes it, and Superset re-lays out (and blanks) its grid on a resize.
+        self.send("Emulation.setDeviceMetricsOverride", width=VIEWPORT[0], height=VIEWPORT[1],
+                  deviceScaleFactor=1, mobile=False)
+
+    def _devtools_port(self, timeout: float = 60.0) -> int:
+        marker = self.profile / "DevToolsActivePort"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chromium exited with code {self.process.returncode}")
+            if marker.is_file() and marker.read_text().strip():
+                return int(marker.read_text().splitlines()[0])
+            time.sleep(0.1)
+        raise RuntimeError("chromium did not open its DevTools port")
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send one CDP command and return its result (events before it are dropped)."""
+        message_id = next(self._ids)
+        self.ws.send(json.dumps({"id": message_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv(timeout=120))
+            if message.get("id") == message_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression: str) -> Any:
+        """Evaluate JavaScript in the page (awaiting promises) and return its JSON value."""
+        result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True,
+                           returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def navigate(self, url: str) -> None:
+        self.send("Page.navigate", url=url)
+        self.wait_for("document.readyState === 'complete'", timeout=120)
+
+    def wait_for(self, condition: str, timeout: float) -> None:
+        """Poll a JavaScript condition until it is true."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.evaluate(f"Boolean({condition})"):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"page condition not met within {timeout:.0f}s: {condition}")
+
+    def screenshot(self, path: Path) -> None:
+        """Save a PNG of the viewport (which is sized to hold the whole dashboard)."""
+        shot = self.send("Page.captureScreenshot", format="png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            shutil.rmtree(self.profile, ignore_errors=True)
