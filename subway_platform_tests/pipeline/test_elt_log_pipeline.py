@@ -1,0 +1,97 @@
+"""The ELT log after real pipeline runs: good months, a month blocked by a check, a bad file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from subway_platform.elt_log.mirror import mirror_run
+from subway_platform_tests.zone import REAL, Zone, file_totals
+
+MONTHS = ["201907", "201908", "201909"]
+COLUMNS = (
+    "asset_key, partition_key, domain, action, source_type, source_object, target_type, "
+    "target_object, valid, status, source_read_size, target_read_size, cleaned_count, "
+    "merged_count, pass_in_sum, pass_out_sum, error_message, elapsed"
+)
+
+
+def _mirror(zone: Zone, run_id: str) -> list[dict[str, Any]]:
+    with psycopg.connect(zone.mart_dsn) as conn:
+        mirror_run(zone.instance, run_id, conn)
+        conn.commit()
+        cur = conn.execute(
+            f"SELECT {COLUMNS} FROM elt_manager_log WHERE run_id = %s ORDER BY asset_key, partition_key",  # noqa: S608 - constant column list
+            (run_id,),
+        )
+        names = [d.name for d in cur.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> None:
+    for month in MONTHS:
+        zone.upload(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
+    result = zone.run("daily_passengers_job", MONTHS)
+    assert result.success
+    rows = _mirror(zone, result.run_id)
+    assert len(rows) == 9
+    by = {(r["asset_key"], r["partition_key"]): r for r in rows}
+    for month in MONTHS:
+        totals = file_totals(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
+        bronze = by[("bronze/card_subway_month", month)]
+        gold = by[("gold/subway_passengers", month)]
+        mart = by[("mart/subway_passengers", month)]
+        assert bronze | {"elapsed": None} == {
+            "asset_key": "bronze/card_subway_month", "partition_key": month, "domain": "life",
+            "action": "inc", "source_type": "csv", "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
+            "target_type": "delta", "target_object": "card_subway_month", "valid": True,
+            "status": "materialized", "source_read_size": totals["rows"],
+            "target_read_size": totals["rows"], "cleaned_count": 0, "merged_count": 0,
+            "pass_in_sum": totals["pass_in"], "pass_out_sum": totals["pass_out"],
+            "error_message": None, "elapsed": None,
+        }
+        assert gold["source_read_size"] == totals["rows"]
+        assert gold["target_read_size"] == len(totals["keys"])
+        assert gold["cleaned_count"] == 0
+        assert gold["merged_count"] == totals["rows"] - len(totals["keys"]) > 0
+        assert gold["valid"] is True and gold["target_type"] == "delta"
+        assert mart["source_read_size"] == mart["target_read_size"] == len(totals["keys"])
+        assert mart["target_type"] == "postgresql" and mart["target_object"] == "subway_passengers"
+        assert all(r["elapsed"] and r["elapsed"] > 0 for r in (bronze, gold, mart))
+    # Mirroring again adds nothing.
+    assert len(_mirror(zone, result.run_id)) == 9
+
+
+def test_blocked_month_and_bad_file_are_logged_invalid(zone: Zone, tmp_path: Path) -> None:
+    month = "201911"
+    source = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    rejected = [lines[0]] + [
+        line.replace(line.split(",")[4], '"-5"', 1) if i < 200 else line for i, line in enumerate(lines[1:])
+    ]
+    bad = tmp_path / source.name
+    bad.write_text("\n".join(rejected) + "\n", encoding="utf-8")
+    zone.upload(bad)
+    blocked = zone.run("daily_passengers_job", [month], raise_on_error=False)
+    rows = {r["asset_key"]: r for r in _mirror(zone, blocked.run_id)}
+    assert rows["bronze/card_subway_month"]["valid"] is True
+    gold = rows["gold/subway_passengers"]
+    assert gold["valid"] is False and gold["status"] == "check_failed"
+    assert gold["cleaned_count"] == 200
+    assert "mart/subway_passengers" not in rows  # never reached
+
+    other = "201912"
+    wrong = tmp_path / f"CARD_SUBWAY_MONTH_{other}.csv"
+    wrong.write_text("\n".join([lines[0], *lines[1:20]]) + "\n", encoding="utf-8")  # November rows
+    zone.upload(wrong)
+    failed = zone.run("daily_passengers_job", [other], raise_on_error=False)
+    assert not failed.success
+    rows = {r["asset_key"]: r for r in _mirror(zone, failed.run_id)}
+    assert list(rows) == ["bronze/card_subway_month"]
+    row = rows["bronze/card_subway_month"]
+    assert row["valid"] is False and row["status"] == "failed"
+    assert (row["source_read_size"], row["target_read_size"], row["cleaned_count"]) == (-1, -1, -1)
+    assert wrong.name in row["error_message"] and "line 2" in row["error_message"]
+    assert len(row["error_message"]) <= 255
