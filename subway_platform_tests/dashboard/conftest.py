@@ -9,7 +9,6 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -26,7 +25,8 @@ from subway_platform.elt_log.row import insert_rows
 from subway_platform.platform.processes import free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
-from log_rows import ROWS  # noqa: E402
+from dashboard_log_rows import ROWS  # noqa: E402
+from dashboard_running import RunningSuperset  # noqa: E402
 
 TEST_DB = "elt_dashboard_test"
 
@@ -55,15 +55,6 @@ def dashboard_conn(dashboard_dsn: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection to the dashboard test database."""
     with psycopg.connect(dashboard_dsn, autocommit=True) as conn:
         yield conn
-
-
-@dataclass(frozen=True)
-class RunningSuperset:
-    """A local Superset with the dashboard imported, and an admin API session."""
-
-    url: str
-    client: SupersetClient
-    superset: LocalSuperset
 
 
 @pytest.fixture(scope="session")

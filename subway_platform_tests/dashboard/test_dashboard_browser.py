@@ -13,8 +13,8 @@ from subway_platform.dashboard.bundle import DASHBOARD_SLUG
 from subway_platform.dashboard.server import ADMIN_USER
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser import Browser  # noqa: E402
-from conftest import RunningSuperset  # noqa: E402
+from dashboard_cdp import Browser  # noqa: E402
+from dashboard_running import RunningSuperset  # noqa: E402
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard.png"
 

@@ -20,8 +20,8 @@ from subway_platform.dashboard.cli import main as dashboard_main
 from subway_platform.platform.processes import ServiceError
 
 sys.path.insert(0, str(Path(__file__).parent))
-import log_rows as expected  # noqa: E402
-from conftest import RunningSuperset  # noqa: E402
+import dashboard_log_rows as expected  # noqa: E402
+from dashboard_running import RunningSuperset  # noqa: E402
 
 TIME_RANGE = "2024-03-02T00:00:00 : 2024-03-04T00:00:00"
 

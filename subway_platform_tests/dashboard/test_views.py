@@ -19,7 +19,7 @@ from subway_platform.dashboard.views import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-import log_rows as expected  # noqa: E402
+import dashboard_log_rows as expected  # noqa: E402
 
 
 def test_views_are_recreated_idempotently(dashboard_conn: psycopg.Connection) -> None:
