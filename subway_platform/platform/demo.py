@@ -46,13 +46,27 @@ def run_demo(months: list[str]) -> int:
         print(f"uploaded {len(files)} sample files to {landing}", flush=True)
 
     with dg.DagsterInstance.get() as instance:
-        _execute(defs, "station_job", instance, tags={})
-        _execute(
-            defs, "monthly_all_job", instance,
-            tags={RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]},
-        )
+        run_ids = [
+            _execute(defs, "station_job", instance, tags={}),
+            _execute(
+                defs, "monthly_all_job", instance,
+                tags={RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]},
+            ),
+        ]
+        _mirror_elt_log(instance, run_ids)
     _print_summary(_table_keys(defs))
     return 0
+
+
+def _mirror_elt_log(instance: dg.DagsterInstance, run_ids: list[str]) -> None:
+    """Write the runs' rows to elt_manager_log now (the ELT log sensor would, under the
+    daemon), so the dashboard shows the demo's history right away."""
+    from subway_platform.elt_log.mirror import mirror_run
+
+    with psycopg.connect(_required_env("SUBWAY_MART_DSN")) as conn:
+        added = sum(mirror_run(instance, run_id, conn) for run_id in run_ids)
+        conn.commit()
+    print(f"ELT log: {added} new rows in elt_manager_log", flush=True)
 
 
 # -- steps -------------------------------------------------------------------------------------
@@ -114,7 +128,7 @@ def _s3_client() -> Any:
 
 
 def _execute(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance,
-             tags: dict[str, str]) -> None:
+             tags: dict[str, str]) -> str:
     try:
         job = defs.resolve_job_def(job_name)
     except dg.DagsterInvariantViolationError as err:
@@ -131,6 +145,7 @@ def _execute(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance,
         if len(detail) > _MAX_DETAIL:
             detail = detail[:_MAX_DETAIL] + "…"
         raise DemoError(f"{job_name} failed (run {result.run_id}): {detail}")
+    return result.run_id
 
 
 # -- summary -----------------------------------------------------------------------------------

@@ -148,4 +148,6 @@ def test_demo_command_loads_a_month_end_to_end(
     assert all(n > 0 for n in counts.values()), counts
     for name in ("subway_passengers", "subway_passengers_time", "subway_station"):
         assert counts[f"mart/{name}"] == counts[f"gold/{name}"], counts
+    # Both runs were mirrored into the ELT log: 3 station rows + 6 monthly rows.
+    assert "ELT log: 9 new rows in elt_manager_log" in done.stdout, done.stdout
     assert wait_gone(processes_mentioning(str(state_dir))) == set()
