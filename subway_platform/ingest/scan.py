@@ -36,6 +36,9 @@ class ScanResult:
     """``\\n`` bytes before the last non-blank line's end."""
     carriage_returns: int
     """``\\r`` bytes before the last non-blank line's end."""
+    quotes: int = 0
+    """``"`` bytes in the file. Odd means the file ends inside a quoted value (a cut
+    upload); the byte 0x22 is never part of a multi-byte UTF-8 or CP949 character."""
 
     def one_break_per_line(self, data_rows: int) -> bool:
         """True when the file has exactly one line break between consecutive rows (pure
@@ -58,7 +61,7 @@ def scan_file(src: Path, file_name: str) -> ScanResult:
     size = 0
     has_bom = False
     carry = b""
-    line_feeds = carriage_returns = 0
+    line_feeds = carriage_returns = quotes = 0
     tail_lf = tail_cr = 0  # line breaks after the last non-blank byte seen so far
     with src.open("rb") as raw:
         while chunk := raw.read(CHUNK_BYTES):
@@ -66,6 +69,7 @@ def scan_file(src: Path, file_name: str) -> ScanResult:
                 has_bom = chunk.startswith(UTF8_BOM)
             size += len(chunk)
             digest.update(chunk)
+            quotes += chunk.count(b'"')
             if utf8_ok:
                 utf8_ok, carry = _valid_utf8(carry + chunk)
             content = len(chunk.rstrip(b"\r\n"))
@@ -85,7 +89,7 @@ def scan_file(src: Path, file_name: str) -> ScanResult:
         raise LandingFileError(
             file_name, "cannot decode: the file is neither valid UTF-8 nor CP949"
         )
-    return ScanResult(digest.hexdigest(), encoding, size, line_feeds, carriage_returns)
+    return ScanResult(digest.hexdigest(), encoding, size, line_feeds, carriage_returns, quotes)
 
 
 def _valid_utf8(data: bytes) -> tuple[bool, bytes]:

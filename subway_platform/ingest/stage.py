@@ -125,6 +125,15 @@ def stage_landing_file(
             totals, rows, seen = _stream(
                 src, tmp, file_name, spec, scan.encoding, layout, keep, blanks
             )
+        if scan.quotes % 2:
+            # pyarrow's reader closes a quote left open at the end of the file silently,
+            # so a row cut inside a quoted value (with the right field count) would load
+            # with a shortened value.
+            raise LandingFileError(
+                file_name,
+                "the last row ends inside a quoted value (truncated upload?)",
+                row=seen + 1 if exact else None,
+            )
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
