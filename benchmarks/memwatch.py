@@ -1,7 +1,7 @@
 """Peak memory of a set of process trees, sampled from /proc (psutil is not installed).
 
 Runs as its own process so that sampling never competes for the measured process's GIL:
-``python -m benchmarks.memwatch PID [PID ...]`` samples every 100 ms the summed PSS
+``python -m benchmarks.memwatch PID [PID ...]`` samples every 250 ms the summed PSS
 (proportional set size, so PostgreSQL's shared buffers are not counted once per backend)
 of every listed process and all of its descendants, until its standard input closes or
 receives a line; it then prints one JSON object: peak summed PSS, peak summed RSS, the
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-INTERVAL_S = 0.1
+INTERVAL_S = 0.25
 
 
 def _children_map() -> dict[int, list[int]]:

@@ -60,6 +60,8 @@ class Bench:
         self.work = work
         self.platform_root = Path(args.platform_root).resolve()
         self.results: list[dict[str, Any]] = []
+        self.partial = REPO / "benchmarks" / "results" / "partial.json"
+        self.partial.parent.mkdir(parents=True, exist_ok=True)
         self.python = sys.executable
         self.dagster = str(Path(sys.executable).parent / "dagster")
 
@@ -81,6 +83,8 @@ class Bench:
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         self.results.append(entry)
+        # Written after every measurement: an interrupted run keeps what it measured.
+        self.partial.write_text(json.dumps(self.results, indent=2, ensure_ascii=False))
         print(f"  {entry['case']:<44} {entry.get('wall_s', '-')!s:>8} s  {entry.get('note', '')}", flush=True)
         return entry
 
@@ -407,6 +411,12 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
     print("\n" + json.dumps(doc["summary"], indent=2))
     print(f"results: {out}")
+    # Keep the children's logs (Dagster events, Sail, JVM) next to the results.
+    if (work / "logs").exists():
+        shutil.copytree(work / "logs", out.with_suffix(""), dirs_exist_ok=True)
+    failed = [r["case"] for r in results if r.get("success") is False]
+    if failed:
+        print(f"FAILED runs (see the logs in {out.with_suffix('')}): {', '.join(failed)}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
