@@ -135,22 +135,24 @@ def gold_results(
     """Reconcile gold (read back) with bronze: rows, sums, key uniqueness, reject share."""
     factor = 24 if spec.wide_hours else 1
     typed = typed_columns(spec, bronze)
-    good = typed.filter(F.col("_reject_reason").isNull())
+    is_good = F.col("_reject_reason").isNull()
     good_sums: list[Column] = []
     for name in spec.sum_columns:
         targets = [c.target for c in spec.columns if c.name in spec.sum_sources(name)]
         total = F.coalesce(F.col(targets[0]), F.lit(0))
         for t in targets[1:]:
             total = total + F.coalesce(F.col(t), F.lit(0))
-        good_sums.append(F.sum(total).cast("bigint").alias(name))
+        good_sums.append(F.sum(F.when(is_good, total)).cast("bigint").alias(name))
+    # One scan of bronze: rows, good rows and the good rows' sums per month.
     bronze_stats = _keyed(
         _group(typed, months).agg(
             F.count(F.lit(1)).alias("rows"),
-            F.sum(F.when(F.col("_reject_reason").isNull(), 1).otherwise(0)).alias("good"),
+            F.sum(F.when(is_good, 1).otherwise(0)).alias("good"),
+            *good_sums,
         ).collect(),
         months,
     )
-    good_stats = _keyed(_group(good, months).agg(*good_sums).collect(), months) if good_sums else {}
+    good_stats = bronze_stats
     keys = [k for k in spec.gold_key if k != PARTITION_COLUMN]
     gold_stats = _keyed(
         _group(gold, months).agg(

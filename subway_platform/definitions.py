@@ -15,6 +15,9 @@ defs = dg.Definitions.merge(
         schedules=[station_schedule],
         sensors=[landing_sensor],
         resources=build_resources(),
+        # The steps of a job form a chain and Spark parallelises inside each step: one
+        # process per run (one embedded Sail, one import of pyspark) instead of one per step.
+        executor=dg.in_process_executor,
     ),
     elt_log_definitions(),
 )
