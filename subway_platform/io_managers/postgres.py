@@ -145,6 +145,8 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
     mart: dg.ResourceDependency[MartDatabase]
     spark: dg.ResourceDependency[SparkEngine]
     dsn_env: str = "SUBWAY_MART_DSN"
+    copy_tasks: int = 4
+    """Engine tasks (each its own PostgreSQL connection) that COPY into the staging table."""
 
     def _table(self, context: dg.InputContext | dg.OutputContext) -> str:
         table = asset_metadata(context).get("table")
@@ -184,8 +186,12 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
                     )
                 )
             try:
+                # A shuffle first: Sail 0.7.2 fails a Python data source write straight off
+                # a Delta scan of five or more month partitions with "Missing write result
+                # for partition 2" (coalesce does not help; repartition does). It also
+                # bounds the number of connections.
                 (
-                    obj.write.format(FORMAT_NAME)
+                    obj.repartition(self.copy_tasks).write.format(FORMAT_NAME)
                     .mode("append")
                     .option("table", f"{SCHEMA}.{stage}")
                     .option("columns", ",".join(columns))
