@@ -26,6 +26,8 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.types import StructType
 
+from subway_platform.redact import redact
+
 FORMAT_NAME = "subway_pg_copy"
 
 
@@ -70,7 +72,12 @@ class PostgresCopyWriter(DataSourceArrowWriter):
         )
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         rows = 0
-        with psycopg.connect(dsn, application_name="subway_platform_copy") as conn:
+        try:
+            conn = psycopg.connect(dsn, application_name="subway_platform_copy")
+        except psycopg.Error as err:
+            # The message can quote the DSN (a malformed one) and reaches the step failure.
+            raise RuntimeError(f"loading {self.table}: cannot connect: {redact(str(err))}") from None
+        with conn:
             with conn.cursor() as cur, cur.copy(stmt) as copy:
                 for batch in iterator:
                     if batch.num_rows == 0:

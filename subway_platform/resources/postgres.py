@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,11 +31,29 @@ class MartDatabase(dg.ConfigurableResource):
                 application_name="subway_platform",
             )
         except psycopg.OperationalError as err:
-            raise MartUnavailable(redact(str(err))) from None
+            raise MartUnavailable(self._scrub(str(err))) from None
+        except psycopg.Error as err:
+            # A malformed DSN (ProgrammingError): libpq quotes the offending part, which
+            # can be the password itself ('invalid percent-encoded token: "..."').
+            raise MartConfigurationError(self._scrub(str(err))) from None
         try:
             yield conn
         finally:
             conn.close()
+
+
+    def _scrub(self, text: str) -> str:
+        """``text`` redacted, and without this resource's own password (which may not be
+        in the environment when the DSN comes from run configuration)."""
+        found = re.search(r"://[^:/@\s]*:([^@\s]+)@", self.dsn) or re.search(r"(?i)password\s*=\s*(\S+)", self.dsn)
+        out = redact(text)
+        if found and found.group(1):
+            out = out.replace(found.group(1), "***")
+        return out
+
+
+class MartConfigurationError(ValueError):
+    """The mart DSN cannot be used as written (message redacted); never retried."""
 
 
 class MartUnavailable(RuntimeError):
