@@ -21,7 +21,7 @@ from deltalake import DeltaTable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from subway_platform.partitions import context_months
+from subway_platform.partitions import context_months, validate_month
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import delta_storage_options, is_s3, join_url
 
@@ -85,8 +85,13 @@ def table_schema(table: DeltaTable) -> dg.TableSchema:
 
 
 def month_predicate(months: list[str]) -> str:
-    """SQL predicate selecting ``months`` (already validated ``YYYYMM`` keys)."""
-    return f"`{PARTITION_COLUMN}` >= '{months[0]}' AND `{PARTITION_COLUMN}` <= '{months[-1]}'"
+    """Spark SQL predicate selecting ``months``, for Delta ``replaceWhere``.
+
+    Spark takes the predicate as text (no parameters), so the keys are validated here,
+    whatever the caller did: only six ASCII digits forming a month reach the text.
+    """
+    first, last = validate_month(months[0]), validate_month(months[-1])
+    return f"`{PARTITION_COLUMN}` >= '{first}' AND `{PARTITION_COLUMN}` <= '{last}'"
 
 
 def write_delta(df: DataFrame, url: str, months: list[str]) -> None:

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from subway_platform.datasets import DatasetSpec
+from subway_platform.partitions import InvalidPartitionKey, validate_month
 from subway_platform.resources.storage import ObjectStorage, StoredObject, join_url
 
 _MAX_NAME = 200
@@ -20,6 +21,18 @@ def safe_file_name(name: str) -> bool:
         and all(ch.isprintable() for ch in name)
         and ".." not in name
     )
+
+
+def _declares_valid_month(spec: DatasetSpec, name: str) -> bool:
+    """False when the name declares a month that is not six ASCII digits ``YYYYMM``."""
+    month = spec.file_month(name)
+    if month is None:
+        return True
+    try:
+        validate_month(month)
+    except InvalidPartitionKey:
+        return False
+    return True
 
 
 class LandingZone(dg.ConfigurableResource):
@@ -46,6 +59,9 @@ class LandingZone(dg.ConfigurableResource):
         for url, archived in ((self.landing_url, False), (self.archive_url, True)):
             for obj in self.storage.list(url):
                 if not safe_file_name(obj.name) or not spec.match_file(obj.name):
+                    continue
+                if not _declares_valid_month(spec, obj.name):
+                    # e.g. full-width digits, which the patterns' \d also matches.
                     continue
                 if obj.name in seen:
                     continue
