@@ -55,6 +55,19 @@ def gold_frame(spec: DatasetSpec, typed_good: DataFrame) -> DataFrame:
     return rows.groupBy(*keys).agg(*aggs)
 
 
+GOLD_COLUMN_ORDER = (
+    "month", "use_date", "hour", "line_no", "station_name", "station_id",
+    "pass_in", "pass_out", "source_rows", "reg_date", "latitude", "longitude",
+)
+
+
+def canonical_order(columns: list[str]) -> list[str]:
+    """Gold columns in one fixed order, whatever the plan produced (a join moves its keys
+    first), so every write of a table has the same schema."""
+    known = [c for c in GOLD_COLUMN_ORDER if c in columns]
+    return known + sorted(c for c in columns if c not in GOLD_COLUMN_ORDER)
+
+
 def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
     """Left-join station id and coordinates on (line, station name); never loses a row."""
     if station is None:
@@ -119,6 +132,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 else None
             )
             frame = with_station(frame, station)
+        frame = frame.select(*canonical_order(frame.columns))
 
         factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
         stats = {

@@ -59,3 +59,21 @@ def test_station_master_loads_with_one_row_per_station(zone: Zone) -> None:
     mart = zone.query("SELECT station_id, line_no, latitude FROM subway_station")
     assert {(r[0], r[1]) for r in mart} == ids
     assert all(r[2] is not None for r in mart)
+
+
+def test_passengers_before_and_after_the_station_master_keep_one_schema(zone: Zone) -> None:
+    """A month loaded before the station master exists, then again after: same gold
+    schema (the join changes the plan's column order), station ids filled the second time."""
+    month = "201902"
+    zone.upload(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
+    assert zone.run("daily_passengers_job", [month]).success
+    assert zone.query("SELECT count(station_id) FROM subway_passengers")[0][0] == 0
+    gold_uri = f"{zone.lake}/gold/subway_passengers"
+    before = DeltaTable(gold_uri, storage_options=delta_storage_options()).schema().to_arrow()
+
+    zone.upload(REAL / "subway_station" / "station_master_utf8.csv", "서울시 역사마스터 정보.csv")
+    assert zone.run("station_job").success
+    assert zone.run("daily_passengers_job", [month]).success
+    after = DeltaTable(gold_uri, storage_options=delta_storage_options()).schema().to_arrow()
+    assert [f.name for f in before] == [f.name for f in after]
+    assert zone.query("SELECT count(station_id) FROM subway_passengers")[0][0] > 0
