@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
     demo.add_argument("--months", default=DEFAULT_MONTHS, help="comma-separated YYYYMM list")
 
+    env_cmd = commands.add_parser(
+        "env", help="print `export` lines for the environment of a running `dev` (for the CLI)"
+    )
+    env_cmd.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
+
     elt_log = commands.add_parser("elt-log", help="ELT log tools")
     elt_commands = elt_log.add_subparsers(dest="elt_command", required=True)
     sync = elt_commands.add_parser("sync", help="mirror Dagster run events into the ELT log")
@@ -67,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return _guarded(lambda: _dev(args.state_dir, args.port))
     if args.command == "demo":
         return _guarded(lambda: _demo(args.state_dir, args.months))
+    if args.command == "env":
+        return _guarded(lambda: _print_env(args.state_dir))
     return _guarded(lambda: _elt_log_sync(args.since))
 
 
@@ -94,6 +102,7 @@ def _dev(state_dir: Path, port: int) -> int:
     )
     with services as env:
         os.environ.update(env)
+        env_file = _write_env_file(services.state_dir, env)
         workspace = _workspace_file(services.state_dir)
         _init_dagster_storage()
         print(_ephemeral_s3_notice(), flush=True)
@@ -115,6 +124,39 @@ def _dev(state_dir: Path, port: int) -> int:
             return 0
         finally:
             _stop_dagster(dagster)
+            env_file.unlink(missing_ok=True)
+
+
+ENV_FILE = "dev.env"
+
+
+def _write_env_file(state_dir: Path, env: dict[str, str]) -> Path:
+    """The running platform's environment for `subway-platform env` (0600: it holds the
+    local database password), removed when `dev` stops."""
+    path = state_dir / ENV_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for key, value in sorted(env.items()):
+            fh.write(f"{key}={value}\n")
+    return path
+
+
+def read_env_file(state_dir: Path) -> dict[str, str]:
+    """The environment a running `subway-platform dev` wrote (KeyError-free: {} if none)."""
+    path = state_dir / ENV_FILE
+    if not path.is_file():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
+
+
+def _print_env(state_dir: Path) -> int:
+    env = read_env_file(state_dir)
+    if not env:
+        raise RuntimeError(f"no running `subway-platform dev` found in {state_dir}")
+    for key, value in sorted(env.items()):
+        print(f"export {key}={shlex.quote(value)}")
+    return 0
 
 
 def _stop_dagster(dagster: subprocess.Popen[bytes]) -> None:

@@ -107,7 +107,11 @@ class EmbeddedServices:
                 "DAGSTER_HOME": str(self._write_dagster_home()),
             }
             if self.sail_server:
-                self.env["SPARK_REMOTE"] = self._start_sail(aws)
+                # The engine's workers run the mart's COPY writer, which reads
+                # SUBWAY_MART_DSN from their own environment.
+                self.env["SPARK_REMOTE"] = self._start_sail(
+                    {**aws, "SUBWAY_MART_DSN": self.env["SUBWAY_MART_DSN"]}
+                )
         except BaseException:
             self.stop()
             raise
@@ -182,7 +186,8 @@ class EmbeddedServices:
                 raise ServiceError("the `sail` command (package pysail) was not found")
             sail = Path(found)
         port = free_port()
-        # Sail reads and writes the lake itself, so it needs the S3 endpoint and keys.
+        # Sail reads and writes the lake itself, so it needs the S3 endpoint and keys (and
+        # the mart DSN for the COPY writer that runs on its workers).
         env = {**os.environ, **aws}
         if self.sail_mode:
             env["SAIL_MODE"] = self.sail_mode

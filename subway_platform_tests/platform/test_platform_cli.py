@@ -101,6 +101,87 @@ def test_dev_loads_code_location_and_ctrl_c_stops_every_child(
             proc.wait()
 
 
+def test_file_dropped_in_dev_landing_reaches_mart_and_elt_log(
+    new_state_dir: Callable[[str], Path],
+) -> None:
+    """The operator's story: `subway-platform dev` runs; a CSV is uploaded to the landing
+    bucket; with no other action the landing sensor requests a run, the daemon runs it,
+    and the ELT log sensor mirrors it."""
+    import boto3
+    import psycopg
+
+    state_dir = new_state_dir("subway-test-dev-e2e-")
+    port = free_port()
+    env = {**os.environ}
+    for name in ("DAGSTER_HOME", "SPARK_REMOTE", "SUBWAY_MART_DSN", "DAGSTER_PG_URL",
+                 "SUBWAY_LANDING_URL", "SUBWAY_ARCHIVE_URL", "SUBWAY_LAKE_URL", "AWS_ENDPOINT_URL"):
+        env.pop(name, None)
+    log_path = state_dir / "dev.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "subway-platform"), "dev", "--state-dir", str(state_dir), "--port", str(port)],
+            cwd=state_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and _location_status(port) != ("LOADED", None):
+            assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
+            time.sleep(2)
+        dev_env = cli.read_env_file(state_dir)
+        assert dev_env["SUBWAY_LANDING_URL"] == "s3://subway/landing"
+        # `subway-platform env` prints the same environment for a shell.
+        printed = subprocess.run(
+            [str(VENV_BIN / "subway-platform"), "env", "--state-dir", str(state_dir)],
+            capture_output=True, text=True, timeout=60, env=env,
+        )
+        assert printed.returncode == 0 and "export SUBWAY_MART_DSN=" in printed.stdout
+
+        s3 = boto3.client(
+            "s3", endpoint_url=dev_env["AWS_ENDPOINT_URL"], region_name=dev_env["AWS_REGION"],
+            aws_access_key_id=dev_env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=dev_env["AWS_SECRET_ACCESS_KEY"],
+        )
+        real = REPO_ROOT.parent / "shared" / "data" / "real" / "card_subway_month"
+        if not real.exists():
+            real = Path("/work/shared/data/real/card_subway_month")
+        s3.upload_file(str(real / "CARD_SUBWAY_MONTH_201907.csv"), "subway", "landing/CARD_SUBWAY_MONTH_201907.csv")
+
+        rows: list[tuple[Any, ...]] = []
+        deadline = time.monotonic() + 480
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
+            with psycopg.connect(dev_env["SUBWAY_MART_DSN"]) as conn:
+                exists = conn.execute("SELECT to_regclass('public.elt_manager_log')").fetchone()
+                if exists and exists[0]:
+                    rows = conn.execute(
+                        "SELECT asset_key, partition_key, valid FROM elt_manager_log "
+                        "WHERE partition_key = '201907' ORDER BY asset_key"
+                    ).fetchall()
+            if len(rows) == 3:
+                break
+            time.sleep(5)
+        assert rows == [
+            ("bronze/card_subway_month", "201907", True),
+            ("gold/subway_passengers", "201907", True),
+            ("mart/subway_passengers", "201907", True),
+        ], log_path.read_text(errors="replace")[-3000:]
+        with psycopg.connect(dev_env["SUBWAY_MART_DSN"]) as conn:
+            count = conn.execute("SELECT count(*) FROM subway_passengers WHERE month = '201907'").fetchone()
+        assert count and count[0] > 0
+        assert "Contents" not in s3.list_objects_v2(Bucket="subway", Prefix="landing/")
+        assert (state_dir / "archive" / "CARD_SUBWAY_MONTH_201907.csv").is_file()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=180)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert not (state_dir / cli.ENV_FILE).exists()
+
+
 def test_definitions_validate_with_workspace_yaml(services: Any) -> None:
     done = subprocess.run(
         [str(VENV_BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
