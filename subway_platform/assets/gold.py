@@ -27,6 +27,7 @@ from subway_platform.io_managers.delta import (
     write_delta,
 )
 from subway_platform.resources.landing import LandingZone
+from subway_platform.resources.locks import TableLocks
 from subway_platform.partitions import context_months, monthly_partitions
 from subway_platform.resources.spark import SparkEngine
 
@@ -111,12 +112,14 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         check_specs=check_specs(spec, "gold"),
     )
     def gold(
-        context: dg.AssetExecutionContext, bronze: DataFrame, spark: SparkEngine, landing: LandingZone
+        context: dg.AssetExecutionContext, bronze: DataFrame, spark: SparkEngine, landing: LandingZone,
+        locks: TableLocks,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
         lake = landing.lake_url
         typed = typed_columns(spec, bronze)
-        write_delta(rejects_of(spec, bronze, typed), rejects_url(lake, spec), months)
+        with locks.hold(rejects_url(lake, spec), months):
+            write_delta(rejects_of(spec, bronze, typed), rejects_url(lake, spec), months)
         rejected = partition_rows(rejects_url(lake, spec), months or None)
         source = partition_rows(table_url(lake, bronze_key), months or None)
 

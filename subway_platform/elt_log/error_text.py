@@ -15,7 +15,12 @@ ERROR_MESSAGE_CHARS = 255
 """Width of the reference's ``error_message`` column."""
 ERROR_DETAIL_CHARS = 4000
 
-_WRAPPERS = frozenset({"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"})
+_WRAPPERS = frozenset({
+    "DagsterExecutionStepExecutionError",
+    "DagsterUserCodeExecutionError",
+    "DagsterExecutionHandleOutputError",
+    "DagsterExecutionLoadInputError",
+})
 
 
 def _chain(error: Any) -> list[Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -236,7 +237,18 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
             else:
                 partitions = [_partition_key(p) for p in (launched_for or sorted(planned))]
             for partition in partitions:
-                if partition is None or (asset_key, partition) in rows:
+                if partition is None:
+                    continue
+                written = rows.get((asset_key, partition))
+                if written is not None:
+                    # The step wrote the asset, then failed (e.g. archiving the landing
+                    # file): the load is not valid, the counts of what was written stay.
+                    if written.step_key == failure.step_key and written.status == "materialized":
+                        rows[(asset_key, partition)] = replace(
+                            written, valid=False, status="failed",
+                            error_message=error_message(failure.error),
+                            error_detail=error_detail(failure.error),
+                        )
                     continue
                 rows[(asset_key, partition)] = _failed_row(
                     run, events, failure, asset_key, partition

@@ -22,7 +22,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from subway_platform.partitions import context_months, validate_month
+from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
+from subway_platform.retries import retry_transient
 from subway_platform.resources.storage import delta_storage_options, is_s3, join_url
 
 PARTITION_COLUMN = "month"
@@ -121,6 +123,7 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
 
     lake_url: str
     spark: dg.ResourceDependency[SparkEngine]
+    locks: dg.ResourceDependency[TableLocks]
 
     def _months(self, context: dg.InputContext | dg.OutputContext) -> list[str]:
         months = context_months(context)
@@ -138,7 +141,8 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
         url = table_url(self.lake_url, context.asset_key)
         if months and PARTITION_COLUMN not in obj.columns:
             raise dg.Failure(f"{context.asset_key.to_user_string()}: no {PARTITION_COLUMN} column")
-        write_delta(obj, url, months)
+        with retry_transient(context), self.locks.hold(url, months):
+            write_delta(obj, url, months)
 
         table = open_delta(url)
         assert table is not None, f"Delta write to {url} left no table"

@@ -9,6 +9,7 @@ import dagster as dg
 from subway_platform.io_managers.delta import DeltaLakeIOManager
 from subway_platform.io_managers.postgres import PostgresMartIOManager
 from subway_platform.resources.landing import LandingZone
+from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import ObjectStorage
@@ -20,6 +21,7 @@ def build_resources() -> dict[str, Any]:
     spark = SparkEngine()
     storage = ObjectStorage()
     mart = MartDatabase(dsn=dg.EnvVar("SUBWAY_MART_DSN"))
+    locks = TableLocks(mart=mart)
     return {
         "spark": spark,
         "storage": storage,
@@ -30,7 +32,10 @@ def build_resources() -> dict[str, Any]:
             lake_url=dg.EnvVar("SUBWAY_LAKE_URL"),
             storage=storage,
         ),
-        "delta_io_manager": DeltaLakeIOManager(lake_url=dg.EnvVar("SUBWAY_LAKE_URL"), spark=spark),
+        "locks": locks,
+        "delta_io_manager": DeltaLakeIOManager(
+            lake_url=dg.EnvVar("SUBWAY_LAKE_URL"), spark=spark, locks=locks
+        ),
         "mart_io_manager": PostgresMartIOManager(mart=mart, spark=spark),
         "landing_sensor_settings": LandingSensorSettings(),
     }

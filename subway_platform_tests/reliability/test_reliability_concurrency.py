@@ -21,16 +21,11 @@ MONTH = "201911"
 SELECT = "bronze/card_subway_month,gold/subway_passengers,mart/subway_passengers"
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: some interleavings pass, so strict would make the suite flaky
-    reason="two processes writing the same month at once (CLI `asset materialize`, which "
-    "bypasses the run queue's subway/lock limit) can both commit their Delta replaceWhere: "
-    "bronze then holds the month twice, both runs' reconciles_with_landing checks fail and "
-    "neither reaches gold or the mart. Needs a lock around the bronze/gold writes (e.g. a "
-    "PostgreSQL advisory lock per table and month) or commit-conflict detection in Sail.",
-)
 def test_two_runs_of_one_month_at_once_never_interleave(zone: Zone) -> None:
-    """Two run workers (processes, each with its own engine) load the same month at once."""
+    """Two run workers (processes, each with its own engine) load the same month at once.
+
+    Sail commits two concurrent replaceWhere writes of one month (no conflict detection);
+    the platform's per-(table, month) locks (resources/locks.py) serialise them."""
     zone.upload(daily_file(MONTH))
     cmd = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "subway_platform.definitions",
            "--select", SELECT, "--partition", MONTH]
