@@ -158,11 +158,15 @@ def gold_results(
         _group(gold, months).agg(
             F.count(F.lit(1)).alias("rows"),
             F.sum("source_rows").cast("bigint").alias("source_rows"),
-            F.countDistinct(*[F.col(k) for k in keys]).alias("distinct_keys"),
             *[F.sum(n).cast("bigint").alias(n) for n in spec.sum_columns],
         ).collect(),
         months,
     )
+    # Keys seen more than once. (A group-by, not countDistinct over several columns:
+    # on Sail 0.7.2 that took 32 s for 1.85M rows where this takes 0.2 s.)
+    key_cols = [PARTITION_COLUMN, *keys] if months else keys
+    repeated = gold.groupBy(*key_cols).count().filter(F.col("count") > 1)
+    dup_stats = _keyed(_group(repeated, months).agg(F.count(F.lit(1)).alias("dup_keys")).collect(), months)
     problems: list[str] = []
     dupes: list[str] = []
     per_month: dict[str, Any] = {}
@@ -179,8 +183,9 @@ def gold_results(
             per_month[key][f"gold_{name}"] = g.get(name)
             if s.get(name) != g.get(name):
                 problems.append(f"{key}: {name} {g.get(name)} in gold, {s.get(name)} in bronze's good rows")
-        if g.get("rows") != g.get("distinct_keys"):
-            dupes.append(f"{key}: {g.get('rows')} rows but {g.get('distinct_keys')} distinct keys")
+        repeats = int(dup_stats.get(key, {}).get("dup_keys") or 0)
+        if repeats:
+            dupes.append(f"{key}: {repeats} keys appear more than once in {g.get('rows')} rows")
     return [
         dg.AssetCheckResult(
             check_name=RECONCILES_WITH_BRONZE,

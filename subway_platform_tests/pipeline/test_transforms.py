@@ -26,3 +26,27 @@ def test_station_ids_padded_or_not_are_one_station() -> None:
     df = spark.createDataFrame([(i, v) for i, v in enumerate(["0150", "150", "0", "000", " 42 ", ""])], "i int, v string")
     got = [r[0] for r in df.orderBy("i").select(station_id_value(df.v)).collect()]
     assert got == ["150", "150", "0", "0", "42", None]
+
+
+def test_gold_checks_flag_repeated_keys_and_unreconciled_rows() -> None:
+    """The gold checks on frames built by hand: a key twice and a row lost must fail."""
+    from subway_platform.checks import KEYS_UNIQUE, RECONCILES_WITH_BRONZE, gold_results
+    from subway_platform.datasets import DAILY
+
+    spark = SparkSession.builder.remote(embedded_sail_url()).getOrCreate()
+    cols = [c.name for c in DAILY.columns]
+    bronze_rows = [
+        ("20190701", "2호선", None, "강남", "10", "20", "20190704", "f.csv", 2, "201907"),
+        ("20190701", "2호선", None, "역삼", "5", "6", "20190704", "f.csv", 3, "201907"),
+    ]
+    schema = ", ".join([*(f"`{c}` string" for c in cols), "_source_object string", "_source_row long", "month string"])
+    bronze = spark.createDataFrame(bronze_rows, schema)
+    gold = spark.createDataFrame(
+        [("201907", "강남", 1, 10, 20), ("201907", "강남", 1, 10, 20)],
+        "month string, station_name string, source_rows long, pass_in long, pass_out long",
+    ).selectExpr("month", "DATE'2019-07-01' AS use_date", "'2호선' AS line_no", "station_name",
+                 "source_rows", "pass_in", "pass_out")
+    results = {r.check_name: r for r in gold_results(DAILY, bronze, gold, ["201907"], {"201907": 0})}
+    assert not results[KEYS_UNIQUE].passed
+    assert "1 keys appear more than once" in (results[KEYS_UNIQUE].description or "")
+    assert not results[RECONCILES_WITH_BRONZE].passed  # 역삼 is missing, 강남 doubled
