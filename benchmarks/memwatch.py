@@ -14,7 +14,6 @@ import json
 import os
 import select
 import sys
-import time
 from pathlib import Path
 
 INTERVAL_S = 0.25

@@ -57,7 +57,7 @@ def test_daily_repeated_keys_are_all_kept(real_data: Path, tmp_path: Path) -> No
     assert repeated  # the real file repeats (date, line, station) keys
     staged = stage_landing_file(src, tmp_path / "d.parquet", file_name=name, spec=DAILY)
     table = pq.read_table(staged.parquet_path, columns=["사용일자", "노선명", "역명"])
-    keys = Counter(zip(*(table.column(c).to_pylist() for c in table.column_names)))
+    keys = Counter(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=False))
     assert {k for k, n in keys.items() if n > 1} == repeated
 
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import pytest
 from reliability_support import BRONZE, GOLD, assert_engines_agree, daily_file, delta_month, mart_month
 
 from subway_platform.resources.landing import LandingZone
