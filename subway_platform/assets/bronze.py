@@ -53,47 +53,53 @@ def _choose_files(
 def _stage_all(
     context: dg.AssetExecutionContext, spec: DatasetSpec, landing: LandingZone, months: list[str], workdir: Path
 ) -> list[tuple[StoredObject, bool, StagedFile, str]]:
-    """Stage every candidate file; keep those that hold requested months."""
+    """Stage the files that hold the step's months, each month from one file.
+
+    Landing files come before archived ones and newer before older, so a corrected upload
+    wins over what was loaded before; a month already taken from one file is not read
+    again from another (an hourly file may hold many months).
+    """
     staged: list[tuple[StoredObject, bool, StagedFile, str]] = []
-    for obj, archived in _choose_files(spec, landing, months):
+    remaining = set(months)
+    candidates = sorted(
+        _choose_files(spec, landing, months), key=lambda f: (f[1], -f[0].modified.timestamp())
+    )
+    for obj, archived in candidates:
+        if spec.partitioned and not remaining:
+            break
         local = landing.storage.download(obj.url, workdir / "raw" / obj.name)
         out = workdir / "staged" / f"{len(staged):04d}.parquet"
         result = stage_landing_file(
-            local, out, file_name=obj.name, spec=spec, months=months or None
+            local, out, file_name=obj.name, spec=spec,
+            months=sorted(remaining) if spec.partitioned else None,
         )
         local.unlink(missing_ok=True)
         if spec.partitioned and result.rows == 0:
-            context.log.info(f"{obj.name}: no rows for months {months[0]}..{months[-1]}; not used")
+            context.log.info(f"{obj.name}: no rows for the months still to load; not used")
             continue
+        remaining -= set(result.months)
         url = landing.staging_url(context.run_id, spec.name, out.name)
         landing.storage.upload(out, url)
         staged.append((obj, archived, result, url))
         context.log.info(
             f"staged {obj.name} ({'archive' if archived else 'landing'}, {result.encoding}, "
-            f"{result.rows} rows)"
+            f"{result.rows} rows, months {', '.join(sorted(result.months)) or '-'})"
         )
     return staged
 
 
 def _check_coverage(spec: DatasetSpec, months: list[str], staged: list[tuple[StoredObject, bool, StagedFile, str]]) -> None:
-    """Every requested month comes from exactly one file."""
+    """Every requested month was found in some file."""
     if not spec.partitioned:
         if not staged:
             raise dg.Failure(f"no {spec.name} file in the landing zone or the archive")
         return
-    owner: dict[str, str] = {}
-    for obj, _archived, result, _url in staged:
-        for month in result.months:
-            if month in owner:
-                raise dg.Failure(
-                    f"month {month} of {spec.name} is in two files: {owner[month]} and {obj.name}; "
-                    "remove one from the landing zone"
-                )
-            owner[month] = obj.name
-    missing = [m for m in months if m not in owner]
+    found = {month for *_, result, _url in staged for month in result.months}
+    missing = [m for m in months if m not in found]
     if missing:
         raise dg.Failure(
-            f"no landing or archived {spec.name} file holds month(s) {', '.join(missing)}"
+            f"no landing or archived {spec.name} file holds month(s) {', '.join(missing)}",
+            allow_retries=False,
         )
 
 
@@ -113,9 +119,59 @@ def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, Stag
     return stats
 
 
+def _bronze_output(
+    context: dg.AssetExecutionContext, spec: DatasetSpec, session: Any,
+    staged: list[tuple[StoredObject, bool, StagedFile, str]],
+) -> dg.Output[DataFrame]:
+    """Bronze rows (staged files read by the engine, with lineage) and their metadata."""
+    ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    frames: list[DataFrame] = []
+    for obj, _archived, result, url in staged:
+        frames.append(
+            session.read.parquet(url)
+            .withColumn("_source_object", F.lit(obj.name))
+            .withColumn("_source_checksum", F.lit(result.checksum))
+            .withColumn("_ingested_at", F.lit(ingested_at))
+            .withColumn("_run_id", F.lit(context.run_id))
+        )
+    df = frames[0]
+    for other in frames[1:]:
+        df = df.unionByName(other)
+    ordered = [*(c.name for c in spec.columns), "_extra", *LINEAGE_COLUMNS]
+    if spec.partitioned:
+        ordered.append(PARTITION_COLUMN)
+    first = staged[0][2]
+    return dg.Output(
+        df.select(*ordered),
+        metadata={
+            **{f"elt/{k}": v for k, v in HOPS[f"bronze/{spec.name}"].as_dict().items()},
+            "elt/source_object": ", ".join(sorted({o.name for o, *_ in staged})),
+            "elt/source_stats": dg.MetadataValue.json(_source_stats(spec, staged)),
+            "source/files": dg.MetadataValue.json(
+                [
+                    {
+                        "name": o.name,
+                        "from": "archive" if a else "landing",
+                        "checksum": r.checksum,
+                        "encoding": r.encoding,
+                        "rows": r.rows,
+                        "months": r.months,
+                    }
+                    for o, a, r, _ in staged
+                ]
+            ),
+            "source/columns": dg.MetadataValue.json(first.columns),
+            "source/renamed_columns": dg.MetadataValue.json(first.renamed),
+            "source/extra_columns": dg.MetadataValue.json(
+                sorted({c for *_, r, _u in staged for c in r.extra_columns})
+            ),
+            "source/missing_optional_columns": dg.MetadataValue.json(first.missing_optional),
+        },
+    )
+
+
 def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     """The bronze asset of a data set: landing file -> Delta, text columns plus lineage."""
-    hop = HOPS[f"bronze/{spec.name}"]
     partitioned = spec.partitioned
 
     @dg.asset(
@@ -137,75 +193,37 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
         session = spark.spark_session
-        with tempfile.TemporaryDirectory(prefix="subway_stage_") as tmp:
-            try:
-                with retry_transient(context):
-                    staged = _stage_all(context, spec, landing, months, Path(tmp))
-            except LandingFileError as err:
-                raise dg.Failure(str(err), allow_retries=False) from None
+        staging = landing.staging_url(context.run_id, spec.name)
+        try:
+            with tempfile.TemporaryDirectory(prefix="subway_stage_") as tmp:
+                try:
+                    with retry_transient(context):
+                        staged = _stage_all(context, spec, landing, months, Path(tmp))
+                except LandingFileError as err:
+                    raise dg.Failure(str(err), allow_retries=False) from None
             _check_coverage(spec, months, staged)
+            yield _bronze_output(context, spec, session, staged)
 
-        ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        frames: list[DataFrame] = []
-        for obj, _archived, result, url in staged:
-            frames.append(
-                session.read.parquet(url)
-                .withColumn("_source_object", F.lit(obj.name))
-                .withColumn("_source_checksum", F.lit(result.checksum))
-                .withColumn("_ingested_at", F.lit(ingested_at))
-                .withColumn("_run_id", F.lit(context.run_id))
+            # The Delta write has committed (the IO manager ran on yield): check what landed.
+            written = session.read.format("delta").load(table_url(landing.lake_url, context.asset_key))
+            if months:
+                written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
+            results = bronze_results(
+                spec, written, months, _source_stats(spec, staged),
+                sorted({c for *_, r, _u in staged for c in r.extra_columns}),
+                {k: v for *_, r, _u in staged for k, v in r.renamed.items()},
+                staged[0][2].missing_optional,
             )
-        df = frames[0]
-        for other in frames[1:]:
-            df = df.unionByName(other)
-        source_cols = [c.name for c in spec.columns]
-        ordered = [*source_cols, "_extra", *LINEAGE_COLUMNS]
-        if partitioned:
-            ordered.append(PARTITION_COLUMN)
-        df = df.select(*ordered)
-
-        stats = _source_stats(spec, staged)
-        first = staged[0][2]
-        yield dg.Output(
-            df,
-            metadata={
-                **{f"elt/{k}": v for k, v in hop.as_dict().items()},
-                "elt/source_object": ", ".join(sorted({o.name for o, *_ in staged})),
-                "elt/source_stats": dg.MetadataValue.json(stats),
-                "source/files": dg.MetadataValue.json(
-                    [
-                        {
-                            "name": o.name,
-                            "from": "archive" if a else "landing",
-                            "checksum": r.checksum,
-                            "encoding": r.encoding,
-                            "rows": r.rows,
-                            "months": r.months,
-                        }
-                        for o, a, r, _ in staged
-                    ]
-                ),
-                "source/columns": dg.MetadataValue.json(first.columns),
-                "source/renamed_columns": dg.MetadataValue.json(first.renamed),
-                "source/extra_columns": dg.MetadataValue.json(sorted({c for *_, r, _u in staged for c in r.extra_columns})),
-                "source/missing_optional_columns": dg.MetadataValue.json(first.missing_optional),
-            },
-        )
-        # The Delta write has committed (the IO manager ran on yield): check what landed.
-        written = session.read.format("delta").load(table_url(landing.lake_url, context.asset_key))
-        if months:
-            written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
-        yield from bronze_results(
-            spec, written, months, stats,
-            sorted({c for *_, r, _u in staged for c in r.extra_columns}),
-            {k: v for *_, r, _u in staged for k, v in r.renamed.items()},
-            first.missing_optional,
-        )
-        # Then archive and clean up.
-        for obj, archived, _result, _url in staged:
-            if not archived:
-                dest = landing.archive(obj)
-                context.log.info(f"archived {obj.name} -> {dest}")
-        landing.storage.delete_prefix(landing.staging_url(context.run_id, spec.name))
+            yield from results
+            if not all(r.passed for r in results if r.severity == dg.AssetCheckSeverity.ERROR):
+                context.log.warning("bronze does not reconcile with its files: they stay in landing")
+                return
+            # As the reference jobs did: move the ingested files to the archive.
+            for obj, archived, _result, _url in staged:
+                if not archived:
+                    dest = landing.archive(obj)
+                    context.log.info(f"archived {obj.name} -> {dest}")
+        finally:
+            landing.storage.delete_prefix(staging)
 
     return bronze

@@ -77,3 +77,27 @@ def test_passengers_before_and_after_the_station_master_keep_one_schema(zone: Zo
     after = DeltaTable(gold_uri, storage_options=delta_storage_options()).schema().to_arrow()
     assert [f.name for f in before] == [f.name for f in after]
     assert zone.query("SELECT count(station_id) FROM subway_passengers")[0][0] > 0
+
+
+def test_corrected_hourly_upload_wins_over_the_archived_multi_month_file(zone: Zone, tmp_path: Path) -> None:
+    """A month first loaded from a two-month portal file (then archived) is reloaded from a
+    newer upload that holds only that month: the newer file is used, the other month is
+    untouched."""
+    from subway_platform.sample_data import write_sample_files
+
+    files = write_sample_files(tmp_path / "gen", ["202001", "202002"])
+    hourly = next(f for f in files if "시간대별" in f.name)
+    zone.upload(hourly)
+    assert zone.run("hourly_passengers_job", ["202001", "202002"]).success
+    before = dict(zone.query("SELECT month, sum(pass_in)::bigint FROM subway_passengers_time GROUP BY month"))
+
+    lines = hourly.read_bytes().decode("cp949").splitlines()
+    february = [line for line in lines[1:] if line.startswith('"202002"')]
+    corrected = tmp_path / "서울시 지하철 호선별 역별 시간대별 승하차 인원 정보_202002.csv"
+    corrected.write_bytes(("\r\n".join([lines[0], *february[:-10]]) + "\r\n").encode("cp949"))
+    zone.upload(corrected)
+    assert zone.run("hourly_passengers_job", ["202002"]).success
+    after = dict(zone.query("SELECT month, sum(pass_in)::bigint FROM subway_passengers_time GROUP BY month"))
+    assert after["202001"] == before["202001"]
+    assert after["202002"] < before["202002"]
+    assert zone.keys(zone.archive) == sorted([hourly.name, corrected.name])
