@@ -71,8 +71,9 @@ def zone(services: Any, s3_client: Any) -> Iterator[Zone]:
     os.environ["SUBWAY_ARCHIVE_URL"] = f"s3://subway/t{run}/archive"
     os.environ["SUBWAY_LAKE_URL"] = f"s3://subway/t{run}/lake"
     with psycopg.connect(services.mart_dsn, autocommit=True) as conn:
+        # CASCADE: the dashboard's views (elt_dashboard schema) depend on the ELT log.
         for table in ("subway_passengers", "subway_passengers_time", "subway_station", "elt_manager_log"):
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
     with dg.DagsterInstance.ephemeral() as instance:
         yield Zone(
             landing=os.environ["SUBWAY_LANDING_URL"],
