@@ -17,9 +17,18 @@ import psycopg
 import pytest
 from psycopg import sql
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
-if not REAL.exists():
-    REAL = Path("/work/shared/data/real")
+def _real_data_dir() -> Path:
+    """The real portal files (shared/data/real beside the clone, or SUBWAY_REAL_DATA)."""
+    repo = Path(__file__).resolve().parents[1]
+    candidates = [os.environ.get("SUBWAY_REAL_DATA"), repo.parent / "shared" / "data" / "real",
+                  "/work/shared/data/real"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return repo.parent / "shared" / "data" / "real"  # absent: tests using it fail, naming it
+
+
+REAL = _real_data_dir()
 
 
 @dataclass

@@ -18,13 +18,14 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from subway_platform.checks import bronze_results, check_specs
+from subway_platform.checks import bronze_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.ingest.errors import LandingFileError
 from subway_platform.ingest.stage import StagedFile, stage_landing_file
 from subway_platform.io_managers.delta import PARTITION_COLUMN, table_url
-from subway_platform.partitions import context_months, monthly_partitions
+from subway_platform.assets.layer import layer_asset_args
+from subway_platform.partitions import context_months
 from subway_platform.resources.landing import LandingZone
 from subway_platform.retries import retry_transient
 from subway_platform.resources.spark import SparkEngine
@@ -172,21 +173,14 @@ def _bronze_output(
 
 def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     """The bronze asset of a data set: landing file -> Delta, text columns plus lineage."""
-    partitioned = spec.partitioned
 
     @dg.asset(
         key=["bronze", spec.name],
         description=f"Bronze copy of the landing files. {spec.description} Every source field is "
         "kept as text under its Korean header, with lineage columns (_source_object, "
         "_source_checksum, _source_row, _ingested_at, _run_id).",
-        partitions_def=monthly_partitions if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        io_manager_key="delta_io_manager",
-        metadata={"partition_expr": PARTITION_COLUMN} if partitioned else {},
-        group_name=spec.name,
         kinds={"spark", "delta"},
-        tags={"layer": "bronze"},
-        check_specs=check_specs(spec, "bronze"),
+        **layer_asset_args(spec, "bronze", "delta_io_manager"),
     )
     def bronze(
         context: dg.AssetExecutionContext, spark: SparkEngine, landing: LandingZone,

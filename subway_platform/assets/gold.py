@@ -15,7 +15,7 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from subway_platform.checks import check_specs, gold_results
+from subway_platform.checks import gold_results
 from subway_platform.assets.transforms import rejects_of, typed_columns, unpivot_hours
 from subway_platform.datasets import STATION, DatasetSpec
 from subway_platform.elt_log.hops import HOPS
@@ -28,7 +28,8 @@ from subway_platform.io_managers.delta import (
 )
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.locks import TableLocks
-from subway_platform.partitions import context_months, monthly_partitions
+from subway_platform.assets.layer import layer_asset_args
+from subway_platform.partitions import context_months
 from subway_platform.resources.spark import SparkEngine
 
 CELLS_PER_HOURLY_ROW = 24
@@ -91,7 +92,6 @@ def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
 def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     """The gold asset of a data set, built from its bronze asset."""
     hop = HOPS[f"gold/{spec.gold_asset}"]
-    partitioned = spec.partitioned
     bronze_key = dg.AssetKey(["bronze", spec.name])
     deps = [] if spec.name == STATION.name else [dg.AssetKey(["gold", STATION.gold_asset])]
 
@@ -102,14 +102,8 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         "unparseable rows are in gold/rejects with the reason.",
         ins={"bronze": dg.AssetIn(key=bronze_key)},
         deps=deps,
-        partitions_def=monthly_partitions if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        io_manager_key="delta_io_manager",
-        metadata={"partition_expr": PARTITION_COLUMN} if partitioned else {},
-        group_name=spec.name,
         kinds={"spark", "delta"},
-        tags={"layer": "gold"},
-        check_specs=check_specs(spec, "gold"),
+        **layer_asset_args(spec, "gold", "delta_io_manager"),
     )
     def gold(
         context: dg.AssetExecutionContext, bronze: DataFrame, spark: SparkEngine, landing: LandingZone,

@@ -6,38 +6,30 @@ from collections.abc import Iterator
 import dagster as dg
 from pyspark.sql import DataFrame
 
-from subway_platform.checks import check_specs, mart_results
+from subway_platform.checks import mart_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.retries import retry_transient
 from subway_platform.elt_log.hops import HOPS
-from subway_platform.io_managers.delta import PARTITION_COLUMN, partition_rows, table_url
+from subway_platform.io_managers.delta import partition_rows, table_url
 from subway_platform.resources.landing import LandingZone
-from subway_platform.partitions import context_months, monthly_partitions
+from subway_platform.assets.layer import layer_asset_args
+from subway_platform.partitions import context_months
 
 
 def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     """The mart asset of a data set: its gold table, month by month, in PostgreSQL."""
     hop = HOPS[f"mart/{spec.gold_asset}"]
-    partitioned = spec.partitioned
     gold_key = dg.AssetKey(["gold", spec.gold_asset])
     metadata: dict[str, object] = {"table": spec.mart_table, "primary_key": list(spec.gold_key)}
-    if partitioned:
-        metadata["partition_expr"] = PARTITION_COLUMN
 
     @dg.asset(
         key=["mart", spec.gold_asset],
         description=f"PostgreSQL table {spec.mart_table}: gold published for dashboards. "
         f"{spec.description} Each load replaces its month(s) atomically.",
         ins={"gold": dg.AssetIn(key=gold_key)},
-        partitions_def=monthly_partitions if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        io_manager_key="mart_io_manager",
-        metadata=metadata,
-        group_name=spec.name,
         kinds={"postgres"},
-        tags={"layer": "mart"},
-        check_specs=check_specs(spec, "mart"),
+        **layer_asset_args(spec, "mart", "mart_io_manager", metadata),
     )
     def mart_table(
         context: dg.AssetExecutionContext, gold: DataFrame, landing: LandingZone,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from subway_platform_tests.zone import REAL
+
 FIXTURES = Path(__file__).with_name("fixtures")
-REAL = Path("/work/shared/data/real")
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def fixtures() -> Path:
 
 @pytest.fixture
 def real_data() -> Path:
-    """Folder of the real portal files; tests over them skip where it is absent."""
+    """Folder of the real portal files (shared/data/real beside the clone)."""
     if not REAL.is_dir():
-        pytest.skip("real data files not available")
+        pytest.fail(f"real data files not found at {REAL}; set SUBWAY_REAL_DATA")
     return REAL

@@ -142,9 +142,9 @@ def test_file_dropped_in_dev_landing_reaches_mart_and_elt_log(
             aws_access_key_id=dev_env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=dev_env["AWS_SECRET_ACCESS_KEY"],
         )
-        real = REPO_ROOT.parent / "shared" / "data" / "real" / "card_subway_month"
-        if not real.exists():
-            real = Path("/work/shared/data/real/card_subway_month")
+        from subway_platform_tests.zone import REAL
+
+        real = REAL / "card_subway_month"
         s3.upload_file(str(real / "CARD_SUBWAY_MONTH_201907.csv"), "subway", "landing/CARD_SUBWAY_MONTH_201907.csv")
 
         rows: list[tuple[Any, ...]] = []

@@ -1,0 +1,34 @@
+"""What every asset of a layer shares: partitioning, single-run backfills, IO manager,
+group, tags and the layer's checks, all derived from the data set spec."""
+
+from typing import Any
+
+import dagster as dg
+
+from subway_platform.checks import check_specs
+from subway_platform.datasets import DatasetSpec
+from subway_platform.io_managers.delta import PARTITION_COLUMN
+from subway_platform.partitions import monthly_partitions
+
+
+def layer_asset_args(
+    spec: DatasetSpec, layer: str, io_manager_key: str, metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for ``@dg.asset`` of ``spec``'s asset in ``layer``.
+
+    A partitioned data set gets month partitions, a single-run backfill policy (a range
+    of months is one run) and the ``partition_expr`` its IO manager replaces by.
+    """
+    partitioned = spec.partitioned
+    all_metadata = dict(metadata or {})
+    if partitioned:
+        all_metadata["partition_expr"] = PARTITION_COLUMN
+    return {
+        "partitions_def": monthly_partitions if partitioned else None,
+        "backfill_policy": dg.BackfillPolicy.single_run() if partitioned else None,
+        "io_manager_key": io_manager_key,
+        "metadata": all_metadata,
+        "group_name": spec.name,
+        "tags": {"layer": layer},
+        "check_specs": check_specs(spec, layer),
+    }
