@@ -134,7 +134,12 @@ def _execute(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance,
     except dg.DagsterInvariantViolationError as err:
         raise DemoError(f"job {job_name} is not defined in subway_platform.definitions") from err
     print(f"running {job_name} {' '.join(f'{k}={v}' for k, v in tags.items())}", flush=True)
-    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    # Step-by-step DEBUG lines belong in the UI (the runs are in the instance); the demo
+    # prints warnings, errors and its own summary.
+    result = job.execute_in_process(
+        instance=instance, tags=tags, raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
     if not result.success:
         failures = [
             f"{event.step_key}: {event.step_failure_data.error.message.strip()}"

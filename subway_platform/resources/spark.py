@@ -31,6 +31,8 @@ def embedded_sail_url() -> str:
         if _EMBEDDED_URL is None:
             # Sail's S3 client reads these; without them it may probe cloud metadata.
             os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+            # Sail logs every session and plan at INFO; keep warnings unless asked.
+            os.environ.setdefault("RUST_LOG", "warn")
             from pysail.spark import SparkConnectServer
 
             server = SparkConnectServer(ip="127.0.0.1", port=0)
