@@ -152,7 +152,6 @@ def gold_results(
         ).collect(),
         months,
     )
-    good_stats = bronze_stats
     keys = [k for k in spec.gold_key if k != PARTITION_COLUMN]
     gold_stats = _keyed(
         _group(gold, months).agg(
@@ -171,7 +170,7 @@ def gold_results(
     dupes: list[str] = []
     per_month: dict[str, Any] = {}
     for key in (months or list(bronze_stats)):
-        b, g, s = bronze_stats.get(key, {}), gold_stats.get(key, {}), good_stats.get(key, {})
+        b, g = bronze_stats.get(key, {}), gold_stats.get(key, {})
         b_rows, rej = int(b.get("rows") or 0), rejected.get(key, 0)
         merged_in = int(g.get("source_rows") or 0)
         per_month[key] = {"bronze_rows": b_rows, "rejected_rows": rej, "gold_rows": g.get("rows"), "gold_source_rows": merged_in}
@@ -181,8 +180,8 @@ def gold_results(
             problems.append(f"{key}: {rej} of {b_rows} rows rejected (threshold {spec.reject_threshold:.1%})")
         for name in spec.sum_columns:
             per_month[key][f"gold_{name}"] = g.get(name)
-            if s.get(name) != g.get(name):
-                problems.append(f"{key}: {name} {g.get(name)} in gold, {s.get(name)} in bronze's good rows")
+            if b.get(name) != g.get(name):
+                problems.append(f"{key}: {name} {g.get(name)} in gold, {b.get(name)} in bronze's good rows")
         repeats = int(dup_stats.get(key, {}).get("dup_keys") or 0)
         if repeats:
             dupes.append(f"{key}: {repeats} keys appear more than once in {g.get('rows')} rows")

@@ -122,7 +122,7 @@ def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, Stag
 
 def _bronze_output(
     context: dg.AssetExecutionContext, spec: DatasetSpec, session: Any,
-    staged: list[tuple[StoredObject, bool, StagedFile, str]],
+    staged: list[tuple[StoredObject, bool, StagedFile, str]], stats: dict[str, dict[str, Any]],
 ) -> dg.Output[DataFrame]:
     """Bronze rows (staged files read by the engine, with lineage) and their metadata."""
     ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -147,7 +147,7 @@ def _bronze_output(
         metadata={
             **{f"elt/{k}": v for k, v in HOPS[f"bronze/{spec.name}"].as_dict().items()},
             "elt/source_object": ", ".join(sorted({o.name for o, *_ in staged})),
-            "elt/source_stats": dg.MetadataValue.json(_source_stats(spec, staged)),
+            "elt/source_stats": dg.MetadataValue.json(stats),
             "source/files": dg.MetadataValue.json(
                 [
                     {
@@ -196,14 +196,15 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 except LandingFileError as err:
                     raise dg.Failure(str(err), allow_retries=False) from None
             _check_coverage(spec, months, staged)
-            yield _bronze_output(context, spec, session, staged)
+            stats = _source_stats(spec, staged)
+            yield _bronze_output(context, spec, session, staged, stats)
 
             # The Delta write has committed (the IO manager ran on yield): check what landed.
             written = session.read.format("delta").load(table_url(landing.lake_url, context.asset_key))
             if months:
                 written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
             results = bronze_results(
-                spec, written, months, _source_stats(spec, staged),
+                spec, written, months, stats,
                 sorted({c for *_, r, _u in staged for c in r.extra_columns}),
                 {k: v for *_, r, _u in staged for k, v in r.renamed.items()},
                 staged[0][2].missing_optional,

@@ -46,11 +46,6 @@ def table_url(lake_url: str, asset_key: dg.AssetKey | str) -> str:
     return url if is_s3(url) else str(Path(url).resolve())
 
 
-def spark_path(url: str) -> str:
-    """The path form Spark expects (``s3://`` stays, local paths stay absolute)."""
-    return url
-
-
 def open_delta(url: str) -> DeltaTable | None:
     """The Delta table at ``url``, or None if there is none yet."""
     if not DeltaTable.is_deltatable(url, storage_options=delta_storage_options()):
@@ -112,7 +107,7 @@ def write_delta(df: DataFrame, url: str, months: list[str]) -> None:
         writer = writer.mode("overwrite").partitionBy(PARTITION_COLUMN)
     else:
         writer = writer.mode("overwrite").option("overwriteSchema", "true")
-    writer.save(spark_path(url))
+    writer.save(url)
 
 
 class DeltaLakeIOManager(dg.ConfigurableIOManager):
@@ -161,7 +156,7 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> DataFrame:
         url = table_url(self.lake_url, context.asset_key)
         spark = self.spark.spark_session
-        df = spark.read.format("delta").load(spark_path(url))
+        df = spark.read.format("delta").load(url)
         months = self._months(context)
         if months:
             df = df.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
