@@ -69,10 +69,17 @@ class Bench:
     def child_env(self, prefix: str, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SAIL_MODE")}
         env.update(self.env)
+        # As the embedded platform runs (`subway-platform dev` / `demo`): landing over the
+        # S3 API, archive and lake in the state directory. --lake s3 puts them on the S3
+        # API too (moto's server: a Python process, slower than any real object store).
+        if self.args.lake == "s3":
+            archive, lake = f"s3://subway/{prefix}/archive", f"s3://subway/{prefix}/lake"
+        else:
+            archive, lake = str(self.work / "state" / prefix / "archive"), str(self.work / "state" / prefix / "lake")
         env.update(
             SUBWAY_LANDING_URL=f"s3://subway/{prefix}/landing",
-            SUBWAY_ARCHIVE_URL=f"s3://subway/{prefix}/archive",
-            SUBWAY_LAKE_URL=f"s3://subway/{prefix}/lake",
+            SUBWAY_ARCHIVE_URL=archive,
+            SUBWAY_LAKE_URL=lake,
             PYTHONPATH=os.pathsep.join([str(self.platform_root), str(REPO)]),
         )
         env.update(extra)
@@ -350,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale100-months", type=int, default=1)
     parser.add_argument("--no-cluster", action="store_true", help="skip the SAIL_MODE=local-cluster runs")
     parser.add_argument("--skip", default="", help="comma-separated: inprocess,cli,baseline,scale")
+    parser.add_argument("--lake", choices=("local", "s3"), default="local",
+                        help="where the archive and Delta lake live: the state directory as the embedded "
+                             "platform has them (default), or moto's S3 API like the landing zone")
     parser.add_argument("--platform-root", default=str(REPO),
                         help="directory whose subway_platform package is measured (default: this repo)")
     args = parser.parse_args(argv)

@@ -103,6 +103,8 @@ class EmbeddedServices:
                 # dagster-postgres 0.29.27 fails to store events ("NOTIFY run_events,
                 # $1": server-side binding); name the driver it is written for.
                 "DAGSTER_PG_URL": self.postgres.dsn("dagster", driver="psycopg2"),
+                # Batched event writes (see definitions.py), also in the daemon.
+                "DAGSTER_EVENT_BATCH_SIZE": os.environ.get("DAGSTER_EVENT_BATCH_SIZE", "100"),
                 **aws,
                 "DAGSTER_HOME": str(self._write_dagster_home()),
             }

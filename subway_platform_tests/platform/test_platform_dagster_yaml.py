@@ -23,6 +23,9 @@ def test_instance_uses_postgres_and_locks_runs_per_tag_value(services: Any) -> N
     assert (home / "dagster.yaml").read_bytes() == (REPO_ROOT / "dagster.yaml").read_bytes()
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        # Pooled connections (instance_storage.py): not one new connection per event.
+        for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+            assert type(storage._engine.pool).__name__ == "QueuePool", storage
         coordinator = instance.run_coordinator
         assert type(coordinator).__name__ == "QueuedRunCoordinator"
         limits = coordinator.get_run_queue_config().tag_concurrency_limits
