@@ -1,16 +1,20 @@
 """PostgreSQL IO manager for the mart: month-atomic replacement through COPY.
 
-Writing a partitioned mart asset:
+Writing a partitioned mart asset (its table is partitioned by month, see
+``pg_partitions``):
 
-1. The engine's tasks COPY the DataFrame into a fresh staging table (``pg_copy``), in
-   parallel, each on its own connection. Nothing is collected into the driver.
-2. One transaction takes an advisory lock on (table, month), deletes the months from the
-   mart table, inserts the staged rows and drops the staging table. Readers see the old
-   months or the new months, never a gap or a mix (MVCC); a failure anywhere leaves the
-   old months untouched; two loads of the same month queue on the lock.
+1. The engine's tasks COPY the DataFrame into a fresh staging table with one partition
+   per month of the load (``pg_copy``), in parallel, each on its own connection. Nothing
+   is collected into the driver.
+2. The staged months get their primary key and statistics, outside any lock.
+3. One transaction takes an advisory lock on (table, month) and swaps the staged month
+   partitions in for the old ones. Readers see the old months or the new months, never a
+   gap or a mix; a failure anywhere leaves the old months untouched; two loads of the same
+   month queue on the lock.
 
-Unpartitioned assets are replaced the same way, as a whole. The table is created with
-proper column types (from the DataFrame's schema) and the asset's primary key if missing.
+Unpartitioned assets (the station master) replace the whole table: one transaction
+deletes its rows and inserts the staged ones. Tables are created with proper column types
+(from the DataFrame's schema) and the asset's primary key if missing.
 """
 
 
@@ -26,6 +30,15 @@ from pyspark.sql import types as T
 
 from subway_platform.io_managers.delta import PARTITION_COLUMN, asset_metadata, elt_partitions
 from subway_platform.io_managers.pg_copy import FORMAT_NAME, PostgresCopyDataSource
+from subway_platform.io_managers.pg_partitions import (
+    create_partitioned,
+    create_stage,
+    finish_stage,
+    partition_existing,
+    refuse_partitioned,
+    relation_kind,
+    swap_months,
+)
 from subway_platform.partitions import context_months, validate_month
 from subway_platform.resources.postgres import MartDatabase, MartUnavailable
 from subway_platform.resources.spark import SparkEngine
@@ -57,81 +70,49 @@ def pg_type(dtype: T.DataType) -> str:
 
 
 def ensure_table(
-    conn: psycopg.Connection, table: str, schema: T.StructType, primary_key: list[str]
+    conn: psycopg.Connection, table: str, schema: T.StructType, primary_key: list[str], partitioned: bool,
+    log: Any = None,
 ) -> None:
-    """Create the mart table (typed columns, primary key, month index) if it is missing."""
-    cols = [
+    """Create the mart table if it is missing: typed columns, primary key, and for a
+    partitioned asset ``PARTITION BY LIST (month)``. A plain table left by an earlier
+    version is converted to month partitions once."""
+    cols: list[sql.Composable] = [
         sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(pg_type(f.dataType)))
         for f in schema.fields
     ]
-    if primary_key:
-        cols.append(
-            sql.SQL("PRIMARY KEY ({})").format(
-                sql.SQL(", ").join(sql.Identifier(c) for c in primary_key)
-            )
-        )
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ddl:{table}",))
-        conn.execute(
-            sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({})").format(
-                sql.Identifier(SCHEMA), sql.Identifier(table), sql.SQL(", ").join(cols)
-            )
-        )
-        if PARTITION_COLUMN in schema.fieldNames():
-            conn.execute(
-                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
-                    sql.Identifier(f"{table}_{PARTITION_COLUMN}_idx"),
-                    sql.Identifier(SCHEMA),
-                    sql.Identifier(table),
-                    sql.Identifier(PARTITION_COLUMN),
-                )
-            )
+        kind = relation_kind(conn, SCHEMA, table)
+        if partitioned:
+            if kind is None:
+                create_partitioned(conn, SCHEMA, table, cols, primary_key)
+            elif kind == "r":
+                moved = partition_existing(conn, SCHEMA, table, cols, primary_key)
+                if log is not None:
+                    log.info(f"mart table {table} converted to month partitions ({moved} rows moved)")
+            return
+        refuse_partitioned(kind, table)
+        if kind is None:
+            if primary_key:
+                cols.append(sql.SQL("PRIMARY KEY ({})").format(
+                    sql.SQL(", ").join(sql.Identifier(c) for c in primary_key)))
+            conn.execute(sql.SQL("CREATE TABLE {}.{} ({})").format(
+                sql.Identifier(SCHEMA), sql.Identifier(table), sql.SQL(", ").join(cols)))
 
 
-def replace_slice(
-    conn: psycopg.Connection, table: str, stage: str, columns: list[str], months: list[str]
-) -> dict[str, int]:
-    """In one transaction: lock the months, delete them, insert the staged rows.
-
-    Returns rows inserted per month (``""`` for an unpartitioned table).
-    """
+def replace_table(conn: psycopg.Connection, table: str, stage: str, columns: list[str]) -> int:
+    """In one transaction: the staged rows replace all of an unpartitioned table's rows."""
     target = sql.Identifier(SCHEMA, table)
-    staged = sql.Identifier(SCHEMA, stage)
     col_list = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     with conn.transaction():
-        for month in months or [""]:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"mart:{table}:{month}",))
-        if months:
-            month_col = sql.Identifier(PARTITION_COLUMN)
-            outside = conn.execute(
-                sql.SQL("SELECT count(*) FROM {} WHERE {} NOT BETWEEN %s AND %s").format(
-                    staged, month_col
-                ),
-                (months[0], months[-1]),
-            ).fetchone()
-            if outside and outside[0]:
-                raise dg.Failure(f"{outside[0]} staged rows fall outside months {months[0]}..{months[-1]}")
-            conn.execute(
-                sql.SQL("DELETE FROM {} WHERE {} BETWEEN %s AND %s").format(target, month_col),
-                (months[0], months[-1]),
-            )
-            conn.execute(
-                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, col_list, col_list, staged)
-            )
-            rows = dict(
-                conn.execute(
-                    sql.SQL("SELECT {}, count(*) FROM {} GROUP BY 1").format(month_col, staged)
-                ).fetchall()
-            )
-            counts = {m: int(rows.get(m, 0)) for m in months}
-        else:
-            conn.execute(sql.SQL("DELETE FROM {}").format(target))
-            cur = conn.execute(
-                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, col_list, col_list, staged)
-            )
-            counts = {"": cur.rowcount}
-        conn.execute(sql.SQL("DROP TABLE {}").format(staged))
-    return counts
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"mart:{table}:",))
+        conn.execute(sql.SQL("DELETE FROM {}").format(target))
+        cur = conn.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+                target, col_list, col_list, sql.Identifier(SCHEMA, stage))
+        )
+        conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(SCHEMA, stage)))
+    return cur.rowcount
 
 
 class PostgresMartIOManager(dg.ConfigurableIOManager):
@@ -178,13 +159,16 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
             _REGISTERED.add(session_id)
 
         with retry_transient(context), self.mart.connect() as conn:
-            ensure_table(conn, table, obj.schema, primary_key)
-            with conn.transaction():
-                conn.execute(
-                    sql.SQL("CREATE UNLOGGED TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(
-                        sql.Identifier(SCHEMA, stage), sql.Identifier(SCHEMA, table)
+            ensure_table(conn, table, obj.schema, primary_key, partitioned=bool(months), log=context.log)
+            if months:
+                create_stage(conn, SCHEMA, table, stage, months)
+            else:
+                with conn.transaction():
+                    conn.execute(
+                        sql.SQL("CREATE UNLOGGED TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(
+                            sql.Identifier(SCHEMA, stage), sql.Identifier(SCHEMA, table)
+                        )
                     )
-                )
             try:
                 # A shuffle first: Sail 0.7.2 fails a Python data source write straight off
                 # a Delta scan of five or more month partitions with "Missing write result
@@ -198,7 +182,11 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
                     .option("dsn_env", self.dsn_env)
                     .save()
                 )
-                counts = replace_slice(conn, table, stage, columns, months)
+                if months:
+                    counts = finish_stage(conn, SCHEMA, stage, months, primary_key)
+                    swap_months(conn, SCHEMA, table, stage, months)
+                else:
+                    counts = {"": replace_table(conn, table, stage, columns)}
             finally:
                 # On a fresh connection: the loading one may be the one that died.
                 self._drop_stage(stage)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
-
-from subway_platform_tests.zone import REAL, Zone
+from subway_platform_tests.faults import kill_inside_mart_swap
+from subway_platform_tests.reliability.reliability_support import failure_text
+from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTH = "201910"
 SOURCE = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{MONTH}.csv"
@@ -83,32 +83,23 @@ def test_missing_month_file_is_a_clear_failure(zone: Zone) -> None:
     assert error is not None and "201812" in error.message and "card_subway_month" in error.message
 
 
-def test_connection_killed_between_delete_and_insert_keeps_the_previous_month(zone: Zone, tmp_path: Path) -> None:
+def test_connection_killed_inside_the_month_swap_keeps_the_previous_month(zone: Zone, tmp_path: Path) -> None:
     """A real fault: PostgreSQL kills the loading session inside the swap transaction,
-    after the month's DELETE, at the INSERT. The month must stay as it was."""
+    right after the old month's partition was detached. The month must stay as it was."""
     before = _load_good_month(zone)
-    with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
-        conn.execute(
-            "CREATE FUNCTION kill_loader() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$"
-        )
-        conn.execute(
-            "CREATE TRIGGER kill_loader BEFORE INSERT ON subway_passengers "
-            "FOR EACH STATEMENT EXECUTE FUNCTION kill_loader()"
-        )
-    try:
-        lines = SOURCE.read_text(encoding="utf-8").splitlines()
-        changed = tmp_path / SOURCE.name
-        changed.write_text("\n".join(lines[:-50]) + "\n", encoding="utf-8")  # a different month content
-        zone.upload(changed)
+    lines = SOURCE.read_text(encoding="utf-8").splitlines()
+    changed = tmp_path / SOURCE.name
+    changed.write_text("\n".join(lines[:-50]) + "\n", encoding="utf-8")  # a different month content
+    zone.upload(changed)
+    with kill_inside_mart_swap(zone.mart_dsn, "subway_passengers"):
         result = zone.run("daily_passengers_job", [MONTH], raise_on_error=False)
-        assert not result.success
-        failed_steps = {e.step_key for e in result.get_step_failure_events()}
-        assert failed_steps == {"mart__subway_passengers"}
-        assert _mart_state(zone) == before
-        # No staging table is left behind.
-        assert zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", ("_stage_",))[0][0] == 0
-    finally:
-        with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
-            conn.execute("DROP TRIGGER IF EXISTS kill_loader ON subway_passengers")
-            conn.execute("DROP FUNCTION IF EXISTS kill_loader()")
+    assert not result.success
+    failed_steps = {e.step_key for e in result.get_step_failure_events()}
+    assert failed_steps == {"mart__subway_passengers"}
+    assert "terminating connection" in failure_text(result)
+    assert _mart_state(zone) == before
+    # No staging table is left behind.
+    assert zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", ("_stage_",))[0][0] == 0
+    # The next load of the month goes through.
+    assert zone.run("daily_passengers_job", [MONTH]).success
+    assert _mart_state(zone)[0] == len(file_totals(changed)["keys"]) < before[0]

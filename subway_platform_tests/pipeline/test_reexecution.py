@@ -4,8 +4,8 @@ only the failed step runs again, on what the first run stored, and nothing doubl
 from __future__ import annotations
 
 import dagster as dg
-import psycopg
 
+from subway_platform_tests.faults import kill_inside_mart_swap
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 FIRST, MONTH = "201911", "201912"
@@ -25,22 +25,9 @@ def test_reexecute_from_failure_runs_only_the_failed_step(zone: Zone) -> None:
     # The PostgreSQL-backed instance of DAGSTER_HOME: re-execution reads the stored run.
     with dg.DagsterInstance.get() as instance:
         assert dg.execute_job(job, instance, tags={"dagster/partition": FIRST}).success
-        # A real fault in the mart: PostgreSQL kills the loader at the swap's INSERT.
-        with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
-            conn.execute(
-                "CREATE OR REPLACE FUNCTION kill_loader() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$"
-            )
-            conn.execute(
-                "CREATE TRIGGER kill_loader BEFORE INSERT ON subway_passengers "
-                "FOR EACH STATEMENT EXECUTE FUNCTION kill_loader()"
-            )
-        try:
+        # A real fault in the mart: PostgreSQL kills the loader inside the month swap.
+        with kill_inside_mart_swap(zone.mart_dsn, "subway_passengers"):
             first = dg.execute_job(job, instance, tags={"dagster/partition": MONTH}, raise_on_error=False)
-        finally:
-            with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
-                conn.execute("DROP TRIGGER IF EXISTS kill_loader ON subway_passengers")
-                conn.execute("DROP FUNCTION IF EXISTS kill_loader()")
         assert not first.success
         assert {e.step_key for e in first.all_events if e.is_step_failure} == {"mart__subway_passengers"}
         assert zone.query("SELECT count(*) FROM subway_passengers WHERE month = %s", (MONTH,))[0][0] == 0
