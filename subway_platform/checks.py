@@ -128,12 +128,10 @@ def bronze_results(
     ]
 
 
-def gold_results(
-    spec: DatasetSpec, bronze: DataFrame, gold: DataFrame, months: list[str],
-    rejected: dict[str, int],
-) -> list[dg.AssetCheckResult]:
-    """Reconcile gold (read back) with bronze: rows, sums, key uniqueness, reject share."""
-    factor = 24 if spec.wide_hours else 1
+def bronze_good_stats(spec: DatasetSpec, bronze: DataFrame, months: list[str]) -> dict[str, dict[str, Any]]:
+    """One scan of bronze, typed: rows, parseable ("good") rows and the good rows' sums per
+    month. Gold uses it to know whether any row is rejected before writing rejects, and
+    its reconciliation check compares gold with it."""
     typed = typed_columns(spec, bronze)
     is_good = F.col("_reject_reason").isNull()
     good_sums: list[Column] = []
@@ -143,8 +141,7 @@ def gold_results(
         for t in targets[1:]:
             total = total + F.coalesce(F.col(t), F.lit(0))
         good_sums.append(F.sum(F.when(is_good, total)).cast("bigint").alias(name))
-    # One scan of bronze: rows, good rows and the good rows' sums per month.
-    bronze_stats = _keyed(
+    return _keyed(
         _group(typed, months).agg(
             F.count(F.lit(1)).alias("rows"),
             F.sum(F.when(is_good, 1).otherwise(0)).alias("good"),
@@ -152,6 +149,15 @@ def gold_results(
         ).collect(),
         months,
     )
+
+
+def gold_results(
+    spec: DatasetSpec, bronze_stats: dict[str, dict[str, Any]], gold: DataFrame, months: list[str],
+    rejected: dict[str, int],
+) -> list[dg.AssetCheckResult]:
+    """Reconcile gold (read back) with bronze (``bronze_good_stats``) and the rejects table
+    (``rejected``, rows per month from its Delta log): rows, sums, key uniqueness, reject share."""
+    factor = 24 if spec.wide_hours else 1
     keys = [k for k in spec.gold_key if k != PARTITION_COLUMN]
     gold_stats = _keyed(
         _group(gold, months).agg(

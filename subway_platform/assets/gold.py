@@ -1,7 +1,9 @@
 """Gold: typed English columns, repeated keys summed, rejects kept with their reason.
 
 Rows that cannot be parsed go to the Delta table ``<lake>/gold/rejects/<data set>`` with
-the reason and their source position, and are counted. Rows repeating a key (e.g. the
+the reason and their source position, and are counted. (The table appears with the first
+rejected row; a load with none leaves months that never had any untouched, and empties
+those that had some.) Rows repeating a key (e.g. the
 same date, line and station twice) are separate real counts: gold sums them, it never
 drops one. Passenger tables get the station id and coordinates from ``gold/subway_station``
 when that table exists, by a left join that loses no row.
@@ -15,7 +17,7 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from subway_platform.checks import gold_results
+from subway_platform.checks import bronze_good_stats, gold_results
 from subway_platform.assets.transforms import rejects_of, typed_columns, unpivot_hours
 from subway_platform.datasets import STATION, DatasetSpec
 from subway_platform.elt_log.hops import HOPS
@@ -112,8 +114,14 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         months = context_months(context)
         lake = landing.lake_url
         typed = typed_columns(spec, bronze)
+        bronze_stats = bronze_good_stats(spec, bronze, months)
+        unparseable = sum(int(s.get("rows") or 0) - int(s.get("good") or 0) for s in bronze_stats.values())
         with locks.hold(rejects_url(lake, spec), months):
-            write_delta(rejects_of(spec, bronze, typed), rejects_url(lake, spec), months)
+            # The months' rejects are replaced, unless there are none now and none stored
+            # before: then the table already says so (its Delta log) and the write, a full
+            # scan of bronze, is spared.
+            if unparseable or any(partition_rows(rejects_url(lake, spec), months or None).values()):
+                write_delta(rejects_of(spec, bronze, typed), rejects_url(lake, spec), months)
         rejected = partition_rows(rejects_url(lake, spec), months or None)
         source = partition_rows(table_url(lake, bronze_key), months or None)
 
@@ -156,6 +164,6 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         written = spark.spark_session.read.format("delta").load(table_url(lake, context.asset_key))
         if months:
             written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
-        yield from gold_results(spec, bronze, written, months, rejected)
+        yield from gold_results(spec, bronze_stats, written, months, rejected)
 
     return gold

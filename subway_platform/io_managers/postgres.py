@@ -6,7 +6,7 @@ Writing a partitioned mart asset (its table is partitioned by month, see
 1. The engine's tasks COPY the DataFrame into a fresh staging table with one partition
    per month of the load (``pg_copy``), in parallel, each on its own connection. Nothing
    is collected into the driver.
-2. The staged months get their primary key and statistics, outside any lock.
+2. The staged months get their primary key, outside any lock.
 3. One transaction takes an advisory lock on (table, month) and swaps the staged month
    partitions in for the old ones. Readers see the old months or the new months, never a
    gap or a mix; a failure anywhere leaves the old months untouched; two loads of the same

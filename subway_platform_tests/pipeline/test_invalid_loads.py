@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from deltalake import DeltaTable
+
+from subway_platform.resources.storage import delta_storage_options
+
 from subway_platform_tests.faults import kill_inside_mart_swap
 from subway_platform_tests.reliability.reliability_support import failure_text
 from subway_platform_tests.zone import REAL, Zone, file_totals
@@ -55,8 +59,19 @@ def test_rejected_rows_beyond_threshold_block_the_mart(zone: Zone, tmp_path: Pat
     ]
     assert mart_events == []
     assert _mart_state(zone) == before
-    rejects = zone.query("SELECT 1")  # mart reachable
-    assert rejects
+    assert _rejects(zone) == 100
+
+    # The corrected file: the month's rejects are replaced by none, the mart is updated.
+    zone.upload(SOURCE)
+    assert zone.run("daily_passengers_job", [MONTH]).success
+    assert _rejects(zone) == 0
+    assert _mart_state(zone) == before
+
+
+def _rejects(zone: Zone) -> int:
+    """Rows of MONTH in gold's rejects table (delta-rs, not the platform's engine)."""
+    table = DeltaTable(f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options())
+    return table.to_pyarrow_table(partitions=[("month", "=", MONTH)]).num_rows
 
 
 def test_file_with_rows_of_another_month_fails_naming_the_line(zone: Zone, tmp_path: Path) -> None:
