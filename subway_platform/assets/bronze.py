@@ -74,7 +74,6 @@ def _stage_all(
             local, out, file_name=obj.name, spec=spec,
             months=sorted(remaining) if spec.partitioned else None,
         )
-        local.unlink(missing_ok=True)
         if spec.partitioned and result.rows == 0:
             context.log.info(f"{obj.name}: no rows for the months still to load; not used")
             continue
@@ -189,35 +188,37 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         session = spark.spark_session
         staging = landing.staging_url(context.run_id, spec.name)
         try:
+            # The downloaded files stay until they are archived (no second download).
             with tempfile.TemporaryDirectory(prefix="subway_stage_") as tmp:
+                workdir = Path(tmp)
                 try:
                     with retry_transient(context):
-                        staged = _stage_all(context, spec, landing, months, Path(tmp))
+                        staged = _stage_all(context, spec, landing, months, workdir)
                 except LandingFileError as err:
                     raise dg.Failure(str(err), allow_retries=False) from None
-            _check_coverage(spec, months, staged)
-            stats = _source_stats(spec, staged)
-            yield _bronze_output(context, spec, session, staged, stats)
+                _check_coverage(spec, months, staged)
+                stats = _source_stats(spec, staged)
+                yield _bronze_output(context, spec, session, staged, stats)
 
-            # The Delta write has committed (the IO manager ran on yield): check what landed.
-            written = session.read.format("delta").load(table_url(landing.lake_url, context.asset_key))
-            if months:
-                written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
-            results = bronze_results(
-                spec, written, months, stats,
-                sorted({c for *_, r, _u in staged for c in r.extra_columns}),
-                {k: v for *_, r, _u in staged for k, v in r.renamed.items()},
-                staged[0][2].missing_optional,
-            )
-            yield from results
-            if not all(r.passed for r in results if r.severity == dg.AssetCheckSeverity.ERROR):
-                context.log.warning("bronze does not reconcile with its files: they stay in landing")
-                return
-            # As the reference jobs did: move the ingested files to the archive.
-            for obj, archived, _result, _url in staged:
-                if not archived:
-                    dest = landing.archive(obj)
-                    context.log.info(f"archived {obj.name} -> {dest}")
+                # The Delta write has committed (the IO manager ran on yield): check what landed.
+                written = session.read.format("delta").load(table_url(landing.lake_url, context.asset_key))
+                if months:
+                    written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
+                results = bronze_results(
+                    spec, written, months, stats,
+                    sorted({c for *_, r, _u in staged for c in r.extra_columns}),
+                    {k: v for *_, r, _u in staged for k, v in r.renamed.items()},
+                    staged[0][2].missing_optional,
+                )
+                yield from results
+                if not all(r.passed for r in results if r.severity == dg.AssetCheckSeverity.ERROR):
+                    context.log.warning("bronze does not reconcile with its files: they stay in landing")
+                    return
+                # As the reference jobs did: move the ingested files to the archive.
+                for obj, archived, _result, _url in staged:
+                    if not archived:
+                        dest = landing.archive(obj, local_copy=workdir / "raw" / obj.name)
+                        context.log.info(f"archived {obj.name} -> {dest}")
         finally:
             landing.storage.delete_prefix(staging)
 

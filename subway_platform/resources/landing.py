@@ -1,6 +1,8 @@
 """Where landing files arrive, where they are archived, and where staged copies go."""
 
 
+from pathlib import Path
+
 import dagster as dg
 
 from subway_platform.datasets import DatasetSpec
@@ -69,8 +71,11 @@ class LandingZone(dg.ConfigurableResource):
                 found.append((obj, archived))
         return found
 
-    def archive(self, obj: StoredObject) -> str:
-        """Move a landing file to the archive (copy, verify, then delete); return its new URL."""
+    def archive(self, obj: StoredObject, local_copy: Path | None = None) -> str:
+        """Move a landing file to the archive (copy, verify, then delete); return its new URL.
+
+        ``local_copy``: the bytes that were loaded, already on local disk (no second download).
+        """
         dest = join_url(self.archive_url, obj.name)
-        self.storage.move(obj.url, dest)
+        self.storage.move(obj.url, dest, local_copy=local_copy)
         return dest

@@ -249,11 +249,13 @@ class ObjectStorage(dg.ConfigurableResource):
             client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
         return len(keys)
 
-    def move(self, src: str, dst: str) -> None:
+    def move(self, src: str, dst: str, local_copy: Path | None = None) -> None:
         """Move a file: copy, verify the copy exists, then delete the source.
 
         The source is never deleted before its copy is in place, so an error at any point
-        leaves the file in at least one of the two places.
+        leaves the file in at least one of the two places. ``local_copy``, a local file
+        with the source's bytes (the one just loaded), spares a second download when the
+        source is on S3 and the destination is not.
         """
         if is_s3(src) and is_s3(dst):
             client = self._client()
@@ -270,9 +272,9 @@ class ObjectStorage(dg.ConfigurableResource):
             os.replace(tmp, dst)
             Path(src).unlink()
             return
-        # Between S3 and a local directory: copy through a temporary file, verify, delete.
+        # Between S3 and a local directory: copy through a local file, verify, delete.
         with tempfile.TemporaryDirectory(prefix="subway_move_") as tmp:
-            local = self.download(src, Path(tmp) / "object")
+            local = local_copy if local_copy is not None and not is_s3(dst) else self.download(src, Path(tmp) / "object")
             self.upload(local, dst)
         if not self.exists(dst):
             raise RuntimeError(f"copy of {src} to {dst} is missing; source kept")

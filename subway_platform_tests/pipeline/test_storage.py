@@ -45,6 +45,15 @@ def test_move_between_s3_and_local_keeps_the_source_until_the_copy_exists(servic
     assert Path(local_url).read_bytes() == b"payload"
     assert not storage.exists(s3_url)
 
+    # With the bytes already downloaded (bronze archives what it loaded): the archive gets
+    # those bytes, the source is deleted after the copy is in place.
+    loaded = tmp_path / "loaded.csv"
+    storage.write_bytes(s3_url, b"payload-2")
+    storage.download(s3_url, loaded)
+    storage.move(s3_url, local_url, local_copy=loaded)
+    assert Path(local_url).read_bytes() == b"payload-2"
+    assert not storage.exists(s3_url) and loaded.exists()
+
 
 @pytest.mark.parametrize(
     "name",
