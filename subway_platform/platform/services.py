@@ -31,6 +31,7 @@ from types import FrameType, TracebackType
 from typing import IO, Any
 
 from subway_platform.platform.postgres import EmbeddedPostgres
+from subway_platform.process_settings import EVENT_BATCH_SIZE
 from subway_platform.platform.processes import ManagedProcess, ServiceError, free_port
 
 BUCKET = "subway"
@@ -103,8 +104,8 @@ class EmbeddedServices:
                 # dagster-postgres 0.29.27 fails to store events ("NOTIFY run_events,
                 # $1": server-side binding); name the driver it is written for.
                 "DAGSTER_PG_URL": self.postgres.dsn("dagster", driver="psycopg2"),
-                # Batched event writes (see definitions.py), also in the daemon.
-                "DAGSTER_EVENT_BATCH_SIZE": os.environ.get("DAGSTER_EVENT_BATCH_SIZE", "100"),
+                # Batched event writes (process_settings.py), also in the daemon.
+                "DAGSTER_EVENT_BATCH_SIZE": os.environ.get("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE),
                 **aws,
                 "DAGSTER_HOME": str(self._write_dagster_home()),
             }

@@ -58,3 +58,18 @@ def test_runs_store_their_events_in_postgres(services: Any) -> None:
         stored = instance.all_logs(result.run_id)
         assert any(e.dagster_event and e.dagster_event.is_step_success for e in stored)
         instance.delete_run(result.run_id)
+
+
+def test_processes_loading_the_code_location_batch_their_events() -> None:
+    """definitions.py turns Dagster's event batching on; an explicit setting wins."""
+    import os
+    import subprocess
+    import sys
+
+    probe = "import os, subway_platform.definitions; print(os.environ['DAGSTER_EVENT_BATCH_SIZE'])"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_EVENT_BATCH_SIZE"}
+    default = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert default.stdout.strip() == "100"
+    chosen = subprocess.run([sys.executable, "-c", probe], env={**env, "DAGSTER_EVENT_BATCH_SIZE": "7"},
+                            capture_output=True, text=True, check=True)
+    assert chosen.stdout.strip() == "7"
