@@ -326,11 +326,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print("\n" + header + "\n" + "-" * len(header))
     for r in results:
         layers = r.get("layers_s", {})
-        if r.get("wall_with_startup_s"):
-            print(f"{'  (same, with the process start-up: imports)':<46}{'':>3}{r['wall_with_startup_s']:>9.2f}")
         print(f"{r['case']:<46}{r.get('iteration', 0):>3}{r['wall_s']:>9.2f}{r.get('rows_per_s') or 0:>10}"
               f"{layers.get('bronze', 0):>9.2f}{layers.get('gold', 0):>8.2f}{layers.get('mart', 0):>8.2f}"
               f"{r.get('peak_pss_mib', 0):>10.0f}{r['load_before'][0]:>6.1f}")
+        if r.get("wall_with_startup_s"):
+            print(f"{'  (same, with the process start-up: imports)':<46}{'':>3}{r['wall_with_startup_s']:>9.2f}")
 
 
 def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
