@@ -98,8 +98,10 @@ def partition_existing(
     """Convert a plain mart table of an earlier version into month partitions.
 
     Runs inside the caller's transaction: the table is renamed aside, the partitioned
-    table created, every row moved into its month's partition, the old table dropped.
-    Returns the rows moved.
+    table created with the old table's grants, every row moved into its month's
+    partition, the old table dropped. A view on the old table makes the drop, and so the
+    whole conversion, fail with PostgreSQL's message; nothing changes then. Returns the
+    rows moved.
     """
     legacy = _name(table, "unpartitioned")
     conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(schema, table), sql.Identifier(legacy)))
@@ -109,6 +111,7 @@ def partition_existing(
     conn.execute(sql.SQL("ALTER INDEX IF EXISTS {} RENAME TO {}").format(
         sql.Identifier(schema, f"{table}_pkey"), sql.Identifier(_name(legacy, "pkey"))))
     create_partitioned(conn, schema, table, columns, primary_key)
+    _copy_grants(conn, schema, legacy, table)
     months = [r[0] for r in conn.execute(
         sql.SQL("SELECT DISTINCT {} FROM {}").format(sql.Identifier(PARTITION_COLUMN), sql.Identifier(schema, legacy))
     ).fetchall()]
@@ -119,6 +122,22 @@ def partition_existing(
     ).rowcount
     conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, legacy)))
     return moved
+
+
+def _copy_grants(conn: psycopg.Connection, schema: str, source: str, target: str) -> None:
+    """Grant on ``target`` what was granted on ``source`` (analysts' SELECT, say)."""
+    grants = conn.execute(
+        "SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a "
+        "WHERE n.nspname = %s AND c.relname = %s AND a.grantee <> c.relowner",
+        (schema, source),
+    ).fetchall()
+    for privilege, grantee in grants:
+        conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
+            sql.SQL(privilege),  # one of PostgreSQL's own privilege keywords, from aclexplode
+            sql.Identifier(schema, target),
+            sql.SQL("PUBLIC") if grantee == "PUBLIC" else sql.Identifier(grantee),
+        ))
 
 
 def stage_partition(stage: str, month: str) -> str:

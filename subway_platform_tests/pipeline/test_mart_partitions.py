@@ -72,6 +72,10 @@ def test_a_plain_table_from_an_earlier_version_is_converted_and_keeps_its_rows(z
         conn.execute("ALTER TABLE old_copy RENAME TO subway_passengers")
         conn.execute("ALTER TABLE subway_passengers ADD PRIMARY KEY (use_date, line_no, station_name)")
         conn.execute("CREATE INDEX subway_passengers_month_idx ON subway_passengers (month)")
+        # An analysts' role was granted SELECT on it.
+        conn.execute("DROP ROLE IF EXISTS mart_analyst")
+        conn.execute("CREATE ROLE mart_analyst NOLOGIN")
+        conn.execute("GRANT SELECT ON subway_passengers TO mart_analyst")
     assert zone.query("SELECT relkind FROM pg_class WHERE relname = 'subway_passengers'") == [("r",)]
 
     zone.upload(_daily(SECOND))
@@ -84,3 +88,7 @@ def test_a_plain_table_from_an_earlier_version_is_converted_and_keeps_its_rows(z
     assert by_month[SECOND] == (len(totals["keys"]), totals["pass_in"])
     assert set(_partitions(zone)) == {f"subway_passengers_{m}" for m in (FIRST, SECOND)}
     assert zone.query("SELECT count(*) FROM pg_class WHERE starts_with(relname, 'subway_passengers_unpartitioned')") == [(0,)]
+    assert zone.query("SELECT has_table_privilege('mart_analyst', 'subway_passengers', 'SELECT')") == [(True,)]
+    with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
+        conn.execute("REVOKE ALL ON subway_passengers FROM mart_analyst")
+        conn.execute("DROP ROLE mart_analyst")
