@@ -25,7 +25,7 @@ from psycopg import sql
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from subway_platform.assets.transforms import count_value, typed_columns
+from subway_platform.assets.transforms import count_value
 from subway_platform.datasets import DatasetSpec
 from subway_platform.io_managers.delta import PARTITION_COLUMN
 
@@ -60,6 +60,19 @@ def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(name=name, asset=key, blocking=blocking, description=desc)
         for name, blocking, desc in names[layer]
     ]
+
+
+def _verdict(
+    check_name: str, problems: list[str], when_passed: str, metadata: dict[str, Any] | None = None
+) -> dg.AssetCheckResult:
+    """A check that passes when it found no problem; its description lists them (first 1000
+    characters) or says what held."""
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        passed=not problems,
+        description="; ".join(problems)[:1000] or when_passed,
+        metadata=metadata or {},
+    )
 
 
 def _keyed(rows: list[Any], months: list[str]) -> dict[str, dict[str, Any]]:
@@ -109,12 +122,8 @@ def bronze_results(
                 problems.append(f"{key}: {name} {got.get(name)} in bronze, {src.get(name)} in the landing file")
     drift = {"extra": extra_columns, "renamed": renamed, "missing_optional": missing_optional}
     return [
-        dg.AssetCheckResult(
-            check_name=RECONCILES_WITH_LANDING,
-            passed=not problems,
-            description="; ".join(problems)[:1000] or "rows and sums reconcile",
-            metadata={"per_partition": dg.MetadataValue.json(per_month)},
-        ),
+        _verdict(RECONCILES_WITH_LANDING, problems, "rows and sums reconcile",
+                 {"per_partition": dg.MetadataValue.json(per_month)}),
         dg.AssetCheckResult(
             check_name=SOURCE_SCHEMA_MATCHES_SPEC,
             passed=not extra_columns and not renamed,
@@ -128,11 +137,10 @@ def bronze_results(
     ]
 
 
-def bronze_good_stats(spec: DatasetSpec, bronze: DataFrame, months: list[str]) -> dict[str, dict[str, Any]]:
-    """One scan of bronze, typed: rows, parseable ("good") rows and the good rows' sums per
-    month. Gold uses it to know whether any row is rejected before writing rejects, and
-    its reconciliation check compares gold with it."""
-    typed = typed_columns(spec, bronze)
+def bronze_good_stats(spec: DatasetSpec, typed: DataFrame, months: list[str]) -> dict[str, dict[str, Any]]:
+    """One scan of bronze, typed (``typed_columns``): rows, parseable ("good") rows and the
+    good rows' sums per month. Gold uses it to know whether any row is rejected before
+    writing rejects, and its reconciliation check compares gold with it."""
     is_good = F.col("_reject_reason").isNull()
     good_sums: list[Column] = []
     for name in spec.sum_columns:
@@ -192,17 +200,9 @@ def gold_results(
         if repeats:
             dupes.append(f"{key}: {repeats} keys appear more than once in {g.get('rows')} rows")
     return [
-        dg.AssetCheckResult(
-            check_name=RECONCILES_WITH_BRONZE,
-            passed=not problems,
-            description="; ".join(problems)[:1000] or "rows and sums reconcile",
-            metadata={"per_partition": dg.MetadataValue.json(per_month)},
-        ),
-        dg.AssetCheckResult(
-            check_name=KEYS_UNIQUE,
-            passed=not dupes,
-            description="; ".join(dupes)[:1000] or f"unique on {', '.join(spec.gold_key)}",
-        ),
+        _verdict(RECONCILES_WITH_BRONZE, problems, "rows and sums reconcile",
+                 {"per_partition": dg.MetadataValue.json(per_month)}),
+        _verdict(KEYS_UNIQUE, dupes, f"unique on {', '.join(spec.gold_key)}"),
     ]
 
 
@@ -238,10 +238,6 @@ def mart_results(
             if (g.get(field) or 0) != (m.get(field) or 0):
                 problems.append(f"{key or 'table'}: {field} {m.get(field)} in the mart, {g.get(field)} in gold")
     return [
-        dg.AssetCheckResult(
-            check_name=MATCHES_GOLD,
-            passed=not problems,
-            description="; ".join(problems)[:1000] or "mart equals gold",
-            metadata={"mart": dg.MetadataValue.json(mart_stats), "gold": dg.MetadataValue.json(gold_stats)},
-        )
+        _verdict(MATCHES_GOLD, problems, "mart equals gold",
+                 {"mart": dg.MetadataValue.json(mart_stats), "gold": dg.MetadataValue.json(gold_stats)})
     ]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from subway_platform.datasets import DAILY, HOURLY, STATION, DatasetSpec
 from subway_platform.partitions import monthly_partitions
+
+if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export the name
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
 def dataset_selection(spec: DatasetSpec) -> dg.AssetSelection:
@@ -15,20 +20,19 @@ def dataset_selection(spec: DatasetSpec) -> dg.AssetSelection:
     )
 
 
-daily_passengers_job = dg.define_asset_job(
-    "daily_passengers_job",
-    selection=dataset_selection(DAILY),
-    partitions_def=monthly_partitions,
-    description="Daily boardings/alightings: landing CSV -> bronze -> gold -> mart, per month.",
-    tags={"subway/dataset": DAILY.name},
-)
-hourly_passengers_job = dg.define_asset_job(
-    "hourly_passengers_job",
-    selection=dataset_selection(HOURLY),
-    partitions_def=monthly_partitions,
-    description="Hourly boardings/alightings: landing CSV -> bronze -> gold -> mart, per month.",
-    tags={"subway/dataset": HOURLY.name},
-)
+def monthly_dataset_job(name: str, spec: DatasetSpec, what: str) -> UnresolvedAssetJobDefinition:
+    """The job loading one monthly data set's months through bronze, gold and mart."""
+    return dg.define_asset_job(
+        name,
+        selection=dataset_selection(spec),
+        partitions_def=monthly_partitions,
+        description=f"{what} boardings/alightings: landing CSV -> bronze -> gold -> mart, per month.",
+        tags={"subway/dataset": spec.name},
+    )
+
+
+daily_passengers_job = monthly_dataset_job("daily_passengers_job", DAILY, "Daily")
+hourly_passengers_job = monthly_dataset_job("hourly_passengers_job", HOURLY, "Hourly")
 station_job = dg.define_asset_job(
     "station_job",
     selection=dataset_selection(STATION),

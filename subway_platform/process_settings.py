@@ -23,14 +23,7 @@ import os
 
 EVENT_BATCH_SIZE = "100"
 
-_applied = False
-
-
 def apply_process_settings() -> None:
-    """Apply the settings above (once per process; an explicit environment wins)."""
-    global _applied
-    if _applied:
-        return
-    _applied = True
+    """Apply the settings above (an explicit environment wins)."""
     os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
     atexit.register(gc.freeze)

@@ -51,6 +51,11 @@ def _choose_files(
     return files
 
 
+def _raw_path(workdir: Path, obj: StoredObject) -> Path:
+    """Where a landing or archived file is downloaded for the step (kept until archived)."""
+    return workdir / "raw" / obj.name
+
+
 def _stage_all(
     context: dg.AssetExecutionContext, spec: DatasetSpec, landing: LandingZone, months: list[str], workdir: Path
 ) -> list[tuple[StoredObject, bool, StagedFile, str]]:
@@ -68,7 +73,7 @@ def _stage_all(
     for obj, archived in candidates:
         if spec.partitioned and not remaining:
             break
-        local = landing.storage.download(obj.url, workdir / "raw" / obj.name)
+        local = landing.storage.download(obj.url, _raw_path(workdir, obj))
         out = workdir / "staged" / f"{len(staged):04d}.parquet"
         result = stage_landing_file(
             local, out, file_name=obj.name, spec=spec,
@@ -217,7 +222,7 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 # As the reference jobs did: move the ingested files to the archive.
                 for obj, archived, _result, _url in staged:
                     if not archived:
-                        dest = landing.archive(obj, local_copy=workdir / "raw" / obj.name)
+                        dest = landing.archive(obj, local_copy=_raw_path(workdir, obj))
                         context.log.info(f"archived {obj.name} -> {dest}")
         finally:
             landing.storage.delete_prefix(staging)

@@ -114,15 +114,17 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         months = context_months(context)
         lake = landing.lake_url
         typed = typed_columns(spec, bronze)
-        bronze_stats = bronze_good_stats(spec, bronze, months)
+        bronze_stats = bronze_good_stats(spec, typed, months)
         unparseable = sum(int(s.get("rows") or 0) - int(s.get("good") or 0) for s in bronze_stats.values())
-        with locks.hold(rejects_url(lake, spec), months):
+        rejects = rejects_url(lake, spec)
+        with locks.hold(rejects, months):
             # The months' rejects are replaced, unless there are none now and none stored
             # before: then the table already says so (its Delta log) and the write, a full
             # scan of bronze, is spared.
-            if unparseable or any(partition_rows(rejects_url(lake, spec), months or None).values()):
-                write_delta(rejects_of(spec, bronze, typed), rejects_url(lake, spec), months)
-        rejected = partition_rows(rejects_url(lake, spec), months or None)
+            rejected = partition_rows(rejects, months or None)
+            if unparseable or any(rejected.values()):
+                write_delta(rejects_of(spec, bronze, typed), rejects, months)
+                rejected = partition_rows(rejects, months or None)
         source = partition_rows(table_url(lake, bronze_key), months or None)
 
         good = typed.filter(F.col("_reject_reason").isNull()).drop("_reject_reason", "_source_object", "_source_row")
@@ -151,14 +153,14 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         }
         total_rejected = sum(rejected.values())
         if total_rejected:
-            context.log.warning(f"{total_rejected} rows rejected; see {rejects_url(lake, spec)}")
+            context.log.warning(f"{total_rejected} rows rejected; see {rejects}")
         yield dg.Output(
             frame,
             metadata={
                 **{f"elt/{k}": v for k, v in hop.as_dict().items()},
                 "elt/source_stats": dg.MetadataValue.json(stats),
                 "gold/rejected_rows": total_rejected,
-                "gold/rejects_uri": rejects_url(lake, spec),
+                "gold/rejects_uri": rejects,
             },
         )
         written = spark.spark_session.read.format("delta").load(table_url(lake, context.asset_key))

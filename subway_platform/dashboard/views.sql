@@ -60,16 +60,17 @@ SELECT
 FROM public.elt_manager_log;
 
 -- 5. Bar: success and failure counts per UTC day.
+-- The rows of status_by_domain, with their day.
 CREATE OR REPLACE VIEW elt_dashboard.daily_operations AS
 SELECT
     record_time,
     (record_time AT TIME ZONE 'UTC')::date            AS record_day,
     domain,
     valid,
-    CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,
-    (CASE WHEN valid THEN 1 ELSE 0 END)::bigint       AS success_count,
-    (CASE WHEN valid THEN 0 ELSE 1 END)::bigint       AS failure_count
-FROM public.elt_manager_log;
+    outcome,
+    success_count,
+    failure_count
+FROM elt_dashboard.status_by_domain;
 
 -- 6. Bar: source vs target rows per UTC day; ratio = sum(target_rows) / sum(source_rows)
 --    of the same day (the filtering/transformation ratio). Per-row ratio is given for

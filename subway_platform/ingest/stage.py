@@ -239,9 +239,8 @@ def _stage_batch(
     """Map one parsed batch to the staged schema, checking months and unnamed fields."""
     for index in layout.unnamed:
         values = batch.column(index)
-        filled = pc.not_equal(pc.utf8_trim_whitespace(values), "")
-        if pc.any(filled).as_py():
-            at = pc.index(filled, True).as_py()
+        at = _first_true(pc.not_equal(pc.utf8_trim_whitespace(values), ""))
+        if at is not None:
             raise LandingFileError(
                 file_name,
                 f"value {values[at].as_py()!r} in field {index + 1}, which has no header name",
@@ -256,9 +255,8 @@ def _stage_batch(
     if spec.month_column is not None:
         month = _month_of(by_name[spec.month_column], lines, spec.month_column, file_name)
         if declared is not None:
-            other = pc.not_equal(month, declared)
-            if pc.any(other).as_py():
-                at = pc.index(other, True).as_py()
+            at = _first_true(pc.not_equal(month, declared))
+            if at is not None:
                 raise LandingFileError(
                     file_name,
                     f"row of month {month[at].as_py()} in a file named for month {declared}",
@@ -272,6 +270,11 @@ def _stage_batch(
     return out
 
 
+def _first_true(mask: pa.Array) -> int | None:
+    """Index of the first true value of a boolean array (the first offending row), if any."""
+    return pc.index(mask, True).as_py() if pc.any(mask).as_py() else None
+
+
 def _month_of(values: pa.Array, lines: pa.Array, column: str, file_name: str) -> pa.Array:
     """The ``YYYYMM`` month of each row: the first six characters of ``column`` once
     spaces and date separators (``-``, ``/``, ``.``) are removed."""
@@ -282,8 +285,8 @@ def _month_of(values: pa.Array, lines: pa.Array, column: str, file_name: str) ->
         compact = pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"[-/.]", "")
         month = pc.utf8_slice_codeunits(compact, 0, 6)
         valid = pc.match_substring_regex(month, _MONTH_PATTERN)
-    if not pc.all(valid).as_py():
-        at = pc.index(valid, False).as_py()
+    at = _first_true(pc.invert(valid))
+    if at is not None:
         raise LandingFileError(
             file_name,
             f"invalid month value {values[at].as_py()!r} in column {column} "

@@ -26,7 +26,6 @@ Tables made by versions that stored months in one plain table are converted once
 transaction, by :func:`partition_existing`.
 """
 
-import dagster as dg
 import psycopg
 from psycopg import sql
 
@@ -223,12 +222,3 @@ def swap_months(conn: psycopg.Connection, schema: str, table: str, stage: str, m
             conn.execute(sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
                 target, sql.Identifier(schema, final), sql.Literal(validate_month(month))))
         conn.execute(sql.SQL("DROP TABLE {}").format(staged))
-
-
-def refuse_partitioned(kind: str | None, table: str) -> None:
-    """An unpartitioned asset cannot replace a month-partitioned table as a whole."""
-    if kind == "p":
-        raise dg.Failure(
-            f"mart table {table} is partitioned by month but its asset is not partitioned",
-            allow_retries=False,
-        )

@@ -35,7 +35,6 @@ from subway_platform.io_managers.pg_partitions import (
     create_stage,
     finish_stage,
     partition_existing,
-    refuse_partitioned,
     relation_kind,
     swap_months,
 )
@@ -71,11 +70,10 @@ def pg_type(dtype: T.DataType) -> str:
 
 def ensure_table(
     conn: psycopg.Connection, table: str, schema: T.StructType, primary_key: list[str], partitioned: bool,
-    log: Any = None,
-) -> None:
+) -> int | None:
     """Create the mart table if it is missing: typed columns, primary key, and for a
     partitioned asset ``PARTITION BY LIST (month)``. A plain table left by an earlier
-    version is converted to month partitions once."""
+    version is converted to month partitions once; returns the rows it moved then."""
     cols: list[sql.Composable] = [
         sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(pg_type(f.dataType)))
         for f in schema.fields
@@ -87,11 +85,13 @@ def ensure_table(
             if kind is None:
                 create_partitioned(conn, SCHEMA, table, cols, primary_key)
             elif kind == "r":
-                moved = partition_existing(conn, SCHEMA, table, cols, primary_key)
-                if log is not None:
-                    log.info(f"mart table {table} converted to month partitions ({moved} rows moved)")
-            return
-        refuse_partitioned(kind, table)
+                return partition_existing(conn, SCHEMA, table, cols, primary_key)
+            return None
+        if kind == "p":
+            raise dg.Failure(
+                f"mart table {table} is partitioned by month but its asset is not partitioned",
+                allow_retries=False,
+            )
         if kind is None:
             if primary_key:
                 cols.append(sql.SQL("PRIMARY KEY ({})").format(
@@ -159,7 +159,9 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
             _REGISTERED.add(session_id)
 
         with retry_transient(context), self.mart.connect() as conn:
-            ensure_table(conn, table, obj.schema, primary_key, partitioned=bool(months), log=context.log)
+            moved = ensure_table(conn, table, obj.schema, primary_key, partitioned=bool(months))
+            if moved is not None:
+                context.log.info(f"mart table {table} converted to month partitions ({moved} rows moved)")
             if months:
                 create_stage(conn, SCHEMA, table, stage, months)
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 
 from subway_platform_tests.zone import REAL, Zone, file_totals
@@ -9,7 +11,7 @@ from subway_platform_tests.zone import REAL, Zone, file_totals
 FIRST, SECOND = "201905", "201906"
 
 
-def _daily(month: str):  # type: ignore[no-untyped-def]
+def _daily(month: str) -> Path:
     return REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv"
 
 

@@ -30,6 +30,7 @@ def test_station_ids_padded_or_not_are_one_station() -> None:
 
 def test_gold_checks_flag_repeated_keys_and_unreconciled_rows() -> None:
     """The gold checks on frames built by hand: a key twice and a row lost must fail."""
+    from subway_platform.assets.transforms import typed_columns
     from subway_platform.checks import KEYS_UNIQUE, RECONCILES_WITH_BRONZE, bronze_good_stats, gold_results
     from subway_platform.datasets import DAILY
 
@@ -46,7 +47,7 @@ def test_gold_checks_flag_repeated_keys_and_unreconciled_rows() -> None:
         "month string, station_name string, source_rows long, pass_in long, pass_out long",
     ).selectExpr("month", "DATE'2019-07-01' AS use_date", "'2호선' AS line_no", "station_name",
                  "source_rows", "pass_in", "pass_out")
-    results = {r.check_name: r for r in gold_results(DAILY, bronze_good_stats(DAILY, bronze, ["201907"]), gold, ["201907"], {"201907": 0})}
+    results = {r.check_name: r for r in gold_results(DAILY, bronze_good_stats(DAILY, typed_columns(DAILY, bronze), ["201907"]), gold, ["201907"], {"201907": 0})}
     assert not results[KEYS_UNIQUE].passed
     assert "1 keys appear more than once" in (results[KEYS_UNIQUE].description or "")
     assert not results[RECONCILES_WITH_BRONZE].passed  # 역삼 is missing, 강남 doubled
