@@ -67,11 +67,18 @@ def _verdict(
 ) -> dg.AssetCheckResult:
     """A check that passes when it found no problem; its description lists them (first 1000
     characters) or says what held."""
+    by_partition: dict[str, list[str]] = {}
+    for problem in problems:
+        # Every problem starts with "<month>: " ("table: " or ": " when unpartitioned); the
+        # ELT log and the alerts quote the problems of one month from this metadata.
+        key, _, text = problem.partition(": ")
+        by_partition.setdefault("" if key == "table" else key, []).append(text)
+    extra = {"problems": dg.MetadataValue.json(by_partition)} if problems else {}
     return dg.AssetCheckResult(
         check_name=check_name,
         passed=not problems,
         description="; ".join(problems)[:1000] or when_passed,
-        metadata=metadata or {},
+        metadata={**(metadata or {}), **extra},
     )
 
 
@@ -189,7 +196,8 @@ def gold_results(
         merged_in = int(g.get("source_rows") or 0)
         per_month[key] = {"bronze_rows": b_rows, "rejected_rows": rej, "gold_rows": g.get("rows"), "gold_source_rows": merged_in}
         if b_rows * factor != rej * factor + merged_in:
-            problems.append(f"{key}: {b_rows} bronze rows x{factor} != {rej} rejected x{factor} + {merged_in} merged into gold")
+            unit = "rows" if factor == 1 else f"hour rows ({factor} per bronze row)"
+            problems.append(f"{key}: {merged_in} {unit} + {rej * factor} rejected != {b_rows * factor} in bronze")
         if b_rows and rej / b_rows > spec.reject_threshold:
             problems.append(f"{key}: {rej} of {b_rows} rows rejected (threshold {spec.reject_threshold:.1%})")
         for name in spec.sum_columns:

@@ -2,7 +2,8 @@
 
 - Every materialized asset partition gives a row with the counts its asset put in the
   ``elt/partitions`` metadata, the step's duration, and ``valid`` true only when every
-  ERROR-severity check evaluated on it in the run passed (else status ``check_failed``).
+  ERROR-severity check evaluated on it in the run passed (else status ``check_failed``,
+  with the failed checks' problems of that month as ``error_message``).
 - Every asset partition a failed step was going to write and did not gives a row with
   ``valid`` false, counts -1 and the redacted error (status ``failed``).
 - Assets that were skipped or never reached write nothing: the log records what ran.
@@ -23,6 +24,11 @@ from typing import Any
 import dagster as dg
 import psycopg
 
+from subway_platform.elt_log.check_text import (
+    check_failure_detail,
+    check_failure_message,
+    failed_error_checks,
+)
 from subway_platform.elt_log.error_text import error_detail, error_message
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.row import UNKNOWN_COUNT, EltLogRow, RowStatus, insert_rows
@@ -165,6 +171,14 @@ def _materialized_row(
     valid = _checks_pass(outcomes)
     status: RowStatus = "materialized" if valid else "check_failed"
     span = events.spans.get(mat.step_key) if mat.step_key else None
+    message = detail = None
+    if not valid:
+        failed = failed_error_checks(events.checks, mat.asset_key, partition)
+        counts = {name: _count(entry, key) for name, key in (
+            ("read", "source_read_size"), ("written", "target_read_size"),
+            ("cleaned", "cleaned_count"))}
+        message = check_failure_message(failed, mat.asset_key, partition, counts)
+        detail = check_failure_detail(failed, mat.asset_key, partition)
     return EltLogRow(
         record_time=_when(mat.timestamp),
         **_hop_fields(mat.asset_key, mat.metadata, partition),
@@ -172,7 +186,7 @@ def _materialized_row(
         source_read_size=_count(entry, "source_read_size"),
         target_read_size=_count(entry, "target_read_size"),
         cleaned_count=_count(entry, "cleaned_count"),
-        error_message=None,
+        error_message=message,
         elapsed=span.elapsed_at(mat.timestamp) if span else None,
         run_id=run.run_id,
         job_name=run.job_name,
@@ -184,7 +198,7 @@ def _materialized_row(
         pass_in_sum=_optional_int(entry, "pass_in"),
         pass_out_sum=_optional_int(entry, "pass_out"),
         check_outcomes=outcomes,
-        error_detail=None,
+        error_detail=detail,
     )
 
 

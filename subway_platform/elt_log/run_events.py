@@ -4,7 +4,8 @@ Only public event fields are read (``EventLogEntry.dagster_event`` and its
 ``event_specific_data``, as returned by ``DagsterInstance.all_logs``):
 
 - ``ASSET_MATERIALIZATION``: asset, partition, output metadata, time, step;
-- ``ASSET_CHECK_EVALUATION``: check outcome per asset (and partition, when given);
+- ``ASSET_CHECK_EVALUATION``: check outcome per asset (and partition, when given), with
+  its description and metadata;
 - ``STEP_START`` / ``STEP_SUCCESS`` / ``STEP_FAILURE``: each step's duration and error;
 - ``ASSET_MATERIALIZATION_PLANNED``: which assets each step was going to materialize
   (the run's plan, so a failed step's assets are known although it wrote nothing).
@@ -43,6 +44,10 @@ class CheckOutcome:
     partition: str | None
     passed: bool
     severity: str
+    description: str | None = None
+    """What the check found (a failed check lists its problems)."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Raw metadata values; ``problems`` (month -> problems) when the check reports them."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                     partition=data.partition,
                     passed=bool(data.passed),
                     severity=data.severity.value,
+                    description=data.description,
+                    metadata=_metadata_values(dict(data.metadata or {})),
                 )
             )
         elif kind == DagsterEventType.STEP_START and event.step_key:

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS {table} (
     mirrored_at      timestamptz      NOT NULL DEFAULT now(),
     CONSTRAINT {unique_name} UNIQUE (run_id, asset_key, partition_key)
 );
+-- Tables created by earlier versions: add the columns they lack (idempotent).
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS error_detail text;
 CREATE INDEX IF NOT EXISTS {idx_time} ON {table} (record_time DESC);
 CREATE INDEX IF NOT EXISTS {idx_domain} ON {table} (domain, record_time DESC);
 CREATE INDEX IF NOT EXISTS {idx_target} ON {table} (target_object, record_time DESC);

@@ -10,6 +10,8 @@ from typing import Any
 
 import dagster as dg
 
+import subway_platform.assets  # noqa: F401  (checks is imported through the assets package)
+from subway_platform.checks import RECONCILES_WITH_BRONZE, _verdict
 from subway_platform.partitions import monthly_partitions
 
 MONTHS = ["202301", "202302", "202303"]
@@ -107,6 +109,36 @@ def bronze_checked(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             check_name="rows_reconcile", passed=False, severity=dg.AssetCheckSeverity.ERROR,
         )],
     )
+
+
+GOLD_PROBLEM = "17186 rows + 0 rejected != 17187 in bronze"
+"""What the platform's gold reconciliation reports for a month that lost a row."""
+
+
+@dg.asset(
+    key=["gold", "elt_reconciled"], **_monthly,
+    check_specs=[dg.AssetCheckSpec(
+        RECONCILES_WITH_BRONZE, asset=dg.AssetKey(["gold", "elt_reconciled"]), blocking=True,
+    )],
+)
+def gold_reconciled(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Written, but the platform's own verdict (``checks._verdict``) fails for the last month
+    of the run only, with a password in a second problem (which must be redacted)."""
+    months = context.partition_keys
+    parts = {m: {"source_read_size": 17187, "target_read_size": 17186, "cleaned_count": 0,
+                 "merged_count": 0, "pass_in": 1, "pass_out": 1} for m in months}
+    problems = [f"{months[-1]}: {GOLD_PROBLEM}",
+                f"{months[-1]}: pass_in 5 in gold, 6 in {FAILING_DSN}"]
+    return dg.MaterializeResult(
+        metadata=_metadata({**GOLD_HOP, "elt/target_object": "elt_reconciled"}, parts),
+        check_results=[_verdict(RECONCILES_WITH_BRONZE, problems, "rows and sums reconcile")],
+    )
+
+
+@dg.asset(key=["bronze", "elt_bad_file"], **_monthly)
+def bronze_bad_file(context: dg.AssetExecutionContext) -> None:
+    """Refuses its file the way the ingest code does: a ``dagster.Failure`` for people."""
+    raise dg.Failure(description="CARD_SUBWAY_MONTH_202301.csv: line 17188: field 5 is 'x'")
 
 
 @dg.asset(key=["mart", "elt_after_check"], deps=[bronze_checked], **_monthly)

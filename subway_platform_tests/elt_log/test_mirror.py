@@ -12,12 +12,15 @@ from elt_log_contract_assets import (
     FAILING_DSN,
     FAILING_PASSWORD,
     MONTHS,
+    GOLD_PROBLEM,
+    bronze_bad_file,
     bronze_checked,
     bronze_demo,
     bronze_station,
     bronze_without_metadata,
     gold_demo,
     gold_fails,
+    gold_reconciled,
     gold_station_fails,
     mart_after_check,
     mart_never,
@@ -28,6 +31,7 @@ from elt_log_contract_assets import (
 from psycopg.rows import dict_row
 
 from subway_platform.elt_log.mirror import mirror_run, rows_for_run
+from subway_platform.elt_log.table import ensure_elt_log_table
 
 HOP_COLUMNS = (
     "domain", "action", "source_type", "source_topic", "source_dpath", "source_object",
@@ -193,7 +197,47 @@ def test_failed_blocking_check_marks_the_load_invalid(
     assert (row["source_read_size"], row["target_read_size"], row["cleaned_count"],
             row["merged_count"], row["pass_in_sum"], row["pass_out_sum"]) == (10, 8, 0, 0, 70, 60)
     assert row["target_object"] == "elt_checked"
-    assert row["error_message"] is None
+    # The check has no description: it is named, with the row's figures.
+    assert row["error_message"] == (
+        "bronze/elt_checked 202302: check rows_reconcile failed (10 read, 8 written, 0 cleaned)")
+    assert row["error_detail"].startswith(
+        "bronze/elt_checked 202302: blocking check(s) failed\n\ncheck rows_reconcile (ERROR)")
+
+
+def test_failed_check_message_quotes_the_months_figures_redacted(
+    instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    run_id = run(instance, [gold_reconciled], tags=month_range_tags("202301", "202302"))
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+
+    assert mirror_run(instance, run_id, conn) == 2
+    rows = logged(conn, run_id)
+    bad = rows[("gold/elt_reconciled", "202302")]
+    assert (bad["valid"], bad["status"]) == (False, "check_failed")
+    assert bad["error_message"] == (
+        f"gold/elt_reconciled 202302: {GOLD_PROBLEM}; pass_in 5 in gold, 6 in "
+        "postgresql://loader:***@127.0.0.1:5999/mart (reconciles_with_bronze)")
+    detail = bad["error_detail"]
+    assert "201607" not in detail and FAILING_PASSWORD not in detail
+    assert f"202302: {GOLD_PROBLEM}" in detail  # the check's description, in full
+    assert '"problems": {"202302": [' in detail
+    # A check evaluated once for the whole run covers every month of it: the month with
+    # no problem of its own is invalid too, and says the check failed without figures.
+    other = rows[("gold/elt_reconciled", "202301")]
+    assert other["valid"] is False
+    assert other["error_message"].startswith("gold/elt_reconciled 202301: check reconciles_with_bronze failed: 202302: ")
+    for row in rows.values():
+        assert len(row["error_message"]) <= 255 and FAILING_PASSWORD not in row["error_message"]
+
+
+def test_deliberate_failure_message_has_no_class_path(
+    instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    run_id = run(instance, [bronze_bad_file], partition_key="202301")
+    assert mirror_run(instance, run_id, conn) == 1
+    row = logged(conn, run_id)[("bronze/elt_bad_file", "202301")]
+    assert row["error_message"] == "CARD_SUBWAY_MONTH_202301.csv: line 17188: field 5 is 'x'"
+    assert "dagster._core" in row["error_detail"]  # the full text keeps the class path
 
 
 def test_unpartitioned_assets_log_the_empty_partition_key(
@@ -228,3 +272,19 @@ def test_mirroring_twice_adds_nothing(
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM elt_manager_log WHERE run_id = %s", (run_id,))
         assert cur.fetchone() == (4,)
+
+
+def test_table_of_an_earlier_version_gets_error_detail(conn: psycopg.Connection) -> None:
+    conn.execute("DROP TABLE IF EXISTS elt_log_v1")
+    ensure_elt_log_table(conn, "elt_log_v1")
+    conn.execute("ALTER TABLE elt_log_v1 DROP COLUMN error_detail")  # as the first version
+    try:
+        for _ in range(2):  # idempotent
+            ensure_elt_log_table(conn, "elt_log_v1")
+        columns = [r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "ORDER BY ordinal_position", ("elt_log_v1",))]
+        assert columns[-1] == "error_detail" and columns.count("error_detail") == 1
+        assert "error_message" in columns
+    finally:
+        conn.execute("DROP TABLE elt_log_v1")
