@@ -7,6 +7,9 @@
 - Every asset partition a failed step was going to write and did not gives a row with
   ``valid`` false, counts -1 and the redacted error (status ``failed``).
 - Assets that were skipped or never reached write nothing: the log records what ran.
+- A cancelled run: every row above becomes ``valid`` false with status ``cancelled`` (counts
+  of what was written kept), and each planned asset partition it never reached gets a
+  ``cancelled`` row with counts -1.
 
 Descriptive fields missing from an asset's metadata (an asset that does not follow the
 contract) come from :data:`subway_platform.elt_log.hops.HOPS`, counts from -1.
@@ -29,7 +32,12 @@ from subway_platform.elt_log.check_text import (
     check_failure_message,
     failed_error_checks,
 )
-from subway_platform.elt_log.error_text import error_detail, error_message
+from subway_platform.elt_log.error_text import (
+    detail_text,
+    error_detail,
+    error_message,
+    short_message,
+)
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.row import UNKNOWN_COUNT, EltLogRow, RowStatus, insert_rows
 from subway_platform.elt_log.run_events import (
@@ -267,7 +275,63 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
                 rows[(asset_key, partition)] = _failed_row(
                     run, events, failure, asset_key, partition
                 )
+    if run.status == dg.DagsterRunStatus.CANCELED:
+        _mark_cancelled(run, events, rows, launched_for)
     return sorted(rows.values(), key=lambda r: (r.record_time, r.asset_key, r.partition_key))
+
+
+def _mark_cancelled(
+    run: dg.DagsterRun, events: RunEvents, rows: dict[tuple[str, str], EltLogRow],
+    launched_for: list[str],
+) -> None:
+    """A cancelled run: every row it wrote keeps its counts but is not valid (the run did
+    not finish what it was launched for), the step that was interrupted says so, and every
+    asset partition of the plan that it never reached gets a row too, so that an operator
+    sees what is missing. All have status ``cancelled``."""
+    cancelled_at = events.cancelled.timestamp if events.cancelled else events.last_timestamp
+    dagster_says = events.cancelled.message if events.cancelled else "run cancelled"
+    for key, row in list(rows.items()):
+        where = f"{row.asset_key} {row.partition_key}".strip()
+        if row.status == "failed":
+            message = f"run cancelled while {where} was loading: rerun it"
+        else:
+            written = f" ({row.target_read_size} rows)" if row.target_read_size >= 0 else ""
+            message = (f"run cancelled after {where} was written{written}; "
+                       "the rest of the run did not run: rerun it")
+        detail = "\n\n".join(t for t in (dagster_says, row.error_detail) if t)
+        rows[key] = replace(
+            row, valid=False, status="cancelled",
+            error_message=short_message(message), error_detail=detail_text(detail),
+        )
+    for step_key, assets in events.planned.items():
+        for asset_key, planned in assets.items():
+            months = [""] if planned is None else (launched_for or sorted(planned))
+            for month in months:
+                partition = _partition_key(month)
+                if partition is None or (asset_key, partition) in rows:
+                    continue
+                where = f"{asset_key} {partition}".strip()
+                rows[(asset_key, partition)] = EltLogRow(
+                    record_time=_when(cancelled_at),
+                    **_hop_fields(asset_key, {}, partition),
+                    valid=False,
+                    source_read_size=UNKNOWN_COUNT,
+                    target_read_size=UNKNOWN_COUNT,
+                    cleaned_count=UNKNOWN_COUNT,
+                    error_message=short_message(f"run cancelled before {where} was loaded: rerun it"),
+                    elapsed=None,
+                    run_id=run.run_id,
+                    job_name=run.job_name,
+                    asset_key=asset_key,
+                    partition_key=partition,
+                    step_key=step_key,
+                    status="cancelled",
+                    merged_count=UNKNOWN_COUNT,
+                    pass_in_sum=None,
+                    pass_out_sum=None,
+                    check_outcomes=None,
+                    error_detail=detail_text(dagster_says),
+                )
 
 
 def mirror_run(instance: dg.DagsterInstance, run_id: str, conn: psycopg.Connection) -> int:

@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 
 from subway_platform.elt_log.table import ELT_LOG_TABLE, ensure_elt_log_table
 
-RowStatus = Literal["materialized", "check_failed", "failed"]
+RowStatus = Literal["materialized", "check_failed", "failed", "cancelled"]
 
 UNKNOWN_COUNT = -1
 """The reference framework's value for a count that is not known (error, no metadata)."""

@@ -8,7 +8,8 @@ Only public event fields are read (``EventLogEntry.dagster_event`` and its
   its description and metadata;
 - ``STEP_START`` / ``STEP_SUCCESS`` / ``STEP_FAILURE``: each step's duration and error;
 - ``ASSET_MATERIALIZATION_PLANNED``: which assets each step was going to materialize
-  (the run's plan, so a failed step's assets are known although it wrote nothing).
+  (the run's plan, so a failed step's assets are known although it wrote nothing);
+- ``RUN_CANCELED``: when a cancelled run stopped.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ class StepFailure:
     """``SerializableErrorInfo`` (message, stack, cls_name, cause, context) or None."""
 
 
+@dataclass(frozen=True)
+class RunCancelled:
+    """The run's ``RUN_CANCELED`` event: when, and Dagster's message about it."""
+
+    timestamp: float
+    message: str
+
+
 @dataclass
 class StepSpan:
     """Start and end times of a step's attempts (a retried step has several)."""
@@ -88,6 +97,10 @@ class RunEvents:
         default_factory=lambda: defaultdict(dict)
     )
     """step key -> {asset key: planned partition keys, or None when unpartitioned}."""
+    cancelled: RunCancelled | None = None
+    """Set when the run was cancelled."""
+    last_timestamp: float = 0.0
+    """Time of the run's last event."""
 
 
 def _metadata_values(metadata: dict[str, dg.MetadataValue]) -> dict[str, Any]:
@@ -99,6 +112,7 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
     out = RunEvents()
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
+        out.last_timestamp = max(out.last_timestamp, entry.timestamp)
         if event is None:
             continue
         kind = event.event_type
@@ -135,6 +149,8 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                 out.failures.append(
                     StepFailure(event.step_key, entry.timestamp, data.error)
                 )
+        elif kind == DagsterEventType.RUN_CANCELED:
+            out.cancelled = RunCancelled(entry.timestamp, event.message or "run cancelled")
         elif kind == DagsterEventType.ASSET_MATERIALIZATION_PLANNED and event.step_key:
             planned = data
             assets = out.planned[event.step_key]

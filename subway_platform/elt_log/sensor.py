@@ -1,11 +1,12 @@
 """The sensor that copies every finished run into ``elt_manager_log``.
 
 Why one plain sensor and not ``@run_status_sensor``: a run status sensor watches one
-status, so success and failure would need two sensors with two cursors, and it starts
-from "now" when first turned on. This sensor pages through the instance's run status
-changes (``RUN_SUCCESS`` and ``RUN_FAILURE`` events, oldest first) with one cursor, the
-storage id of the last status event it mirrored. Storage ids are global and increasing, so
-one number orders both kinds; the first tick starts from the beginning, which is safe
+status, so success, failure and cancellation would need three sensors with three cursors,
+and it starts from "now" when first turned on. This sensor pages through the instance's
+run status changes (``RUN_SUCCESS``, ``RUN_FAILURE`` and ``RUN_CANCELED`` events, oldest
+first) with one cursor, the storage id of the last status event it mirrored. Storage ids
+are global and increasing, so one number orders every kind; the first tick starts from
+the beginning, which is safe
 because mirroring is idempotent. The cursor only moves once the rows are committed: a
 tick that fails (mart down) is retried from the same place by the next tick.
 """
@@ -20,9 +21,13 @@ import dagster as dg
 from subway_platform.elt_log.mirror import mirror_run
 from subway_platform.resources.postgres import MartDatabase
 
-FinishedEvent = Literal[dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE]
+FinishedEvent = Literal[
+    dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterEventType.RUN_CANCELED,
+]
 FINISHED_EVENTS: tuple[FinishedEvent, ...] = (
     dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterEventType.RUN_CANCELED,
 )
 PAGE_SIZE = 25
 """Status events read per kind and tick; a backlog drains over several ticks."""
@@ -64,8 +69,8 @@ def finished_runs_after(
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Mirrors every finished run (success or failure) into the PostgreSQL ELT log "
-        "elt_manager_log: one row per asset partition materialized or failed."
+        "Mirrors every finished run (success, failure or cancelled) into the PostgreSQL ELT "
+        "log elt_manager_log: one row per asset partition materialized, failed or cancelled."
     ),
 )
 def elt_log_sensor(context: dg.SensorEvaluationContext, mart: MartDatabase) -> dg.SensorResult:

@@ -20,7 +20,7 @@ from subway_platform.redact import redact
 from subway_platform.resources.postgres import MartDatabase
 
 MART_DSN_ENV = "SUBWAY_MART_DSN"
-FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
+FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 _PAGE = 100
 
 
@@ -38,7 +38,7 @@ def as_utc(when: datetime | None) -> datetime | None:
 
 
 def finished_run_ids(instance: dg.DagsterInstance, since: datetime | None) -> Iterator[str]:
-    """Ids of runs that succeeded or failed (last updated) after ``since``, newest first.
+    """Ids of runs that succeeded, failed or were cancelled (last updated) after ``since``, newest first.
 
     A naive ``since`` is UTC. Run storage compares against naive UTC timestamps and drops
     the offset without converting, so an aware ``since`` is converted to UTC first."""

@@ -5,6 +5,7 @@ emit (the contract under test) with fixed counts, or fails the way a load fails.
 """
 
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -139,6 +140,18 @@ def gold_reconciled(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 def bronze_bad_file(context: dg.AssetExecutionContext) -> None:
     """Refuses its file the way the ingest code does: a ``dagster.Failure`` for people."""
     raise dg.Failure(description="CARD_SUBWAY_MONTH_202301.csv: line 17188: field 5 is 'x'")
+
+
+@dg.asset(key=["gold", "elt_slow"], deps=[bronze_demo], **_monthly)
+def gold_slow(context: dg.AssetExecutionContext) -> None:
+    """A load that takes minutes: the cancellation test stops the run while it runs."""
+    for _ in range(1200):
+        time.sleep(0.1)
+
+
+@dg.asset(key=["mart", "elt_slow"], deps=[gold_slow], **_monthly)
+def mart_slow(context: dg.AssetExecutionContext) -> None:
+    """After the slow load: never reached in a cancelled run."""
 
 
 @dg.asset(key=["mart", "elt_after_check"], deps=[bronze_checked], **_monthly)
