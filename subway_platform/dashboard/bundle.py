@@ -218,7 +218,7 @@ TARGET_RATIO = sql_metric(
     "SUM(target_rows)::double precision / NULLIF(SUM(source_rows), 0)", "target / source"
 )
 OPERATIONS = sql_metric("SUM(operations)", "operations")
-TARGET_TABLE_COUNT = sql_metric("COUNT(DISTINCT target_object)", "target tables")
+TARGET_TABLE_COUNT = sql_metric("COUNT(*)", "target tables")  # one view row per table
 TOTAL_RECORDS = sql_metric("SUM(target_records)", "records")
 FAILURE_COLUMNS = ["record_time", "domain", "source_object", "target_object",
                    "error_message", "asset_key", "partition_key"]

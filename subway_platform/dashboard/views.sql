@@ -11,22 +11,26 @@
 --
 -- Counts of -1 are the reference framework's "unknown" (a load that failed before it
 -- counted); they are turned into NULL so that sums skip them instead of subtracting.
--- Days are UTC calendar days.
+-- Days are calendar days in the dashboard's time zone: the time_zone placeholder below
+-- is replaced, when the views are installed, by SUBWAY_DASHBOARD_TZ (default Asia/Seoul,
+-- where the users are) as a quoted literal.
 
 CREATE SCHEMA IF NOT EXISTS elt_dashboard;
 
--- 1. Big number: distinct ELT target objects (one row each), filters not applied.
+-- 1. Big number: ELT target tables, one row per physical table (type, topic, object:
+--    a Delta table and a PostgreSQL table of the same name are two tables), filters not
+--    applied.
 CREATE OR REPLACE VIEW elt_dashboard.target_tables AS
 SELECT
     target_object,
-    min(target_type)                 AS target_type,
-    min(target_topic)                AS target_topic,
+    target_type,
+    target_topic,
     count(*)                         AS operations,
     count(*) FILTER (WHERE valid)    AS successes,
     max(record_time)                 AS last_record_time
 FROM public.elt_manager_log
 WHERE target_object IS NOT NULL AND target_object <> ''
-GROUP BY target_object;
+GROUP BY target_type, target_topic, target_object;
 
 -- 2. Big number: ELT records in total (rows written to targets), filters not applied.
 CREATE OR REPLACE VIEW elt_dashboard.total_records AS
@@ -59,12 +63,12 @@ SELECT
     (CASE WHEN valid THEN 0 ELSE 1 END)::bigint       AS failure_count
 FROM public.elt_manager_log;
 
--- 5. Bar: success and failure counts per UTC day.
+-- 5. Bar: success and failure counts per day (dashboard time zone).
 -- The rows of status_by_domain, with their day.
 CREATE OR REPLACE VIEW elt_dashboard.daily_operations AS
 SELECT
     record_time,
-    (record_time AT TIME ZONE 'UTC')::date            AS record_day,
+    (record_time AT TIME ZONE {time_zone})::date      AS record_day,
     domain,
     valid,
     outcome,
@@ -72,13 +76,13 @@ SELECT
     failure_count
 FROM elt_dashboard.status_by_domain;
 
--- 6. Bar: source vs target rows per UTC day; ratio = sum(target_rows) / sum(source_rows)
+-- 6. Bar: source vs target rows per day (dashboard time zone); ratio = sum(target_rows) / sum(source_rows)
 --    of the same day (the filtering/transformation ratio). Per-row ratio is given for
 --    inspection; a day's ratio must be computed from the sums, never averaged.
 CREATE OR REPLACE VIEW elt_dashboard.daily_records AS
 SELECT
     record_time,
-    (record_time AT TIME ZONE 'UTC')::date            AS record_day,
+    (record_time AT TIME ZONE {time_zone})::date      AS record_day,
     domain,
     valid,
     CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,

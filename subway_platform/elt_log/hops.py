@@ -39,24 +39,30 @@ def _layer_dpath(table: str) -> tuple[str, str]:
 
 
 def hops_for(spec: DatasetSpec) -> dict[str, Hop]:
-    """The three hops of a data set, keyed by asset key string (``bronze/card_subway_month``)."""
+    """The three hops of a data set, keyed by asset key string (``bronze/card_subway_month``).
+
+    Each physical table has its own ``target_object``: a Delta table is named by its path
+    in the lake (``gold/subway_passengers``), a mart table by its PostgreSQL name
+    (``subway_passengers``). With bare names, gold and mart (and, for the station master,
+    bronze too) shared one object, and "distinct target objects" counted nine tables as five.
+    """
     action = "inc" if spec.partitioned else "full"
-    bronze_layer, bronze_name = _layer_dpath(spec.bronze_table)
-    gold_layer, gold_name = _layer_dpath(spec.gold_table)
+    bronze_layer, _ = _layer_dpath(spec.bronze_table)
+    gold_layer, _ = _layer_dpath(spec.gold_table)
     return {
         f"bronze/{spec.name}": Hop(
             spec.domain, action,
             "csv", "landing", "landing", spec.file_patterns[0],
-            "delta", bronze_layer, f"{bronze_layer}/{spec.domain}", bronze_name,
+            "delta", bronze_layer, f"{bronze_layer}/{spec.domain}", spec.bronze_table,
         ),
         f"gold/{spec.gold_asset}": Hop(
             spec.domain, action,
-            "delta", bronze_layer, f"{bronze_layer}/{spec.domain}", bronze_name,
-            "delta", gold_layer, f"{gold_layer}/{spec.domain}", gold_name,
+            "delta", bronze_layer, f"{bronze_layer}/{spec.domain}", spec.bronze_table,
+            "delta", gold_layer, f"{gold_layer}/{spec.domain}", spec.gold_table,
         ),
         f"mart/{spec.gold_asset}": Hop(
             spec.domain, action,
-            "delta", gold_layer, f"{gold_layer}/{spec.domain}", gold_name,
+            "delta", gold_layer, f"{gold_layer}/{spec.domain}", spec.gold_table,
             "postgresql", "mart", "public", spec.mart_table,
         ),
     }

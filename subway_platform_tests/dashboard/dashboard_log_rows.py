@@ -1,8 +1,9 @@
-"""Ten ELT log rows over three UTC days and three domains, and the figures they must give.
+"""Ten ELT log rows over three days and three domains, and the figures they must give.
 
 Good loads, a check failure with a known source count, failures with unknown counts
-(-1, the reference's "unknown"), one failure before the target was known, and a row at
-23:30 UTC that belongs to its UTC day. The expected figures below were worked out by
+(-1, the reference's "unknown"), one failure before the target was known. Days are
+Seoul days (the dashboard's default zone, UTC+9): the row at 23:30 UTC on 1 March
+belongs to 2 March, the row at 14:30 UTC on 3 March (23:30 in Seoul) to 3 March. The expected figures below were worked out by
 hand from these rows; the tests compare them to what the views and Superset compute.
 """
 
@@ -44,7 +45,7 @@ ROWS: list[EltLogRow] = [
     _row(7, "2024-03-03T12:00:00", "station", "gold.station", True, 40, 40),
     _row(8, "2024-03-03T13:00:00", "hourly", "mart.hourly", True, 280, 280),
     _row(9, "2024-03-03T14:00:00", "hourly", "mart.hourly", False, U, U, "connection refused"),
-    _row(10, "2024-03-03T15:00:00", "daily", None, False, U, U, "no such file"),
+    _row(10, "2024-03-03T14:30:00", "daily", None, False, U, U, "no such file"),
 ]
 
 # Unfiltered figures.
@@ -53,8 +54,10 @@ TOTAL_TARGET_RECORDS = 90 + 200 + 110 + 280 + 40 + 280
 TOTAL_SOURCE_RECORDS = 100 + 200 + 50 + 120 + 300 + 40 + 280
 STATUS_SPLIT = {"success": 6, "failure": 4}
 STATUS_BY_DOMAIN = {"daily": (2, 2), "hourly": (3, 1), "station": (1, 1)}  # (success, failure)
-DAILY_OPERATIONS = {date(2024, 3, 1): (2, 1), date(2024, 3, 2): (2, 1),
-                    date(2024, 3, 3): (2, 2)}
+DAILY_OPERATIONS = {date(2024, 3, 1): (2, 0), date(2024, 3, 2): (2, 2),
+                    date(2024, 3, 3): (2, 2)}  # Seoul days
+DAILY_OPERATIONS_UTC = {date(2024, 3, 1): (2, 1), date(2024, 3, 2): (2, 1),
+                        date(2024, 3, 3): (2, 2)}
 DAILY_RECORDS = {date(2024, 3, 1): (300, 290), date(2024, 3, 2): (470, 390),
                  date(2024, 3, 3): (320, 320)}  # (source rows, target rows)
 RECENT_FAILURES = ["run-10", "run-09", "run-04", "run-03"]  # newest first

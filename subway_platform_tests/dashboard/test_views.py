@@ -4,6 +4,8 @@ and without the dashboard's filters (applied as WHERE on the filter columns)."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -13,10 +15,14 @@ from psycopg.conninfo import make_conninfo
 
 from subway_platform.dashboard.views import (
     DASHBOARD_SCHEMA,
+    DEFAULT_TIME_ZONE,
+    TIME_ZONE_ENV,
     VIEW_NAMES,
     apply_dashboard_grants,
     ensure_dashboard_views,
 )
+from subway_platform.elt_log.hops import HOPS
+from subway_platform.elt_log.row import insert_rows
 
 sys.path.insert(0, str(Path(__file__).parent))
 import dashboard_log_rows as expected  # noqa: E402
@@ -142,3 +148,50 @@ def test_reader_role_reads_only_views_and_log(dashboard_dsn: str,
         dashboard_conn.execute("DROP OWNED BY dashboard_test_login")
         dashboard_conn.execute("DROP ROLE dashboard_test_login")
         dashboard_conn.execute("DROP TABLE public.not_for_dashboard")
+
+
+def test_target_tables_counts_physical_tables(dashboard_conn: psycopg.Connection) -> None:
+    # A Delta table and a PostgreSQL table of the same name are two tables.
+    extra = [
+        replace(expected.ROWS[0], run_id="run-tt-1", target_type="postgresql",
+                target_topic="mart", target_object="gold.daily"),
+        replace(expected.ROWS[0], run_id="run-tt-2"),  # same table again: no new row
+    ]
+    with dashboard_conn.transaction(force_rollback=True):
+        assert insert_rows(dashboard_conn, extra) == 2
+        rows = dashboard_conn.execute(
+            "SELECT target_type, target_topic, target_object, operations "
+            "FROM elt_dashboard.target_tables WHERE target_object = %s ORDER BY 1",
+            ("gold.daily",)).fetchall()
+        assert rows == [("delta", "gold", "gold.daily", 4), ("postgresql", "mart", "gold.daily", 1)]
+        total = dashboard_conn.execute("SELECT count(*) FROM elt_dashboard.target_tables").fetchone()
+        assert total == (expected.TARGET_TABLES + 1,)
+
+
+def test_platform_tables_are_nine_distinct_targets() -> None:
+    objects = {hop.target_object for hop in HOPS.values()}
+    assert len(HOPS) == len(objects) == 9
+
+
+def _daily(conn: psycopg.Connection) -> dict[object, tuple[int, int]]:
+    rows = conn.execute("SELECT record_day, sum(success_count), sum(failure_count) "
+                        "FROM elt_dashboard.daily_operations GROUP BY 1").fetchall()
+    return {d: (s, f) for d, s, f in rows}
+
+
+def test_days_follow_the_configured_time_zone(
+    dashboard_conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fixture installed the views with the default zone, Asia/Seoul.
+    assert DEFAULT_TIME_ZONE == "Asia/Seoul"
+    assert _daily(dashboard_conn) == expected.DAILY_OPERATIONS
+    with dashboard_conn.transaction(force_rollback=True):
+        monkeypatch.setenv(TIME_ZONE_ENV, "UTC")
+        ensure_dashboard_views(dashboard_conn)
+        assert _daily(dashboard_conn) == expected.DAILY_OPERATIONS_UTC
+        ensure_dashboard_views(dashboard_conn, time_zone="America/Los_Angeles")  # UTC-8
+        assert min(_daily(dashboard_conn)) == date(2024, 2, 29)
+    monkeypatch.setenv(TIME_ZONE_ENV, "Mars/Olympus'; DROP TABLE x; --")
+    with pytest.raises(ValueError, match="is not a time zone PostgreSQL knows"):
+        ensure_dashboard_views(dashboard_conn)
+    assert _daily(dashboard_conn) == expected.DAILY_OPERATIONS  # views left as they were

@@ -47,7 +47,7 @@ def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) ->
         ).fetchall()
         assert by_domain == [("life", 4, 2)]
         targets = {r[0] for r in conn.execute("SELECT target_object FROM elt_dashboard.target_tables").fetchall()}
-        assert targets == {"card_subway_month", "subway_passengers"}
+        assert targets == {"bronze/card_subway_month", "gold/subway_passengers", "subway_passengers"}
 
         totals = file_totals(good_file)
         records = conn.execute("SELECT source_records, target_records FROM elt_dashboard.total_records").fetchone()

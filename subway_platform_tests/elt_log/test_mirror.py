@@ -134,7 +134,7 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(
             "domain": "life", "action": "inc", "source_type": "csv", "source_topic": "landing",
             "source_dpath": "landing", "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
             "target_type": "delta", "target_topic": "bronze", "target_dpath": "bronze/life",
-            "target_object": "card_subway_month",
+            "target_object": "bronze/card_subway_month",
         }
         assert (fallback["source_read_size"], fallback["target_read_size"],
                 fallback["cleaned_count"], fallback["merged_count"]) == (-1, -1, -1, -1)

@@ -46,7 +46,7 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> Non
         assert bronze | {"elapsed": None} == {
             "asset_key": "bronze/card_subway_month", "partition_key": month, "domain": "life",
             "action": "inc", "source_type": "csv", "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
-            "target_type": "delta", "target_object": "card_subway_month", "valid": True,
+            "target_type": "delta", "target_object": "bronze/card_subway_month", "valid": True,
             "status": "materialized", "source_read_size": totals["rows"],
             "target_read_size": totals["rows"], "cleaned_count": 0, "merged_count": 0,
             "pass_in_sum": totals["pass_in"], "pass_out_sum": totals["pass_out"],
