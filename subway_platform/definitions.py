@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from subway_platform.alerts.sensors import alert_definitions
 from subway_platform.assets import build_assets
 from subway_platform.elt_log.sensor import elt_log_definitions
 from subway_platform.jobs import ALL_JOBS, station_schedule
@@ -23,4 +24,5 @@ defs = dg.Definitions.merge(
         executor=dg.in_process_executor,
     ),
     elt_log_definitions(),
+    alert_definitions(),
 )
