@@ -71,6 +71,10 @@ def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) ->
             (BLOCKED, "gold/subway_passengers"),
         ]
         assert broken.name in failures[0][2]
+        # The blocked month's message quotes the check's figures for that month.
+        assert failures[1][2].startswith(f"gold/subway_passengers {BLOCKED}: 99 of "), failures[1][2]
+        assert failures[1][2].endswith("(reconciles_with_bronze)")
+        assert "dagster." not in failures[0][2] + failures[1][2]
 
         # Filters: the valid filter on the daily views gives the same split.
         daily = conn.execute(
