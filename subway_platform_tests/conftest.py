@@ -81,3 +81,39 @@ def s3_client(services: RunningServices) -> Any:
         aws_access_key_id=services.env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=services.env["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+# -- engines ---------------------------------------------------------------------------------
+# The pipeline and reliability suites run once per engine: embedded Sail (the default) and
+# Apache Spark 4.2 with delta-spark behind a real Spark Connect server. SUBWAY_TEST_ENGINES
+# narrows the list (for example `SUBWAY_TEST_ENGINES=sail` while iterating).
+ENGINES = [e.strip() for e in os.environ.get("SUBWAY_TEST_ENGINES", "sail,spark").split(",")
+           if e.strip()]
+
+
+@pytest.fixture(scope="session")
+def spark_server(services: RunningServices) -> Iterator[str]:
+    """An Apache Spark 4.2 Connect server with delta-spark (``local[2]``), for the session."""
+    from subway_platform.platform.spark.server import ApacheSparkServer
+    from subway_platform.resources.spark import stop_sessions
+
+    server = ApacheSparkServer(services.state_dir / "spark", services.env)
+    url = server.start()
+    try:
+        yield url
+    finally:
+        stop_sessions(url)
+        server.stop()
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request: pytest.FixtureRequest, services: RunningServices) -> Iterator[str]:
+    """The engine the platform's code talks to: ``sail`` (embedded) or ``spark``."""
+    if request.param == "spark":
+        os.environ["SPARK_REMOTE"] = request.getfixturevalue("spark_server")
+    else:
+        os.environ.pop("SPARK_REMOTE", None)
+    try:
+        yield request.param
+    finally:
+        os.environ.pop("SPARK_REMOTE", None)

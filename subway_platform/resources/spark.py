@@ -16,7 +16,6 @@ from typing import Any
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
-from dagster_pyspark.resources import spark_session_from_config
 from pyspark.sql import SparkSession
 
 _LOCK = threading.Lock()
@@ -58,27 +57,56 @@ def spark_remote_url(remote: str | None) -> str:
     return remote or os.environ.get("SPARK_REMOTE") or embedded_sail_url()
 
 
+_SESSIONS: dict[str, SparkSession] = {}
+
+
+def connect_session(url: str, config: dict[str, Any] | None = None) -> SparkSession:
+    """The process's Spark Connect session for ``url``: one per URL, made on first use.
+
+    pyspark's ``getOrCreate`` returns whatever default session exists, whatever its URL;
+    a process that talks to two engines (the test suite, the benchmark) needs one
+    session per engine, so sessions are kept here by URL and re-made once stopped.
+    """
+    with _LOCK:
+        session = _SESSIONS.get(url)
+        if session is None or session.is_stopped:
+            builder = SparkSession.builder.remote(url)
+            for key, value in (config or {}).items():
+                builder = builder.config(key, value)
+            session = builder.create()
+            _SESSIONS[url] = session
+        return session
+
+
+def stop_sessions(url: str | None = None) -> None:
+    """Stop the sessions on ``url`` (all when None), before that server goes away."""
+    with _LOCK:
+        for key in [k for k in _SESSIONS if url is None or k == url]:
+            session = _SESSIONS.pop(key)
+            if not session.is_stopped:
+                session.stop()
+
+
 class SparkEngine(PySparkResource):
     """Spark Connect session for the pipeline's DataFrame and SQL work.
 
     ``remote`` defaults to ``SPARK_REMOTE`` (read when the session starts); empty means
-    embedded Sail in this process.
+    embedded Sail in this process. A URL is either embedded Sail, a Sail server or an
+    Apache Spark 4.2 Connect server with delta-spark (``subway-platform spark-server``).
     Built on dagster-pyspark's ``PySparkResource``: ``spark_config`` entries are passed to
-    the session builder, with ``spark.remote`` set from ``remote``.
+    the session builder.
     """
 
     spark_config: dict[str, Any] = {}
     remote: str | None = None
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        config = dict(self.spark_config)
-        config["spark.remote"] = spark_remote_url(self.remote or None)
-        self._spark_session = spark_session_from_config(config)
+        self._spark_session = None
 
     @property
     def spark_session(self) -> SparkSession:
         if self._spark_session is None:
-            config = dict(self.spark_config)
-            config["spark.remote"] = spark_remote_url(self.remote or None)
-            self._spark_session = spark_session_from_config(config)
+            url = spark_remote_url(self.remote or None)
+            config = {k: v for k, v in self.spark_config.items() if k != "spark.remote"}
+            self._spark_session = connect_session(url, config)
         return self._spark_session

@@ -1,0 +1,10 @@
+"""Every reliability test runs on each engine (see ``engine`` in the root conftest)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _on_engine(engine: str) -> str:
+    return engine
