@@ -6,9 +6,9 @@ and it starts from "now" when first turned on. This sensor pages through the ins
 run status changes (``RUN_SUCCESS``, ``RUN_FAILURE`` and ``RUN_CANCELED`` events, oldest
 first) with one cursor, the storage id of the last status event it mirrored. Storage ids
 are global and increasing, so one number orders every kind; the first tick starts from
-the beginning, which is safe
-because mirroring is idempotent. The cursor only moves once the rows are committed: a
-tick that fails (mart down) is retried from the same place by the next tick.
+the beginning, which is safe because mirroring is idempotent. The cursor only moves once
+the rows are committed: a tick that fails (mart down) is retried from the same place by
+the next tick.
 """
 
 from __future__ import annotations
