@@ -6,6 +6,7 @@ from subway_platform.alerts.sensors import alert_definitions
 from subway_platform.assets import build_assets
 from subway_platform.elt_log.sensor import elt_log_definitions
 from subway_platform.jobs import ALL_JOBS, station_schedule
+from subway_platform.lake_maintenance import delta_maintenance_job, maintenance_schedule
 from subway_platform.process_settings import apply_process_settings
 from subway_platform.resources.environment import build_resources
 from subway_platform.sensors import landing_sensor
@@ -15,8 +16,8 @@ apply_process_settings()
 defs = dg.Definitions.merge(
     dg.Definitions(
         assets=build_assets(),
-        jobs=ALL_JOBS,
-        schedules=[station_schedule],
+        jobs=[*ALL_JOBS, delta_maintenance_job],
+        schedules=[station_schedule, maintenance_schedule],
         sensors=[landing_sensor],
         resources=build_resources(),
         # The steps of a job form a chain and Spark parallelises inside each step: one

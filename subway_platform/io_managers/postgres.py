@@ -18,6 +18,7 @@ deletes its rows and inserts the staged ones. Tables are created with proper col
 """
 
 
+import os
 import uuid
 from typing import Any
 
@@ -30,6 +31,7 @@ from pyspark.sql import types as T
 
 from subway_platform.io_managers.delta import PARTITION_COLUMN, asset_metadata, elt_partitions
 from subway_platform.io_managers.pg_copy import FORMAT_NAME, PostgresCopyDataSource
+from subway_platform.io_managers.pg_jdbc import jdbc_target
 from subway_platform.io_managers.pg_partitions import (
     create_partitioned,
     create_stage,
@@ -128,6 +130,10 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
     dsn_env: str = "SUBWAY_MART_DSN"
     copy_tasks: int = 4
     """Engine tasks (each its own PostgreSQL connection) that COPY into the staging table."""
+    sink: str | None = None
+    """``SUBWAY_MART_SINK`` when unset (read at each load). ``copy`` (default, faster: psycopg COPY from the engine's Python workers) or ``jdbc``
+    (the PostgreSQL JDBC driver, for Apache Spark clusters without Python on the workers).
+    Both fill the same staging table, so the month swap is the same."""
 
     def _table(self, context: dg.InputContext | dg.OutputContext) -> str:
         table = asset_metadata(context).get("table")
@@ -152,9 +158,12 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
         primary_key = list(context.definition_metadata.get("primary_key") or [])
         columns = obj.columns
         stage = f"_stage_{table}_{uuid.uuid4().hex[:12]}"
+        sink = self.sink or os.environ.get("SUBWAY_MART_SINK") or "copy"
+        if sink not in ("copy", "jdbc"):
+            raise dg.Failure(f"SUBWAY_MART_SINK must be 'copy' or 'jdbc', not {sink!r}")
         spark = self.spark.spark_session
         session_id = id(spark)
-        if session_id not in _REGISTERED:
+        if sink == "copy" and session_id not in _REGISTERED:
             spark.dataSource.register(PostgresCopyDataSource)
             _REGISTERED.add(session_id)
 
@@ -176,14 +185,19 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
                 # a Delta scan of five or more month partitions with "Missing write result
                 # for partition 2" (coalesce does not help; repartition does). It also
                 # bounds the number of connections.
-                (
-                    obj.repartition(self.copy_tasks).write.format(FORMAT_NAME)
-                    .mode("append")
-                    .option("table", f"{SCHEMA}.{stage}")
-                    .option("columns", ",".join(columns))
-                    .option("dsn_env", self.dsn_env)
-                    .save()
-                )
+                # (Apache Spark does not need that shuffle; it stays for both sinks because
+                # it also bounds the number of connections.)
+                if sink == "jdbc":
+                    self._write_jdbc(obj.repartition(self.copy_tasks), stage)
+                else:
+                    (
+                        obj.repartition(self.copy_tasks).write.format(FORMAT_NAME)
+                        .mode("append")
+                        .option("table", f"{SCHEMA}.{stage}")
+                        .option("columns", ",".join(columns))
+                        .option("dsn_env", self.dsn_env)
+                        .save()
+                    )
                 if months:
                     counts = finish_stage(conn, SCHEMA, stage, months, primary_key)
                     swap_months(conn, SCHEMA, table, stage, months)
@@ -204,6 +218,22 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
         }
         metadata.update(elt_partitions(context, counts))
         context.add_output_metadata(metadata)
+
+    def _write_jdbc(self, obj: DataFrame, stage: str) -> None:
+        """Append ``obj`` to the staging table through the engine's JDBC writer."""
+        target = jdbc_target(self.mart.dsn)
+        (
+            obj.write.format("jdbc").mode("append")
+            .option("url", target.url)
+            .option("dbtable", f"{SCHEMA}.{stage}")
+            .option("user", target.user)
+            .option("password", target.password)
+            .option("driver", "org.postgresql.Driver")
+            .option("batchsize", "10000")
+            # Rows arrive in the staging table's own column types (text month, numbers).
+            .option("stringtype", "unspecified")
+            .save()
+        )
 
     def _drop_stage(self, stage: str) -> None:
         try:

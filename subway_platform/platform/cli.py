@@ -1,6 +1,10 @@
 """The `subway-platform` command: run the platform on one machine, and its tools.
 
-- ``dev``: embedded services + a Sail server + ``dagster dev`` (the UI), until Ctrl-C.
+- ``dev``: embedded services + a Sail server (``--engine spark``: an Apache Spark Connect
+  server with delta-spark) + ``dagster dev`` (the UI), until Ctrl-C.
+- ``spark-jars``: resolve the Apache Spark engine's pinned jars once (Maven Central).
+- ``spark-server``: an Apache Spark 4.2 Connect server with Delta on 127.0.0.1 (optionally
+  on a standalone cluster of N workers); prints the URL for ``SPARK_REMOTE``.
 - ``demo``: embedded services, sample files, both jobs in process, a row-count summary.
 - ``elt-log sync``: mirror Dagster run events into the ELT log table.
 - ``dashboard ...``: the dashboard tools (arguments are forwarded).
@@ -14,6 +18,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="services + Sail server + the Dagster UI")
     dev.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
     dev.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
+    dev.add_argument("--engine", choices=("sail", "spark"), default="sail",
+                     help="sail (default) or spark: Apache Spark 4.2 + delta-spark")
+    dev.add_argument("--workers", type=int, default=0,
+                     help="with --engine spark: workers of a standalone cluster (0: local[2])")
+
+    commands.add_parser("spark-jars", help="resolve the Apache Spark engine's jars once")
+    spark_server = commands.add_parser(
+        "spark-server", help="Apache Spark 4.2 Connect server with Delta on 127.0.0.1"
+    )
+    spark_server.add_argument("--port", type=int, default=15002, help="Spark Connect port")
+    spark_server.add_argument("--workers", type=int, default=0,
+                              help="workers of a standalone cluster on loopback (0: local[2])")
+    spark_server.add_argument("--log-dir", type=Path,
+                              default=Path(DEFAULT_STATE_DIR) / "logs" / "spark-server")
 
     demo = commands.add_parser("demo", help="load sample months headless and print counts")
     demo.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
@@ -70,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         return _guarded(lambda: _dashboard(args_in[1:]))
     args = _parser().parse_args(args_in)
     if args.command == "dev":
-        return _guarded(lambda: _dev(args.state_dir, args.port))
+        return _guarded(lambda: _dev(args.state_dir, args.port, args.engine, args.workers))
+    if args.command == "spark-jars":
+        return _guarded(_spark_jars)
+    if args.command == "spark-server":
+        return _guarded(lambda: _spark_server(args.port, args.workers, args.log_dir))
     if args.command == "demo":
         return _guarded(lambda: _demo(args.state_dir, args.months))
     if args.command == "env":
@@ -91,14 +114,17 @@ def _guarded(action: Callable[[], int]) -> int:
 
 
 # -- dev -------------------------------------------------------------------------------------
-def _dev(state_dir: Path, port: int) -> int:
+def _dev(state_dir: Path, port: int, engine: str = "sail", workers: int = 0) -> int:
     from subway_platform.platform.processes import child_setup
     from subway_platform.platform.services import EmbeddedServices
 
     # Ctrl-C must stop everything, even when a shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if engine == "spark":
+        _spark_jars()
     services = EmbeddedServices(
-        state_dir, sail_server=True, sail_mode=os.environ.get("SAIL_MODE") or None
+        state_dir, sail_server=True, sail_mode=os.environ.get("SAIL_MODE") or None,
+        engine=engine, spark_workers=workers,
     )
     with services as env:
         os.environ.update(env)
@@ -195,6 +221,39 @@ def _ephemeral_s3_notice() -> str:
         "the Delta lake and PostgreSQL (mart, ELT log, Dagster history) are kept in the "
         "state dir."
     )
+
+
+# -- the Apache Spark engine -------------------------------------------------------------
+def _spark_jars() -> int:
+    from subway_platform.platform.spark.jars import resolve_jars
+
+    resolve_jars(progress=lambda line: print(line, flush=True))
+    return 0
+
+
+def _spark_server(port: int, workers: int, log_dir: Path) -> int:
+    """Serve until Ctrl-C. S3 endpoint and keys, region and ``SUBWAY_MART_DSN`` come from
+    this process's environment, which the server and its workers inherit."""
+    from subway_platform.platform.spark.server import ApacheSparkServer
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _spark_jars()
+    where = f"a standalone cluster of {workers} workers" if workers else "local[2]"
+    print(f"starting Apache Spark 4.2 Connect server with Delta on {where} …", flush=True)
+    server = ApacheSparkServer(log_dir, dict(os.environ), port=port, workers=workers)
+    url = server.start()
+    try:
+        print(f"SPARK_REMOTE={url}", flush=True)
+        print(f"ready in {server.started_in_s:.1f} s; logs in {log_dir} (Ctrl-C stops it)",
+              flush=True)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("stopping…", flush=True)
+        server.stop()
 
 
 # -- demo ------------------------------------------------------------------------------------

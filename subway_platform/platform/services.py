@@ -52,11 +52,22 @@ class EmbeddedServices:
     """
 
     def __init__(
-        self, state_dir: Path, *, sail_server: bool = False, sail_mode: str | None = None
+        self,
+        state_dir: Path,
+        *,
+        sail_server: bool = False,
+        sail_mode: str | None = None,
+        engine: str = "sail",
+        spark_workers: int = 0,
     ) -> None:
+        if engine not in ("sail", "spark"):
+            raise ValueError(f"engine must be 'sail' or 'spark', not {engine!r}")
         self.state_dir = Path(state_dir).resolve()
         self.sail_server = sail_server
         self.sail_mode = sail_mode
+        self.engine = engine
+        self.spark_workers = spark_workers
+        self.spark: Any = None
         self.postgres = EmbeddedPostgres(
             self.state_dir / "postgres", self.state_dir / "postgres.password"
         )
@@ -109,7 +120,11 @@ class EmbeddedServices:
                 **aws,
                 "DAGSTER_HOME": str(self._write_dagster_home()),
             }
-            if self.sail_server:
+            if self.engine == "spark":
+                self.env["SPARK_REMOTE"] = self._start_spark(
+                    {**aws, "SUBWAY_MART_DSN": self.env["SUBWAY_MART_DSN"]}
+                )
+            elif self.sail_server:
                 # The engine's workers run the mart's COPY writer, which reads
                 # SUBWAY_MART_DSN from their own environment.
                 self.env["SPARK_REMOTE"] = self._start_sail(
@@ -126,6 +141,12 @@ class EmbeddedServices:
             return
         self._started = False
         errors: list[str] = []
+        if self.spark is not None:
+            from subway_platform.resources.spark import stop_sessions
+
+            stop_sessions(self.spark.url)
+            self.spark.stop()
+            self.spark = None
         for proc in (self.sail, self.moto):
             if proc is not None:
                 proc.stop()
@@ -204,6 +225,16 @@ class EmbeddedServices:
         self.sail.start()
         self.sail.wait_for_port(port, timeout=120)
         return f"sc://127.0.0.1:{port}"
+
+    def _start_spark(self, aws: dict[str, str]) -> str:
+        """An Apache Spark 4.2 Connect server with delta-spark (and a standalone cluster
+        of ``spark_workers`` workers when > 0) that reads the lake with these keys."""
+        from subway_platform.platform.spark.server import ApacheSparkServer
+
+        self.spark = ApacheSparkServer(
+            self.state_dir / "logs" / "spark", {**os.environ, **aws}, workers=self.spark_workers
+        )
+        return self.spark.start()
 
     def _write_dagster_home(self) -> Path:
         """``state_dir/dagster_home`` holding the project's ``dagster.yaml`` (refreshed)."""

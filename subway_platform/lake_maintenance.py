@@ -1,0 +1,132 @@
+"""Delta table maintenance: compaction (OPTIMIZE) and VACUUM of every table in the lake.
+
+Monthly ``replaceWhere`` loads leave one or more small files per month and every reload
+leaves the replaced files behind (for time travel). ``delta_maintenance_job`` compacts
+each table's small files and removes files that no table version inside the retention
+window still needs. Launch it from the UI (Jobs → ``delta_maintenance_job``) or the CLI
+(``dagster job launch -j delta_maintenance_job``); it also runs on Sundays at 03:00.
+
+The time-travel window is ``retention_hours`` (default 168 h = 7 days, Delta's own
+default): after a VACUUM, versions younger than that stay readable with ``versionAsOf``.
+
+Where it runs: on an Apache Spark engine with delta-spark, as Delta's own SQL
+(``OPTIMIZE``, ``VACUUM … RETAIN n HOURS``); on Sail, which has neither, through
+delta-rs (``deltalake``), which commits the same Delta actions. Each table is held under
+the same per-(table, month) locks as the loads, so a compaction never races a load.
+"""
+
+
+from typing import Any
+
+import dagster as dg
+
+from subway_platform.datasets import ALL_DATASETS
+from subway_platform.resources.locks import TableLocks
+from subway_platform.resources.spark import SparkEngine
+
+DEFAULT_RETENTION_HOURS = 168
+"""Delta's default ``deletedFileRetentionDuration``: the documented time-travel window."""
+
+
+class MaintenanceConfig(dg.Config):
+    """How much history to keep."""
+
+    retention_hours: int = DEFAULT_RETENTION_HOURS
+    """Files a version younger than this still needs are kept (time travel stays
+    possible within this window). Below 168 h, time travel to older versions breaks."""
+
+
+def lake_table_paths() -> list[str]:
+    """Every Delta table of the platform, as paths below the lake root."""
+    paths: list[str] = []
+    for spec in ALL_DATASETS:
+        paths += [f"bronze/{spec.name}", f"gold/{spec.gold_asset}", f"gold/rejects/{spec.name}"]
+    return paths
+
+
+def engine_has_delta_sql(session: Any) -> bool:
+    """Whether the Spark engine runs Delta's SQL commands (delta-spark's extension)."""
+    try:
+        extensions = session.conf.get("spark.sql.extensions", "") or ""
+    except Exception:  # noqa: BLE001 - an engine without the conf key (Sail) has no Delta SQL
+        return False
+    return "DeltaSparkSessionExtension" in extensions
+
+
+def maintain_table(url: str, retention_hours: int, session: Any | None) -> dict[str, Any]:
+    """Compact and vacuum the table at ``url``; return what changed (file counts)."""
+    from subway_platform.io_managers.delta import open_delta
+    from subway_platform.resources.storage import delta_storage_options
+
+    table = open_delta(url)
+    if table is None:
+        return {}
+    files_before = len(table.files())
+    if session is not None:
+        quoted = url.replace("`", "``")
+        session.sql(f"OPTIMIZE delta.`{quoted}`").collect()
+        if retention_hours < DEFAULT_RETENTION_HOURS:
+            session.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+        session.sql(f"VACUUM delta.`{quoted}` RETAIN {int(retention_hours)} HOURS").collect()
+        engine = "delta-spark"
+    else:
+        table.optimize.compact()
+        table.vacuum(
+            retention_hours=retention_hours, dry_run=False,
+            enforce_retention_duration=retention_hours >= DEFAULT_RETENTION_HOURS,
+        )
+        engine = "delta-rs"
+    from deltalake import DeltaTable
+
+    after = DeltaTable(url, storage_options=delta_storage_options())
+    return {"files_before": files_before, "files_after": len(after.files()),
+            "version": after.version(), "engine": engine}
+
+
+@dg.op(description=__doc__)
+def maintain_delta_tables(
+    context: dg.OpExecutionContext, config: MaintenanceConfig, spark: SparkEngine,
+    locks: TableLocks,
+) -> dg.Output[dict[str, Any]]:
+    """Compact and vacuum every Delta table of the lake (see the module docstring)."""
+    import os
+
+    from subway_platform.io_managers.delta import open_delta, partition_rows, table_url
+
+    if config.retention_hours < 0:
+        raise dg.Failure("retention_hours must be 0 or more")
+    lake = os.environ.get("SUBWAY_LAKE_URL", "")
+    if not lake:
+        raise dg.Failure("SUBWAY_LAKE_URL is not set (example: s3://lake-bucket/subway)")
+    session = spark.spark_session
+    delta_sql = session if engine_has_delta_sql(session) else None
+    report: dict[str, Any] = {}
+    for path in lake_table_paths():
+        url = table_url(lake, path)
+        if open_delta(url) is None:
+            continue
+        months = sorted(k for k in partition_rows(url) if k)
+        with locks.hold(url, [*months, ""] if months else []):
+            report[path] = maintain_table(url, config.retention_hours, delta_sql)
+        context.log.info(f"{path}: {report[path]}")
+    metadata: dict[str, Any] = {
+        "tables": len(report),
+        "files_before": sum(r["files_before"] for r in report.values()),
+        "files_after": sum(r["files_after"] for r in report.values()),
+        "retention_hours": config.retention_hours,
+        "engine": "delta-spark" if delta_sql is not None else "delta-rs",
+        "per_table": dg.MetadataValue.json(report),
+    }
+    return dg.Output(report, metadata=metadata)
+
+
+@dg.job(description="Compact (OPTIMIZE) and VACUUM every Delta table of the lake.",
+        tags={"subway/dataset": "maintenance"})
+def delta_maintenance_job() -> None:
+    maintain_delta_tables()
+
+
+maintenance_schedule = dg.ScheduleDefinition(
+    job=delta_maintenance_job, cron_schedule="0 3 * * 0", execution_timezone="Asia/Seoul",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
