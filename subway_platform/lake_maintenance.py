@@ -61,7 +61,7 @@ def maintain_table(url: str, retention_hours: int, session: Any | None) -> dict[
     table = open_delta(url)
     if table is None:
         return {}
-    files_before = len(table.files())
+    files_before = len(table.file_uris())
     if session is not None:
         quoted = url.replace("`", "``")
         session.sql(f"OPTIMIZE delta.`{quoted}`").collect()
@@ -79,7 +79,7 @@ def maintain_table(url: str, retention_hours: int, session: Any | None) -> dict[
     from deltalake import DeltaTable
 
     after = DeltaTable(url, storage_options=delta_storage_options())
-    return {"files_before": files_before, "files_after": len(after.files()),
+    return {"files_before": files_before, "files_after": len(after.file_uris()),
             "version": after.version(), "engine": engine}
 
 
