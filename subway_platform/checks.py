@@ -9,6 +9,8 @@ through SQL) and reconciles it with the layer before, month by month:
 - gold ``reconciles_with_bronze`` (blocking): bronze rows = rejected + merged-into-gold
   rows; gold sums = the sums of bronze's good rows; rejects within the threshold.
 - gold ``keys_unique`` (blocking): one gold row per key after merging.
+- gold ``stations_matched`` (warning, passenger data sets): enough of each month's
+  boardings got a station id and coordinates (``assets/enrichment.py``).
 - mart ``matches_gold`` (blocking for anything downstream): same rows and sums as gold.
 
 Blocking checks stop downstream assets in the same run: an invalid bronze or gold month
@@ -26,13 +28,14 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from subway_platform.assets.transforms import count_value
-from subway_platform.datasets import DatasetSpec
+from subway_platform.datasets import STATION, DatasetSpec
 from subway_platform.io_managers.delta import PARTITION_COLUMN
 
 RECONCILES_WITH_LANDING = "reconciles_with_landing"
 SOURCE_SCHEMA_MATCHES_SPEC = "source_schema_matches_spec"
 RECONCILES_WITH_BRONZE = "reconciles_with_bronze"
 KEYS_UNIQUE = "keys_unique"
+STATIONS_MATCHED = "stations_matched"
 MATCHES_GOLD = "matches_gold"
 
 
@@ -56,6 +59,13 @@ def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
             (MATCHES_GOLD, True, "The mart's rows and passenger sums equal gold's for the loaded months."),
         ],
     }
+    if layer == "gold" and spec.name != STATION.name:
+        names["gold"].append((
+            STATIONS_MATCHED, False,
+            f"Warning: at least {spec.station_match_target_pct}% of each month's boardings get a station id "
+            "and coordinates (line and station names normalised through the station spec's aliases); "
+            "lists the unmatched (line, station) pairs with their boardings.",
+        ))
     return [
         dg.AssetCheckSpec(name=name, asset=key, blocking=blocking, description=desc)
         for name, blocking, desc in names[layer]

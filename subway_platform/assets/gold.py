@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from subway_platform.checks import bronze_good_stats, gold_results
+from subway_platform.assets.enrichment import coverage, stations_matched_result, with_station
 from subway_platform.assets.transforms import rejects_of, typed_columns, unpivot_hours
 from subway_platform.datasets import STATION, DatasetSpec
 from subway_platform.elt_log.hops import HOPS
@@ -72,25 +73,6 @@ def canonical_order(columns: list[str]) -> list[str]:
     return known + sorted(c for c in columns if c not in GOLD_COLUMN_ORDER)
 
 
-def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
-    """Left-join station id and coordinates on (line, station name); never loses a row."""
-    if station is None:
-        return (
-            gold.withColumn("station_id", F.col("station_id") if "station_id" in gold.columns else F.lit(None).cast("string"))
-            .withColumn("latitude", F.lit(None).cast("double"))
-            .withColumn("longitude", F.lit(None).cast("double"))
-        )
-    # One row per (line, name) so the join cannot multiply passengers.
-    lookup = station.groupBy("line_no", "station_name").agg(
-        F.min("station_id").alias("_station_id"),
-        F.min("latitude").alias("latitude"),
-        F.min("longitude").alias("longitude"),
-    )
-    joined = gold.join(lookup, on=["line_no", "station_name"], how="left")
-    own = F.col("station_id") if "station_id" in gold.columns else F.lit(None).cast("string")
-    return joined.withColumn("station_id", F.coalesce(own, F.col("_station_id"))).drop("_station_id")
-
-
 def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     """The gold asset of a data set, built from its bronze asset."""
     hop = HOPS[f"gold/{spec.gold_asset}"]
@@ -140,6 +122,9 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             )
             frame = with_station(frame, station)
         frame = frame.select(*canonical_order(frame.columns))
+        enrichment = coverage(frame, months) if spec.name != STATION.name else {}
+        for month, cov in enrichment.items():
+            context.add_asset_metadata(cov.metadata(), partition_key=month or None)
 
         factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
         stats = {
@@ -167,5 +152,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         if months:
             written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
         yield from gold_results(spec, bronze_stats, written, months, rejected)
+        if enrichment:
+            yield stations_matched_result(spec, enrichment)
 
     return gold

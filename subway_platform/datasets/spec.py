@@ -69,6 +69,16 @@ class DatasetSpec:
     """Hourly layout: 24 pairs of ``HH시-HH시 승차인원``/``하차인원`` columns, unpivoted in gold."""
     reject_threshold: float = 0.001
     """Largest share of a month's rows that gold may reject before the load is invalid."""
+    line_aliases: dict[str, str] = field(default_factory=dict)
+    """Station master only: line names other files write (or the master itself splits a line
+    into) -> the one line name the station join uses (``공항철도 1호선`` -> ``공항철도1호선``).
+    Applied to both sides of the (line, station) join; the tables keep the names as written."""
+    station_aliases: dict[str, str] = field(default_factory=dict)
+    """Station master only: station names other files write -> the master's spelling
+    (``낙성대(강감찬)`` -> ``낙성대``), applied like ``line_aliases``."""
+    station_match_target_pct: float = 99.5
+    """Passenger data sets: share of a month's boardings (in %) that must get a station id
+    and coordinates; below it the ``stations_matched`` warning check fails."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

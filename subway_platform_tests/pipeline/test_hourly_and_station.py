@@ -44,7 +44,9 @@ def test_real_hourly_file_reconciles(zone: Zone) -> None:
         "SELECT count(DISTINCT (line_no, station_name)) FROM subway_passengers_time WHERE month = '202210'"
     )[0][0]
     assert count == stations * 24 and stations <= rows
-    assert all(e.passed for e in result.get_asset_check_evaluations())
+    # Every check passes but the station warning: no station master was loaded here.
+    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    assert failed == {"stations_matched"}
     gold = DeltaTable(f"{zone.lake}/gold/subway_passengers_time", storage_options=delta_storage_options())
     assert sum(gold.to_pyarrow_table(columns=["pass_in"]).column("pass_in").to_pylist()) == pass_in
 

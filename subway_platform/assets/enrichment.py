@@ -1,0 +1,176 @@
+"""Station enrichment: passenger rows get the station master's id and coordinates.
+
+The join is on (line, station name), both sides normalised through the aliases the station
+spec declares (``STATION.line_aliases``, ``STATION.station_aliases``): the daily and hourly
+files write ``공항철도 1호선`` where the master has ``공항철도1호선``, ``9호선2~3단계`` where
+it has ``9호선(연장)``, ``경의선`` for ``경의중앙선``, ``낙성대(강감찬)`` for ``낙성대``. Gold and
+the mart keep the names as the files wrote them; only the join key is normalised.
+
+How much of a month the join covers is measured on the gold frame before it is written
+(one small aggregate: one row per month, line and station), reported as numeric metadata
+on each month's gold materialization (``enrichment/boardings_matched_pct`` …) and checked
+by the warning check ``stations_matched``, which lists the unmatched pairs with their
+boardings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from subway_platform.checks import STATIONS_MATCHED
+from subway_platform.datasets import STATION, DatasetSpec
+from subway_platform.io_managers.delta import PARTITION_COLUMN
+
+LISTED_PAIRS = 50
+"""Unmatched (line, station) pairs listed in the check's metadata, most boardings first."""
+_LINE_KEY = "_line_key"
+_STATION_KEY = "_station_key"
+
+
+def alias_key(col: Column, aliases: Mapping[str, str]) -> Column:
+    """``col`` trimmed, with every alias replaced by the spelling it stands for."""
+    trimmed = F.trim(col)
+    mapped: Column | None = None
+    for spelling, canonical in aliases.items():
+        hit = trimmed == F.lit(spelling)
+        mapped = F.when(hit, F.lit(canonical)) if mapped is None else mapped.when(hit, F.lit(canonical))
+    return trimmed if mapped is None else mapped.otherwise(trimmed)
+
+
+def _join_keys(df: DataFrame) -> DataFrame:
+    return df.withColumn(_LINE_KEY, alias_key(F.col("line_no"), STATION.line_aliases)).withColumn(
+        _STATION_KEY, alias_key(F.col("station_name"), STATION.station_aliases)
+    )
+
+
+def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
+    """Left-join station id and coordinates on the normalised (line, station name); never
+    loses or multiplies a row. Without a station table the columns are null."""
+    own = F.col("station_id") if "station_id" in gold.columns else F.lit(None).cast("string")
+    if station is None:
+        return (
+            gold.withColumn("station_id", own)
+            .withColumn("latitude", F.lit(None).cast("double"))
+            .withColumn("longitude", F.lit(None).cast("double"))
+        )
+    # One row per normalised (line, name), so the join cannot multiply passengers.
+    lookup = _join_keys(station).groupBy(_LINE_KEY, _STATION_KEY).agg(
+        F.min("station_id").alias("_station_id"),
+        F.min("latitude").alias("latitude"),
+        F.min("longitude").alias("longitude"),
+    )
+    joined = _join_keys(gold).join(lookup, on=[_LINE_KEY, _STATION_KEY], how="left")
+    return joined.withColumn("station_id", F.coalesce(own, F.col("_station_id"))).drop(
+        "_station_id", _LINE_KEY, _STATION_KEY
+    )
+
+
+@dataclass
+class MonthCoverage:
+    """One month of enriched gold: its rows and boardings, and how many got a station."""
+
+    rows: int = 0
+    matched_rows: int = 0
+    boardings: int = 0
+    matched_boardings: int = 0
+    alightings: int = 0
+    unmatched: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(line, station) as written in the file -> boardings, for pairs that got no station."""
+
+    @property
+    def boardings_matched_pct(self) -> float:
+        return 100.0 if not self.boardings else round(100.0 * self.matched_boardings / self.boardings, 3)
+
+    @property
+    def rows_matched_pct(self) -> float:
+        return 100.0 if not self.rows else round(100.0 * self.matched_rows / self.rows, 3)
+
+    def metadata(self) -> dict[str, float | int]:
+        """Numeric metadata of the month's gold materialization (Dagster plots its history)."""
+        return {
+            "enrichment/boardings_matched_pct": self.boardings_matched_pct,
+            "enrichment/rows_matched_pct": self.rows_matched_pct,
+            "enrichment/unmatched_boardings": self.boardings - self.matched_boardings,
+            "enrichment/unmatched_pairs": len(self.unmatched),
+        }
+
+
+def coverage(frame: DataFrame, months: list[str]) -> dict[str, MonthCoverage]:
+    """Per month (``""`` when unpartitioned): rows, boardings and alightings of the enriched
+    gold ``frame``, and the share with a station id and coordinates."""
+    matched = (
+        F.col("station_id").isNotNull() & F.col("latitude").isNotNull() & F.col("longitude").isNotNull()
+    )
+    month = F.col(PARTITION_COLUMN) if months else F.lit("")
+    grouped = frame.groupBy(
+        month.alias("_k"), F.col("line_no"), F.col("station_name"), matched.alias("_matched")
+    ).agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.sum(F.coalesce(F.col("pass_in"), F.lit(0))).cast("bigint").alias("boardings"),
+        F.sum(F.coalesce(F.col("pass_out"), F.lit(0))).cast("bigint").alias("alightings"),
+    )
+    out: dict[str, MonthCoverage] = {m: MonthCoverage() for m in months}
+    for row in grouped.collect():
+        cov = out.setdefault(str(row["_k"] or ""), MonthCoverage())
+        rows, boardings = int(row["rows"]), int(row["boardings"] or 0)
+        cov.rows += rows
+        cov.boardings += boardings
+        cov.alightings += int(row["alightings"] or 0)
+        if row["_matched"]:
+            cov.matched_rows += rows
+            cov.matched_boardings += boardings
+        else:
+            pair = (str(row["line_no"]), str(row["station_name"]))
+            cov.unmatched[pair] = cov.unmatched.get(pair, 0) + boardings
+    return out
+
+
+def stations_matched_result(spec: DatasetSpec, per_month: dict[str, MonthCoverage]) -> dg.AssetCheckResult:
+    """Warning check: every month has at least ``spec.station_match_target_pct`` % of its
+    boardings with a station id and coordinates. Lists the unmatched (line, station) pairs
+    (as the file wrote them) with their boardings, whether it passes or not."""
+    target = spec.station_match_target_pct
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    problems: dict[str, list[str]] = {}
+    for month, cov in sorted(per_month.items()):
+        for (line, name), boardings in cov.unmatched.items():
+            entry = pairs.setdefault((line, name), {"line_no": line, "station_name": name, "boardings": 0, "months": []})
+            entry["boardings"] += boardings
+            entry["months"].append(month)
+        if cov.boardings_matched_pct < target:
+            problems[month] = [
+                f"{cov.boardings_matched_pct:.2f}% of {cov.boardings} boardings have a station "
+                f"(target {target}%)"
+            ]
+    listed = sorted(pairs.values(), key=lambda p: (-p["boardings"], p["line_no"], p["station_name"]))
+    lowest = min(per_month.items(), key=lambda kv: kv[1].boardings_matched_pct, default=("", MonthCoverage()))
+    shown = ", ".join(f"{p['line_no']} {p['station_name']} ({p['boardings']})" for p in listed[:5])
+    description = (
+        f"lowest month {lowest[0] or 'table'}: {lowest[1].boardings_matched_pct:.3f}% of boardings "
+        f"have a station (target {target}%); {len(listed)} unmatched (line, station) pairs"
+        + (f": {shown}" if shown else "")
+    )
+    if problems:
+        description = "; ".join(f"{m}: {p[0]}" for m, p in problems.items()) + "; " + description
+    metadata: dict[str, Any] = {
+        "boardings_matched_pct_min": lowest[1].boardings_matched_pct,
+        "unmatched_boardings": sum(p["boardings"] for p in listed),
+        "unmatched_pairs": len(listed),
+        "unmatched": dg.MetadataValue.json(listed[:LISTED_PAIRS]),
+        "per_partition": dg.MetadataValue.json({m: c.metadata() for m, c in sorted(per_month.items())}),
+    }
+    if problems:
+        metadata["problems"] = dg.MetadataValue.json(problems)
+    return dg.AssetCheckResult(
+        check_name=STATIONS_MATCHED,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description[:1000],
+        metadata=metadata,
+    )
