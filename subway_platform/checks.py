@@ -9,6 +9,9 @@ through SQL) and reconciles it with the layer before, month by month:
 - gold ``reconciles_with_bronze`` (blocking): bronze rows = rejected + merged-into-gold
   rows; gold sums = the sums of bronze's good rows; rejects within the threshold.
 - gold ``keys_unique`` (blocking): one gold row per key after merging.
+- gold ``no_rows_rejected`` (warning): fails whenever a load quarantines rows, with their
+  number, passenger sums and first reasons; above the spec's ``reject_threshold`` the
+  blocking ``reconciles_with_bronze`` fails too and the mart keeps its previous month.
 - gold ``stations_matched`` (warning, passenger data sets): enough of each month's
   boardings got a station id and coordinates (``assets/enrichment.py``).
 - mart ``matches_gold`` (blocking for anything downstream): same rows and sums as gold.
@@ -35,6 +38,9 @@ RECONCILES_WITH_LANDING = "reconciles_with_landing"
 SOURCE_SCHEMA_MATCHES_SPEC = "source_schema_matches_spec"
 RECONCILES_WITH_BRONZE = "reconciles_with_bronze"
 KEYS_UNIQUE = "keys_unique"
+NO_ROWS_REJECTED = "no_rows_rejected"
+FIRST_REASONS = 5
+"""Rejected rows whose reasons the ``no_rows_rejected`` check quotes, first lines first."""
 STATIONS_MATCHED = "stations_matched"
 MATCHES_GOLD = "matches_gold"
 
@@ -54,6 +60,9 @@ def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
         "gold": [
             (RECONCILES_WITH_BRONZE, True, "Bronze rows = rejected rows + rows merged into gold; gold sums = sums of bronze's good rows; rejects within the threshold."),
             (KEYS_UNIQUE, True, "One gold row per key after summing repeated keys."),
+            (NO_ROWS_REJECTED, False, "Warning: no row was rejected (quarantined in gold/rejects). "
+             "Reports the rejected rows, their passenger sums (missing from the mart) and the first "
+             f"reasons; beyond the data set's threshold ({spec.reject_threshold:.1%}) {RECONCILES_WITH_BRONZE} blocks."),
         ],
         "mart": [
             (MATCHES_GOLD, True, "The mart's rows and passenger sums equal gold's for the loaded months."),
@@ -166,6 +175,8 @@ def bronze_good_stats(spec: DatasetSpec, typed: DataFrame, months: list[str]) ->
         for t in targets[1:]:
             total = total + F.coalesce(F.col(t), F.lit(0))
         good_sums.append(F.sum(F.when(is_good, total)).cast("bigint").alias(name))
+        # The parseable counts of the rows gold rejects: passengers the mart will not have.
+        good_sums.append(F.sum(F.when(~is_good, total)).cast("bigint").alias(f"rejected_{name}"))
     return _keyed(
         _group(typed, months).agg(
             F.count(F.lit(1)).alias("rows"),
@@ -259,3 +270,63 @@ def mart_results(
         _verdict(MATCHES_GOLD, problems, "mart equals gold",
                  {"mart": dg.MetadataValue.json(mart_stats), "gold": dg.MetadataValue.json(gold_stats)})
     ]
+
+
+def first_rejected_rows(spec: DatasetSpec, typed: DataFrame, months: list[str]) -> list[dict[str, Any]]:
+    """The first rejected rows (by month and line) of ``typed`` (``typed_columns``), with the
+    file, line and reason. One small query, run only when some row is rejected."""
+    month = F.col(PARTITION_COLUMN) if months else F.lit("")
+    rows = (
+        typed.filter(F.col("_reject_reason").isNotNull())
+        .select(month.alias("month"), "_source_object", "_source_row", "_reject_reason")
+        .orderBy("month", "_source_object", "_source_row")
+        .limit(FIRST_REASONS)
+        .collect()
+    )
+    return [
+        {"month": r["month"], "file": r["_source_object"], "line": r["_source_row"], "reason": r["_reject_reason"]}
+        for r in rows
+    ]
+
+
+def rejects_result(
+    spec: DatasetSpec, bronze_stats: dict[str, dict[str, Any]], rejected: dict[str, int],
+    first_rejects: list[dict[str, Any]],
+) -> dg.AssetCheckResult:
+    """Warning check: fails whenever the load quarantined rows. Numeric metadata: rejected
+    rows and their passenger sums (in total and per month); the first reasons with file and
+    line. Each month with rejects gets its problem (the ELT log row quotes it)."""
+    problems: dict[str, list[str]] = {}
+    per_month: dict[str, dict[str, int]] = {}
+    totals = {"rejected_rows": 0, **{f"rejected_{n}": 0 for n in spec.sum_columns}}
+    for key in sorted(set(bronze_stats) | set(rejected)):
+        stats = bronze_stats.get(key, {})
+        entry = {"rejected_rows": int(rejected.get(key, 0))}
+        entry.update({f"rejected_{n}": int(stats.get(f"rejected_{n}") or 0) for n in spec.sum_columns})
+        per_month[key] = entry
+        for name, value in entry.items():
+            totals[name] += value
+        if entry["rejected_rows"]:
+            sums = ", ".join(f"{n} {entry[f'rejected_{n}']}" for n in spec.sum_columns)
+            first = next((r for r in first_rejects if r["month"] == key), None)
+            where = f"; first: line {first['line']}: {first['reason']}" if first else ""
+            problems[key] = [
+                f"loaded with {entry['rejected_rows']} rejected rows"
+                + (f" ({sums} not in the mart)" if sums else "") + where
+            ]
+    description = "; ".join(f"{k or 'table'}: {p[0]}" for k, p in problems.items()) or "no row rejected"
+    metadata: dict[str, Any] = {
+        **totals,
+        "months_with_rejects": len(problems),
+        "per_partition": dg.MetadataValue.json(per_month),
+        "first_reasons": dg.MetadataValue.json(first_rejects),
+    }
+    if problems:
+        metadata["problems"] = dg.MetadataValue.json(problems)
+    return dg.AssetCheckResult(
+        check_name=NO_ROWS_REJECTED,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description[:1000],
+        metadata=metadata,
+    )

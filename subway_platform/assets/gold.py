@@ -17,7 +17,7 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from subway_platform.checks import bronze_good_stats, gold_results
+from subway_platform.checks import bronze_good_stats, first_rejected_rows, gold_results, rejects_result
 from subway_platform.assets.enrichment import coverage, stations_matched_result, with_station
 from subway_platform.assets.transforms import rejects_of, typed_columns, unpivot_hours
 from subway_platform.datasets import STATION, DatasetSpec
@@ -108,6 +108,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 write_delta(rejects_of(spec, bronze, typed), rejects, months)
                 rejected = partition_rows(rejects, months or None)
         source = partition_rows(table_url(lake, bronze_key), months or None)
+        first_rejects = first_rejected_rows(spec, typed, months) if unparseable else []
 
         good = typed.filter(F.col("_reject_reason").isNull()).drop("_reject_reason", "_source_object", "_source_row")
         if "_month_value" in good.columns:
@@ -152,6 +153,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         if months:
             written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
         yield from gold_results(spec, bronze_stats, written, months, rejected)
+        yield rejects_result(spec, bronze_stats, rejected, first_rejects)
         if enrichment:
             yield stations_matched_result(spec, enrichment)
 

@@ -29,8 +29,10 @@ VIEW_NAMES: tuple[str, ...] = (
     "daily_operations",
     "daily_records",
     "recent_failures",
+    "loads_with_rejects",
 )
-"""One view per chart, in the dashboard's order."""
+"""One view per chart, in the dashboard's order; ``loads_with_rejects`` (valid loads that
+quarantined rows) is for SQL users and has no chart yet."""
 
 
 def _script(name: str) -> sql.SQL:

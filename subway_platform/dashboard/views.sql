@@ -110,3 +110,24 @@ SELECT
 FROM public.elt_manager_log
 WHERE NOT valid
 ORDER BY record_time DESC, id DESC;
+
+-- 8. Table: loads that were valid but left rows behind in gold/rejects ("loaded with
+--    rejects"), newest first. valid keeps the reference's meaning (every source row is
+--    accounted for: source = target + cleaned + merged), so these rows are not in
+--    recent_failures; error_message says how many rows, their passengers and the first
+--    reason (the failed warning check no_rows_rejected).
+CREATE OR REPLACE VIEW elt_dashboard.loads_with_rejects AS
+SELECT
+    record_time,
+    domain,
+    valid,
+    CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,
+    asset_key,
+    partition_key,
+    target_object,
+    cleaned_count                                     AS rejected_rows,
+    error_message,
+    run_id
+FROM public.elt_manager_log
+WHERE cleaned_count > 0
+ORDER BY record_time DESC, id DESC;

@@ -38,6 +38,25 @@ def failed_error_checks(
     return list(out.values())
 
 
+def failed_warning_checks(
+    checks: Sequence[CheckOutcome], asset_key: str, partition: str
+) -> list[CheckOutcome]:
+    """The WARN-severity evaluations of ``asset_key`` that failed for ``partition``, one per
+    check name. A check that reports problems per month counts only for a month it names
+    (a range run's rejects in one month are not another month's warning)."""
+    out: dict[str, CheckOutcome] = {}
+    for check in checks:
+        if (
+            check.asset_key == asset_key
+            and check.partition in (None, "", partition)
+            and not check.passed
+            and check.severity == dg.AssetCheckSeverity.WARN.value
+            and (PROBLEMS_METADATA not in check.metadata or _problems(check, partition))
+        ):
+            out.setdefault(check.check_name, check)
+    return list(out.values())
+
+
 def _problems(check: CheckOutcome, partition: str) -> list[str]:
     found = check.metadata.get(PROBLEMS_METADATA)
     if isinstance(found, Mapping):
@@ -70,9 +89,12 @@ def check_failure_message(
     return short_message(without_class_paths(text))
 
 
-def check_failure_detail(failed: Sequence[CheckOutcome], asset_key: str, partition: str) -> str:
+def check_failure_detail(
+    failed: Sequence[CheckOutcome], asset_key: str, partition: str,
+    what: str = "blocking check(s) failed",
+) -> str:
     """Every failed check in full: name, description, and its metadata (the figures)."""
-    blocks: list[str] = [f"{_where(asset_key, partition)}: blocking check(s) failed"]
+    blocks: list[str] = [f"{_where(asset_key, partition)}: {what}"]
     for check in failed:
         metadata: dict[str, Any] = dict(check.metadata)
         blocks.append(

@@ -3,7 +3,9 @@
 - Every materialized asset partition gives a row with the counts its asset put in the
   ``elt/partitions`` metadata, the step's duration, and ``valid`` true only when every
   ERROR-severity check evaluated on it in the run passed (else status ``check_failed``,
-  with the failed checks' problems of that month as ``error_message``).
+  with the failed checks' problems of that month as ``error_message``). A valid row whose
+  WARN checks failed for its month quotes them in ``error_message`` (``loaded with 1
+  rejected rows …``): valid, but not silent.
 - Every asset partition a failed step was going to write and did not gives a row with
   ``valid`` false, counts -1 and the redacted error (status ``failed``).
 - Assets that were skipped or never reached write nothing: the log records what ran.
@@ -31,6 +33,7 @@ from subway_platform.elt_log.check_text import (
     check_failure_detail,
     check_failure_message,
     failed_error_checks,
+    failed_warning_checks,
 )
 from subway_platform.elt_log.error_text import (
     detail_text,
@@ -187,6 +190,11 @@ def _materialized_row(
             ("cleaned", "cleaned_count"))}
         message = check_failure_message(failed, mat.asset_key, partition, counts)
         detail = check_failure_detail(failed, mat.asset_key, partition)
+    elif warned := failed_warning_checks(events.checks, mat.asset_key, partition):
+        # Valid (every row accounted for), but an operator must see it: "loaded with 3
+        # rejected rows (pass_in 9361, pass_out 0 not in the mart); first: line 5: …".
+        message = check_failure_message(warned, mat.asset_key, partition, {})
+        detail = check_failure_detail(warned, mat.asset_key, partition, "warning check(s) failed")
     return EltLogRow(
         record_time=_when(mat.timestamp),
         **_hop_fields(mat.asset_key, mat.metadata, partition),

@@ -118,3 +118,67 @@ def test_connection_killed_inside_the_month_swap_keeps_the_previous_month(zone: 
     # The next load of the month goes through.
     assert zone.run("daily_passengers_job", [MONTH]).success
     assert _mart_state(zone)[0] == len(file_totals(changed)["keys"]) < before[0]
+
+
+def test_a_negative_count_is_a_visible_reject_not_a_silent_one(zone: Zone, tmp_path: Path) -> None:
+    """One real row with a negative alighting count: within the threshold, so the month is
+    published without it, but the warning check no_rows_rejected fails with the row, its
+    boardings (what the mart lacks) and the reason; the ELT log row stays valid (every
+    source row accounted for) and says "loaded with 1 rejected rows"; the dashboard lists it."""
+    import psycopg
+    import dagster as dg
+
+    from subway_platform.checks import NO_ROWS_REJECTED
+    from subway_platform.dashboard.views import ensure_dashboard_views
+    from subway_platform_tests.reliability.reliability_support import elt_rows
+
+    lines = SOURCE.read_text(encoding="utf-8").splitlines()
+    fields = lines[5].split(",")  # line 6 of the file
+    boardings = int(float(fields[3].strip('"')))
+    fields[4] = '"-3"'
+    lines[5] = ",".join(fields)
+    broken = tmp_path / SOURCE.name
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    totals = file_totals(SOURCE)
+
+    zone.upload(broken)
+    result = zone.run("daily_passengers_job", [MONTH])
+    assert result.success
+    # Published without the row: exactly its boardings are missing from the mart.
+    rows, pass_in, _ = _mart_state(zone)
+    assert pass_in == totals["pass_in"] - boardings
+    assert _rejects(zone) == 1
+
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    check = checks[NO_ROWS_REJECTED]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["rejected_rows"].value == 1
+    assert check.metadata["rejected_pass_in"].value == boardings
+    assert check.metadata["rejected_pass_out"].value == 0
+    first = check.metadata["first_reasons"].value
+    assert first == [{"month": MONTH, "file": SOURCE.name, "line": 6, "reason": "pass_out: bad value '-3'"}]
+    assert checks["reconciles_with_bronze"].passed  # 1 row is within the 0.1% threshold
+
+    log = elt_rows(zone, result.run_id)
+    valid, status, message, source, target, _ = log["gold/subway_passengers"]
+    assert valid is True and status == "materialized"
+    assert message.startswith(
+        f"gold/subway_passengers {MONTH}: loaded with 1 rejected rows (pass_in {boardings}, "
+        f"pass_out 0 not in the mart); first: line 6: pass_out: bad value '-3' (no_rows_rejected)"
+    )  # then the station warning: no station master was loaded in this test
+    assert len(message) <= 255
+    # The reference's rule, with our merged count: source = target + cleaned + merged.
+    cleaned, merged = zone.query(
+        "SELECT cleaned_count, merged_count FROM elt_manager_log WHERE run_id = %s AND asset_key = %s",
+        (result.run_id, "gold/subway_passengers"))[0]
+    assert (cleaned, source) == (1, totals["rows"]) and source == target + cleaned + merged
+    assert log["mart/subway_passengers"][:3] == (True, "materialized", None)
+
+    with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
+        ensure_dashboard_views(conn)
+        shown = conn.execute(
+            "SELECT asset_key, partition_key, rejected_rows, outcome FROM elt_dashboard.loads_with_rejects"
+        ).fetchall()
+        failures = conn.execute("SELECT count(*) FROM elt_dashboard.recent_failures").fetchone()
+    assert shown == [("gold/subway_passengers", MONTH, 1, "success")]
+    assert failures == (0,)
