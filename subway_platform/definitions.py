@@ -5,6 +5,7 @@ import dagster as dg
 from subway_platform.alerts.sensors import alert_definitions
 from subway_platform.assets import build_assets
 from subway_platform.elt_log.sensor import elt_log_definitions
+from subway_platform.freshness import freshness_definitions
 from subway_platform.jobs import ALL_JOBS, station_schedule
 from subway_platform.lake_maintenance import delta_maintenance_job, maintenance_schedule
 from subway_platform.process_settings import apply_process_settings
@@ -26,4 +27,5 @@ defs = dg.Definitions.merge(
     ),
     elt_log_definitions(),
     alert_definitions(),
+    freshness_definitions(),
 )

@@ -26,4 +26,5 @@ DAILY = DatasetSpec(
     month_column="사용일자",
     gold_key=("use_date", "line_no", "station_name"),
     sum_columns=("pass_in", "pass_out"),
+    due_day=5,  # the portal publishes a month's card data within its first days (reg_date: +3 days)
 )

@@ -51,4 +51,5 @@ HOURLY = DatasetSpec(
     gold_key=("month", "line_no", "station_name", "hour"),
     sum_columns=("pass_in", "pass_out"),
     wide_hours=True,
+    due_day=10,  # published after the month's daily data
 )

@@ -76,6 +76,10 @@ class DatasetSpec:
     station_aliases: dict[str, str] = field(default_factory=dict)
     """Station master only: station names other files write -> the master's spelling
     (``낙성대(강감찬)`` -> ``낙성대``), applied like ``line_aliases``."""
+    due_day: int | None = None
+    """Monthly data sets: day of the following month by which the month's landing file is
+    due (``5``: the 201907 file by 5 August, 00:00 Asia/Seoul). A month still not loaded then
+    fails the bronze asset's freshness check and raises an alert. None: no freshness check."""
     station_match_target_pct: float = 99.5
     """Passenger data sets: share of a month's boardings (in %) that must get a station id
     and coordinates; below it the ``stations_matched`` warning check fails."""
