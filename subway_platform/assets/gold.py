@@ -125,7 +125,10 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         frame = frame.select(*canonical_order(frame.columns))
         enrichment = coverage(frame, months) if spec.name != STATION.name else {}
         for month, cov in enrichment.items():
-            context.add_asset_metadata(cov.metadata(), partition_key=month or None)
+            # Numbers per month, so the UI plots their history (rows, passengers, rejects, coverage).
+            figures = {"gold/month_rows": cov.rows, "gold/month_pass_in": cov.boardings,
+                       "gold/month_pass_out": cov.alightings, "gold/month_rejected_rows": rejected.get(month, 0)}
+            context.add_asset_metadata({**figures, **cov.metadata()}, partition_key=month or None)
 
         factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
         stats = {

@@ -10,6 +10,12 @@ from subway_platform.datasets import DatasetSpec
 from subway_platform.io_managers.delta import PARTITION_COLUMN
 from subway_platform.partitions import monthly_partitions
 
+OWNERS = ["team:data-platform"]
+"""Who answers for the platform's assets (shown in the UI and its catalog)."""
+CODE_VERSION = "2026.11.1"
+"""Bump when the parsing, merging or enrichment of a layer changes what it writes: the UI
+then flags materializations made by older code."""
+
 
 def layer_asset_args(
     spec: DatasetSpec, layer: str, io_manager_key: str, metadata: dict[str, Any] | None = None
@@ -30,5 +36,7 @@ def layer_asset_args(
         "metadata": all_metadata,
         "group_name": spec.name,
         "tags": {"layer": layer},
+        "owners": OWNERS,
+        "code_version": CODE_VERSION,
         "check_specs": check_specs(spec, layer),
     }

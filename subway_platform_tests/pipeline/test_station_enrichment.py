@@ -69,6 +69,8 @@ def test_real_months_get_stations_for_at_least_99_5_percent_of_boardings(zone: Z
         metadata = _gold_metadata(zone, "subway_passengers", month)
         assert abs(float(metadata["enrichment/boardings_matched_pct"]) - pct) < 0.001, month  # type: ignore[arg-type]
         assert metadata["enrichment/unmatched_boardings"] == round(pass_in * (100 - pct) / 100)
+        assert (metadata["gold/month_pass_in"], metadata["gold/month_pass_out"]) == (pass_in, pass_out)
+        assert metadata["gold/month_rows"] == len(totals["keys"]) and metadata["gold/month_rejected_rows"] == 0
     _, hourly_in, hourly_out = _hourly_totals(REAL / "card_subway_time" / "hourly_202210_cp949.csv")
     pass_in, pass_out, pct = measured["202210"]
     assert (pass_in, pass_out) == (hourly_in, hourly_out)
