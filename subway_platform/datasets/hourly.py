@@ -18,8 +18,12 @@ def _hour_columns() -> tuple[SourceColumn, ...]:
         label = hour_label(hour)
         # Some downloads write the band ending at midnight as 23시-00시.
         alt = (f"{hour:02d}시-00시",) if hour == 23 else ()
-        cols.append(SourceColumn(f"{label} 승차인원", f"h{hour:02d}_in", "count", aliases=tuple(f"{a} 승차인원" for a in alt)))
-        cols.append(SourceColumn(f"{label} 하차인원", f"h{hour:02d}_out", "count", aliases=tuple(f"{a} 하차인원" for a in alt)))
+        # Canonical names join band and measure with "_": delta-spark refuses spaces in
+        # column names (without column mapping, which delta-rs cannot read). The portal's
+        # spelling with a space is the same column (see ``delta_safe``), not a rename.
+        for kind, target in (("승차인원", f"h{hour:02d}_in"), ("하차인원", f"h{hour:02d}_out")):
+            spellings = (f"{label} {kind}", *(f"{a} {kind}" for a in alt), *(f"{a}_{kind}" for a in alt))
+            cols.append(SourceColumn(f"{label}_{kind}", target, "count", aliases=spellings))
     return tuple(cols)
 
 

@@ -26,12 +26,23 @@ ColumnKind = Literal["text", "date", "month", "count", "float", "station_id"]
 """
 
 
+_DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
+
+
+def delta_safe(name: str) -> str:
+    """``name`` with the characters delta-spark refuses in column names (without column
+    mapping) replaced by ``_``: the spelling bronze stores. A header that differs from
+    its canonical name only by these characters is the same column, not a rename."""
+    return _DELTA_UNSAFE.sub("_", name)
+
+
 @dataclass(frozen=True)
 class SourceColumn:
     """One column of a landing file and the gold column it becomes."""
 
     name: str
-    """Canonical source header (Korean, as the portal names it). Bronze uses this name."""
+    """Canonical source header (Korean, as the portal names it, Delta-safe: see
+    ``delta_safe``). Bronze uses this name."""
     target: str
     """English gold / mart column name."""
     kind: ColumnKind = "text"

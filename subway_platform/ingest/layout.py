@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from subway_platform.datasets.spec import DatasetSpec
+from subway_platform.datasets.spec import DatasetSpec, delta_safe
 from subway_platform.ingest.errors import LandingFileError
 
 _HEAD_BYTES = 1 << 20
@@ -76,7 +76,7 @@ def match_layout(
                     field=target,
                 )
             canonical[index] = target
-            if name != target:
+            if delta_safe(name) != target:
                 renamed[name] = target
         else:
             extra[index] = name

@@ -128,7 +128,7 @@ def test_hourly_month_filter(fixtures: Path, tmp_path: Path) -> None:
     table = pq.read_table(staged.parquet_path)
     assert table.column("지하철역").to_pylist() == ["동대문", "강남", "서울역"]
     assert table.column("_source_row").to_pylist() == [4, 5, 6]
-    assert table.column("23시-24시 승차인원").to_pylist() == ["49", "59", "69"]
+    assert table.column("23시-24시_승차인원").to_pylist() == ["49", "59", "69"]
 
 
 def test_month_filter_rejects_invalid_keys(fixtures: Path, tmp_path: Path) -> None:

@@ -62,3 +62,15 @@ def test_vectorised_fast_path_for_short_values() -> None:
 
 def test_vectorised_all_unparseable() -> None:
     assert parse_count_array(pa.array(["", "x", None])).to_pylist() == [None, None, None]
+
+
+def test_every_canonical_column_name_is_delta_safe() -> None:
+    """delta-spark refuses spaces and ``,;{}()=`` in column names without column mapping
+    (seen: DELTA_INVALID_CHARACTERS_IN_COLUMN_NAMES on the hourly bronze table); Sail and
+    delta-rs accept them. Bronze stores the canonical names, so they must be safe."""
+    from subway_platform.datasets import ALL_DATASETS
+    from subway_platform.datasets.spec import delta_safe
+
+    for spec in ALL_DATASETS:
+        for col in spec.columns:
+            assert delta_safe(col.name) == col.name, (spec.name, col.name)
