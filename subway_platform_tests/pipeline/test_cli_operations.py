@@ -55,6 +55,23 @@ def _wait_for_runs(instance: dg.DagsterInstance, tag: str, count: int, timeout: 
     raise AssertionError(f"runs tagged {tag} did not finish: {[(r.run_id, r.status) for r in runs]}")
 
 
+def _failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The failure messages of a run's steps and of the run itself, for assertion output."""
+    records = instance.all_logs(run_id)
+    out = []
+    for record in records:
+        event = record.dagster_event
+        if event is None or event.event_type_value not in ("STEP_FAILURE", "RUN_FAILURE"):
+            continue
+        error = getattr(event.event_specific_data, "error", None)
+        chain = []
+        while error is not None:
+            chain.append(error.message.strip()[:1500])
+            error = error.cause
+        out.append(f"{record.message}: {' <- '.join(chain)}")
+    return out
+
+
 def _mart_months(zone: Zone) -> dict[str, int]:
     return dict(zone.query("SELECT month, count(*) FROM subway_passengers GROUP BY month"))
 
@@ -71,7 +88,7 @@ def test_job_launch_and_single_run_backfill(zone: Zone, daemon: subprocess.Popen
     )
     assert launched.returncode == 0, launched.stderr[-2000:]
     [run] = _wait_for_runs(instance, tag, 1)
-    assert run.status == dg.DagsterRunStatus.SUCCESS
+    assert run.status == dg.DagsterRunStatus.SUCCESS, _failures(instance, run.run_id)
     assert _mart_months(zone).get("201901", 0) > 0
 
     backfill_tag = uuid.uuid4().hex[:8]

@@ -185,7 +185,7 @@ class ApacheSparkServer:
         for worker in self.worker_procs:
             if worker.pid is None:
                 continue
-            pids += _descendants(worker.pid)
+            pids += descendants(worker.pid)
         return pids
 
     def stop(self) -> None:
@@ -209,7 +209,7 @@ def _connect_jar(home: Path) -> Path:
     return found[-1]
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """All descendant PIDs of ``pid`` (Linux ``/proc``)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
