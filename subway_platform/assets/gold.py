@@ -105,7 +105,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             # scan of bronze, is spared.
             rejected = partition_rows(rejects, months or None)
             if unparseable or any(rejected.values()):
-                write_delta(rejects_of(spec, bronze, typed), rejects, months)
+                write_delta(rejects_of(spec, bronze, typed), rejects, months, locks)
                 rejected = partition_rows(rejects, months or None)
         source = partition_rows(table_url(lake, bronze_key), months or None)
         first_rejects = first_rejected_rows(spec, typed, months) if unparseable else []

@@ -91,12 +91,31 @@ def month_predicate(months: list[str]) -> str:
     return f"`{PARTITION_COLUMN}` >= '{first}' AND `{PARTITION_COLUMN}` <= '{last}'"
 
 
-def write_delta(df: DataFrame, url: str, months: list[str]) -> None:
-    """Replace ``months`` of the table at ``url`` with ``df`` (or overwrite it all)."""
+def write_delta(
+    df: DataFrame, url: str, months: list[str], locks: TableLocks | None = None
+) -> None:
+    """Replace ``months`` of the table at ``url`` with ``df`` (or overwrite it all).
+
+    The caller holds the locks of ``months``. The first write of a partitioned table
+    creates it, and two writers of different months can both find it missing: on
+    Apache Spark delta-spark then fails the second commit (a concurrent-creation conflict,
+    seen when the landing sensor's run raced a CLI run), on Sail the second plain
+    overwrite would replace the first writer's months. So creation also takes the
+    table's ``create`` lock (from ``locks``) and checks again under it.
+    """
+    if months and open_delta(url) is None and locks is not None:
+        with locks.hold(url, ["create"]):
+            _write_delta(df, url, months)
+    else:
+        _write_delta(df, url, months)
+
+
+def _write_delta(df: DataFrame, url: str, months: list[str]) -> None:
     writer = df.write.format("delta")
     # Sail 0.7.2 on S3 fails an overwrite with replaceWhere when the table does not exist
     # yet ("No commit files found in _delta_log"); a plain overwrite creates it with
-    # exactly these months, which is the same result.
+    # exactly these months, which is the same result. (delta-spark needs no such detour;
+    # the same code path keeps both engines' tables identical.)
     if months and open_delta(url) is not None:
         writer = (
             writer.mode("overwrite")
@@ -137,7 +156,7 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
         if months and PARTITION_COLUMN not in obj.columns:
             raise dg.Failure(f"{context.asset_key.to_user_string()}: no {PARTITION_COLUMN} column")
         with retry_transient(context), self.locks.hold(url, months):
-            write_delta(obj, url, months)
+            write_delta(obj, url, months, self.locks)
 
         table = open_delta(url)
         assert table is not None, f"Delta write to {url} left no table"

@@ -2,7 +2,10 @@
 
 Delta's protocol detects two writers replacing the same month, but Sail 0.7.2 commits
 both (seen in the reliability suite: two `dagster asset materialize` runs of one month
-left it twice in bronze). The run queue keeps runs launched through the daemon apart;
+left it twice in bronze). Apache Spark with delta-spark does detect it and fails the
+second commit (a concurrent-modification conflict): there the locks are not needed for
+correctness, only to turn that failure into a wait, so both engines behave alike. The
+first write of a table also takes its ``create`` lock (see ``io_managers.delta``). The run queue keeps runs launched through the daemon apart;
 these locks also cover runs that bypass it (in-process runs, the CLI's `asset
 materialize`). They are PostgreSQL session advisory locks on the mart database: released
 when the connection closes, so a crashed writer never leaves a month locked.
