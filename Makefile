@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test dev install clean bench
+.PHONY: demo test dev dev-spark jars install clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,15 @@ demo: $(STAMP)
 dev: $(STAMP)
 	$(VENV)/bin/subway-platform dev
 
-test: $(STAMP)
+# The Apache Spark engine's pinned jars (delta-spark, PostgreSQL JDBC, hadoop-aws), resolved
+# once from Maven Central into ~/.cache/subway_platform/spark-jars/ (needs `mvn` once).
+jars: $(STAMP)
+	$(VENV)/bin/subway-platform spark-jars
+
+dev-spark: jars
+	$(VENV)/bin/subway-platform dev --engine spark
+
+test: $(STAMP) jars
 	$(VENV)/bin/python -m pytest subway_platform_tests
 
 bench: $(STAMP)
