@@ -25,10 +25,11 @@ from subway_platform.alerts.config import run_url, scrub
 from subway_platform.alerts.message import Alert, AlertLine
 from subway_platform.alerts.sensors import deliver_alert
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec
+from subway_platform.jobs import FRESHNESS_CHECK_NAME as JOBS_FRESHNESS_CHECK_NAME
 
 FRESHNESS_TIMEZONE = "Asia/Seoul"
 """The portal publishes on Seoul's calendar; deadlines are midnight there."""
-FRESHNESS_CHECK_NAME = "freshness_check"
+FRESHNESS_CHECK_NAME = JOBS_FRESHNESS_CHECK_NAME
 """The name Dagster gives the checks its freshness factories build."""
 CHECKS_SENSOR_NAME = "freshness_checks_sensor"
 ALERT_SENSOR_NAME = "freshness_alert_sensor"

@@ -13,11 +13,24 @@ if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export the 
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
+FRESHNESS_CHECK_NAME = "freshness_check"
+"""Dagster's name for the freshness checks of ``freshness.py`` (on bronze assets)."""
+
+
 def dataset_selection(spec: DatasetSpec) -> dg.AssetSelection:
-    """The bronze, gold and mart assets of one data set, with their checks."""
-    return dg.AssetSelection.assets(
+    """The bronze, gold and mart assets of one data set, with their checks.
+
+    Not the freshness check: it asks whether the latest due month has arrived, which the
+    freshness sensor evaluates; inside a load run of other months it would only report
+    that (seen: every hourly load ended with a failed ``freshness_check``).
+    """
+    selection = dg.AssetSelection.assets(
         ["bronze", spec.name], ["gold", spec.gold_asset], ["mart", spec.gold_asset]
     )
+    if spec.partitioned and spec.due_day is not None:
+        freshness = dg.AssetCheckKey(dg.AssetKey(["bronze", spec.name]), FRESHNESS_CHECK_NAME)
+        selection = selection - dg.AssetSelection.checks(freshness)
+    return selection
 
 
 def monthly_dataset_job(name: str, spec: DatasetSpec, what: str) -> UnresolvedAssetJobDefinition:
