@@ -132,6 +132,10 @@ def _dev(state_dir: Path, port: int, engine: str = "sail", workers: int = 0) -> 
         workspace = _workspace_file(services.state_dir)
         _init_dagster_storage()
         print(_ephemeral_s3_notice(), flush=True)
+        engine_name = (f"Apache Spark 4.2 + delta-spark ({workers} workers)" if engine == "spark"
+                       and workers else "Apache Spark 4.2 + delta-spark (local[2])"
+                       if engine == "spark" else "Sail")
+        print(f"engine: {engine_name} at SPARK_REMOTE={env['SPARK_REMOTE']}", flush=True)
         dagster = subprocess.Popen(
             [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1",
              "-p", str(port), "-w", str(workspace)],
