@@ -107,13 +107,25 @@ def spark_server(services: RunningServices) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=ENGINES)
-def engine(request: pytest.FixtureRequest, services: RunningServices) -> Iterator[str]:
-    """The engine the platform's code talks to: ``sail`` (embedded) or ``spark``."""
+def engine(request: pytest.FixtureRequest, services: RunningServices) -> str:
+    """The engine name, ``sail`` (embedded) or ``spark``; its server lives for the session."""
     if request.param == "spark":
+        request.getfixturevalue("spark_server")
+    return str(request.param)
+
+
+@pytest.fixture
+def on_engine(request: pytest.FixtureRequest, engine: str) -> Iterator[str]:
+    """Point the platform at ``engine`` for one test (``SPARK_REMOTE``), then restore it."""
+    saved = os.environ.get("SPARK_REMOTE")
+    if engine == "spark":
         os.environ["SPARK_REMOTE"] = request.getfixturevalue("spark_server")
     else:
         os.environ.pop("SPARK_REMOTE", None)
     try:
-        yield request.param
+        yield engine
     finally:
-        os.environ.pop("SPARK_REMOTE", None)
+        if saved is None:
+            os.environ.pop("SPARK_REMOTE", None)
+        else:
+            os.environ["SPARK_REMOTE"] = saved

@@ -6,5 +6,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _on_engine(engine: str) -> str:
-    return engine
+def _on_engine(on_engine: str) -> str:
+    return on_engine

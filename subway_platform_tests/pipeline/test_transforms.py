@@ -1,12 +1,11 @@
-"""Gold's Spark parsing agrees with the staging code's Python parsing, value by value."""
+"""Gold's Spark parsing agrees with the staging code's Python parsing, value by value, on
+each engine (the pipeline conftest runs every test on Sail and on Apache Spark)."""
 
 from __future__ import annotations
 
-from pyspark.sql import SparkSession
-
 from subway_platform.assets.transforms import count_value, station_id_value
 from subway_platform.ingest.values import parse_count
-from subway_platform.resources.spark import embedded_sail_url
+from subway_platform.resources.spark import connect_session, spark_remote_url
 
 VALUES = [
     "6199", "34944.0", "9,080", " 12 ", "\t7.", "-3", "+3", "12.5", "1e3", "90,80", "1,2345",
@@ -15,14 +14,14 @@ VALUES = [
 
 
 def test_spark_count_rules_equal_python_rules() -> None:
-    spark = SparkSession.builder.remote(embedded_sail_url()).getOrCreate()
+    spark = connect_session(spark_remote_url(None))
     df = spark.createDataFrame([(i, v) for i, v in enumerate(VALUES)], "i int, v string")
     got = [r[0] for r in df.orderBy("i").select(count_value(df.v)).collect()]
     assert got == [parse_count(v) for v in VALUES]
 
 
 def test_station_ids_padded_or_not_are_one_station() -> None:
-    spark = SparkSession.builder.remote(embedded_sail_url()).getOrCreate()
+    spark = connect_session(spark_remote_url(None))
     df = spark.createDataFrame([(i, v) for i, v in enumerate(["0150", "150", "0", "000", " 42 ", ""])], "i int, v string")
     got = [r[0] for r in df.orderBy("i").select(station_id_value(df.v)).collect()]
     assert got == ["150", "150", "0", "0", "42", None]
@@ -34,7 +33,7 @@ def test_gold_checks_flag_repeated_keys_and_unreconciled_rows() -> None:
     from subway_platform.checks import KEYS_UNIQUE, RECONCILES_WITH_BRONZE, bronze_good_stats, gold_results
     from subway_platform.datasets import DAILY
 
-    spark = SparkSession.builder.remote(embedded_sail_url()).getOrCreate()
+    spark = connect_session(spark_remote_url(None))
     cols = [c.name for c in DAILY.columns]
     bronze_rows = [
         ("20190701", "2호선", None, "강남", "10", "20", "20190704", "f.csv", 2, "201907"),

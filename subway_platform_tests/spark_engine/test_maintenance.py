@@ -45,8 +45,8 @@ def _maintain(zone: Zone, retention_hours: int | None = None) -> dict[str, Any]:
     return result.output_for_node("maintain_delta_tables")
 
 
-@pytest.mark.usefixtures("engine")
-def test_compaction_and_vacuum_keep_every_row_and_the_time_travel_window(zone: Zone, engine: str) -> None:
+def test_compaction_and_vacuum_keep_every_row_and_the_time_travel_window(zone: Zone, on_engine: str) -> None:
+    engine = on_engine
     for month in MONTHS:
         zone.upload(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
     assert zone.run("daily_passengers_job", MONTHS).success
