@@ -1,4 +1,9 @@
-"""Resources wired to the environment variables of design.md (read when a run starts)."""
+"""Resources wired to the environment variables of design.md (read when a run starts).
+
+The variables are checked when the code location loads: a missing or malformed one fails
+the load with one line naming it and giving an example (``subway_platform.configuration``),
+rather than a run failing later with a driver's traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 
+from subway_platform.configuration import check_environment
 from subway_platform.io_managers.delta import DeltaLakeIOManager
 from subway_platform.io_managers.postgres import PostgresMartIOManager
 from subway_platform.resources.landing import LandingZone
@@ -17,7 +23,11 @@ from subway_platform.sensors import LandingSensorSettings
 
 
 def build_resources() -> dict[str, Any]:
-    """Resources wired to SUBWAY_* and AWS_* variables (read when a run starts)."""
+    """Resources wired to SUBWAY_* and AWS_* variables (checked now, read when a run starts).
+
+    Raises ``ConfigurationError`` (one line) when a variable is missing or unusable.
+    """
+    check_environment()
     spark = SparkEngine()
     storage = ObjectStorage()
     mart = MartDatabase(dsn=dg.EnvVar("SUBWAY_MART_DSN"))

@@ -60,8 +60,11 @@ def test_runs_store_their_events_in_postgres(services: Any) -> None:
         instance.delete_run(result.run_id)
 
 
-def test_processes_loading_the_code_location_batch_their_events() -> None:
-    """definitions.py turns Dagster's event batching on; an explicit setting wins."""
+def test_processes_loading_the_code_location_batch_their_events(services: Any) -> None:
+    """definitions.py turns Dagster's event batching on; an explicit setting wins.
+
+    ``services``: loading the code location needs its configuration (configuration.py).
+    """
     import os
     import subprocess
     import sys
