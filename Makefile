@@ -1,12 +1,31 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-# Each creates .venv on first use and installs the project into it.
+# Each first checks the Debian packages it needs (scripts/bootstrap.sh: installed with
+# apt-get when run as root; otherwise one line naming the command to run), then creates
+# .venv on first use and installs the project into it.
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+BOOTSTRAP := PYTHON=$(PYTHON) VENV=$(VENV) scripts/bootstrap.sh
 
-.PHONY: demo test dev dev-spark jars install clean bench
+# Prerequisites are made in the order written: system packages before the venv.
+.NOTPARALLEL:
+.PHONY: demo test dev install clean bench system-deps system-deps-demo system-deps-bench
+
+# Debian packages: everything the test suite needs (PostgreSQL's server binaries,
+# Chromium for the dashboard's browser test, Java for the Apache Spark engine) ...
+system-deps:
+	@$(BOOTSTRAP) postgresql chromium java
+
+# ... what the demo and `dev` need ...
+system-deps-demo:
+	@$(BOOTSTRAP) postgresql
+
+# ... and what the benchmark needs (its JVM baseline).
+system-deps-bench:
+	@$(BOOTSTRAP) postgresql java
 
 $(STAMP): pyproject.toml
+	@echo "installing the project into $(VENV) (pip; on first use or when pyproject.toml changes, a few minutes)…"
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
@@ -15,24 +34,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: system-deps-demo $(STAMP)
 	$(VENV)/bin/subway-platform demo
 
-dev: $(STAMP)
+dev: system-deps-demo $(STAMP)
 	$(VENV)/bin/subway-platform dev
 
-# The Apache Spark engine's pinned jars (delta-spark, PostgreSQL JDBC, hadoop-aws), resolved
-# once from Maven Central into ~/.cache/subway_platform/spark-jars/ (needs `mvn` once).
-jars: $(STAMP)
-	$(VENV)/bin/subway-platform spark-jars
-
-dev-spark: jars
-	$(VENV)/bin/subway-platform dev --engine spark
-
-test: $(STAMP) jars
+test: system-deps $(STAMP)
 	$(VENV)/bin/python -m pytest subway_platform_tests
 
-bench: $(STAMP)
+bench: system-deps-bench $(STAMP)
 	$(VENV)/bin/python -m benchmarks.run
 
 clean:

@@ -1,7 +1,8 @@
 """Headless Chromium driven over the DevTools protocol (CDP) with ``websockets``.
 
-Debian's ``chromium`` package is the browser. When it is missing, CI (root) installs it
-with apt-get; elsewhere the test fails with a message saying how to install it.
+Debian's ``chromium`` package is the browser. `make test` (and `.ci/run`) install it
+beforehand through scripts/bootstrap.sh; run directly without it, the test fails with one
+line saying how to install it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -31,18 +31,12 @@ CHROMIUM_FLAGS = (
 
 
 def ensure_chromium() -> Path:
-    """Return Debian's chromium, installing it as root in CI; otherwise raise."""
+    """Return Debian's chromium (installed by scripts/bootstrap.sh); otherwise raise."""
     if CHROMIUM.exists():
         return CHROMIUM
-    if os.environ.get("CI") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
-        if CHROMIUM.exists():
-            return CHROMIUM
     raise RuntimeError(
-        "headless Chromium is needed for the dashboard browser test: install Debian's "
-        "package with `sudo apt-get install -y chromium` (CI installs it when root)")
+        "headless Chromium is needed for the dashboard browser test: run `make test` "
+        "(installs it as root) or `sudo apt-get install -y chromium`")
 
 
 class Browser:
