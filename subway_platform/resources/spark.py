@@ -69,6 +69,10 @@ def connect_session(url: str, config: dict[str, Any] | None = None) -> SparkSess
     """
     with _LOCK:
         session = _SESSIONS.get(url)
+        if session is not None and not session.is_stopped and not _alive(session):
+            # The server ended the session (Sail releases idle sessions; a restarted
+            # server knows none): make a new one instead of failing every call.
+            session = None
         if session is None or session.is_stopped:
             builder = SparkSession.builder.remote(url)
             for key, value in (config or {}).items():
@@ -76,6 +80,15 @@ def connect_session(url: str, config: dict[str, Any] | None = None) -> SparkSess
             session = builder.create()
             _SESSIONS[url] = session
         return session
+
+
+def _alive(session: SparkSession) -> bool:
+    """Whether the server still runs ``session`` (one small config round trip)."""
+    try:
+        session.conf.get("spark.sql.session.timeZone")
+    except Exception:  # noqa: BLE001 - any failure means the session cannot be used
+        return False
+    return True
 
 
 def stop_sessions(url: str | None = None) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 from platform_proc_tools import wait_gone
-from pyspark.sql import SparkSession
 
 from subway_platform.platform.services import EmbeddedServices
+from subway_platform.resources.spark import connect_session
 
 
 def test_sail_server_local_cluster_writes_delta_to_embedded_s3(
@@ -28,7 +28,8 @@ def test_sail_server_local_cluster_writes_delta_to_embedded_s3(
             assert f"AWS_ENDPOINT_URL={env['AWS_ENDPOINT_URL']}".encode() in sail_env
 
             os.environ.update(env)
-            spark = SparkSession.builder.remote(env["SPARK_REMOTE"]).getOrCreate()
+            # Not builder.getOrCreate(): it returns any default session, whatever its URL.
+            spark = connect_session(env["SPARK_REMOTE"])
             try:
                 frame = spark.createDataFrame(
                     [("201901", 3), ("201902", 4)], "month string, riders long"

@@ -12,7 +12,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 from reliability_support import (
     BRONZE,
     GOLD,
@@ -191,20 +190,20 @@ def test_archive_unwritable_keeps_the_file_in_landing(zone: Zone, tmp_path: Path
 
 
 def test_failed_delta_write_leaves_the_previous_version(zone: Zone) -> None:
-    """The engine cannot be killed mid-write in process; a write whose tasks fail at run
-    time (a Python UDF raising on one row) is the nearest real fault."""
+    """A write whose tasks fail at run time, in the middle of the write (rows past the
+    10,000th raise): the Delta commit never happens. (Killing the engine's processes
+    mid-load is the cluster test in ``spark_engine/test_cluster.py``.)"""
     before = load_good_month(zone, MONTH)
     session = spark()
     url = f"{zone.lake}/{GOLD}"
 
-    @F.udf(returnType=T.LongType())
-    def fail_on_last_rows(value: int) -> int:
-        if value > 10_000:
-            raise RuntimeError("injected failure in the middle of a Delta write")
-        return value
-
     gold = session.read.format("delta").load(url).filter(F.col("month") == MONTH)
-    failing = gold.withColumn("pass_in", fail_on_last_rows(F.monotonically_increasing_id()))
+    row_id = F.monotonically_increasing_id()
+    failing = gold.withColumn(
+        "pass_in",
+        F.when(row_id > 10_000, F.raise_error(F.lit("injected failure in the middle of a Delta write")))
+        .otherwise(row_id),
+    )
     with pytest.raises(Exception, match="injected failure"):
         write_delta(failing, url, [MONTH])
     assert delta_month(zone, GOLD, MONTH) == before[GOLD]
