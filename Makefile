@@ -9,12 +9,16 @@ BOOTSTRAP := PYTHON=$(PYTHON) VENV=$(VENV) scripts/bootstrap.sh
 
 # Prerequisites are made in the order written: system packages before the venv.
 .NOTPARALLEL:
-.PHONY: demo test dev install clean bench system-deps system-deps-demo system-deps-bench
+.PHONY: demo test dev dev-spark jars install clean bench system-deps system-deps-demo system-deps-bench system-deps-spark
 
 # Debian packages: everything the test suite needs (PostgreSQL's server binaries,
 # Chromium for the dashboard's browser test, Java for the Apache Spark engine) ...
 system-deps:
-	@$(BOOTSTRAP) postgresql chromium java
+	@$(BOOTSTRAP) postgresql chromium java maven
+
+# ... what the Apache Spark engine alone needs ...
+system-deps-spark:
+	@$(BOOTSTRAP) postgresql java maven
 
 # ... what the demo and `dev` need ...
 system-deps-demo:
@@ -40,7 +44,15 @@ demo: system-deps-demo $(STAMP)
 dev: system-deps-demo $(STAMP)
 	$(VENV)/bin/subway-platform dev
 
-test: system-deps $(STAMP)
+# The Apache Spark engine's pinned jars (delta-spark, PostgreSQL JDBC, hadoop-aws), resolved
+# once from Maven Central into ~/.cache/subway_platform/spark-jars/ (progress shown).
+jars: system-deps-spark $(STAMP)
+	$(VENV)/bin/subway-platform spark-jars
+
+dev-spark: jars
+	$(VENV)/bin/subway-platform dev --engine spark
+
+test: system-deps $(STAMP) jars
 	$(VENV)/bin/python -m pytest subway_platform_tests
 
 bench: system-deps-bench $(STAMP)

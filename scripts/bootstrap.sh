@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The system packages (Debian) that `make demo`, `make test` and `.ci/run` need.
 #
-#   scripts/bootstrap.sh [postgresql] [chromium] [java]
+#   scripts/bootstrap.sh [postgresql] [chromium] [java] [maven]
 #
 # Checks each named part (and always a Python that can make the project's venv). As root,
 # installs what is missing with apt-get (one `apt-get update` first), saying what it is
@@ -30,6 +30,8 @@ have_postgresql() {
 # The dashboard's browser test drives Debian's chromium at this path.
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_java() { command -v java >/dev/null 2>&1; }
+# Maven resolves the Apache Spark engine's pinned jars once (make jars).
+have_maven() { command -v mvn >/dev/null 2>&1; }
 # Debian's python3 makes venvs only with python3-venv (ensurepip); 3.11 or 3.12.
 have_python_venv() {
   [ -x "$VENV/bin/python" ] && return 0
@@ -39,15 +41,16 @@ have_python_venv() {
 }
 
 declare -A PACKAGE=([python_venv]="python3 python3-venv" [postgresql]=postgresql
-                    [chromium]=chromium [java]=openjdk-17-jre-headless)
+                    [chromium]=chromium [java]=openjdk-17-jre-headless [maven]=maven)
 declare -A LABEL=([python_venv]="Python 3.11 venv support" [postgresql]="PostgreSQL server binaries"
-                  [chromium]="Chromium (the dashboard's browser test)" [java]="Java 17 (the Apache Spark engine)")
+                  [chromium]="Chromium (the dashboard's browser test)" [java]="Java 17 (the Apache Spark engine)"
+                  [maven]="Maven (resolves the Spark engine's jars once)")
 
 parts=(python_venv)
 for arg in "$@"; do
   case "$arg" in
-    postgresql|chromium|java) parts+=("$arg") ;;
-    *) echo "bootstrap: unknown part '$arg' (known: postgresql chromium java)" >&2; exit 2 ;;
+    postgresql|chromium|java|maven) parts+=("$arg") ;;
+    *) echo "bootstrap: unknown part '$arg' (known: postgresql chromium java maven)" >&2; exit 2 ;;
   esac
 done
 
