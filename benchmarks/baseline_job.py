@@ -1,15 +1,32 @@
-"""The reference's hand-written daily job, done the classic way, as the yardstick.
+"""The reference's hand-written daily job, done its own way, as the yardstick.
 
-A JVM Spark 4 session (pyspark's bundled Spark, ``local[2]``) loads each month like
-``load_subway_passengers`` did: read the month's CSV, replace the month in the bronze
-table (Parquet partitioned by month, dynamic partition overwrite: the Delta jars cannot be
-installed here), then delete the month from PostgreSQL and append the renamed, cast rows
-over JDBC. One session loops over the months (kinder to the baseline than one
-``spark-submit`` per month). Differences from the reference, all in the baseline's favour:
-CSV read from local disk (no S3A jars), no Delta log, no archive move, no ELT log row.
+What ``load_subway_passengers`` did (``../shared/docs/reference.md``), on JVM Spark with
+delta-spark, started as a classic ``spark-submit`` job: pyspark's bundled Spark 4.2,
+``local[2]``, the platform's cached jars (delta-spark 4.4.0, delta-storage, the PostgreSQL
+JDBC driver, hadoop-aws) on ``--jars`` and Delta's session extension and catalog in the
+conf. For each month, three hops, each a delete-by-month then insert (an overwrite when
+the table is new), as the framework-applied version ran them:
 
-``python -m benchmarks.baseline_job CONFIG_JSON`` prints one JSON line per pass; the
-PostgreSQL DSN comes from ``SUBWAY_MART_DSN`` and never appears in output.
+1. CSV -> Delta bronze (``bronze/life/CARD_SUBWAY_MONTH``, every column as text):
+   ``DELETE FROM delta.`…` WHERE 사용일자 LIKE 'YYYYMM%'`` then append;
+2. bronze -> Delta gold (``gold/subway_passengers``, columns renamed, counts as double);
+3. gold -> PostgreSQL ``baseline_subway_passengers``: ``DELETE … WHERE use_date LIKE
+   'YYYYMM%'`` with psycopg, then the rows with ``pass_in``/``pass_out`` cast to int,
+   appended over JDBC.
+
+Every row of the file reaches the mart (no merge of repeated keys, no cleansing rule
+that drops a row on these files). Differences from the reference, all in the baseline's
+favour: the CSV is read from local disk (not S3A), no archive move, no ELT log row, no
+checks, errors are not caught.
+
+Run it as the reference ran it, one job per month or one job for all months::
+
+    spark-submit --master local[2] --jars <cached jars> --conf <Delta conf> \\
+        benchmarks/baseline_job.py CONFIG_JSON
+
+(``submit_argv`` builds that command line.) The job prints one JSON line with its
+imports and session start, then one per pass over the months; the PostgreSQL DSN comes
+from ``SUBWAY_MART_DSN`` and never appears in output or on the command line.
 """
 
 from __future__ import annotations
@@ -18,10 +35,13 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 T0 = time.perf_counter()
-JDBC_JAR = "/usr/share/java/postgresql.jar"
+BRONZE = "bronze/life/CARD_SUBWAY_MONTH"
+GOLD = "gold/subway_passengers"
 
 
 def jdbc_target(dsn: str) -> tuple[str, dict[str, str]]:
@@ -35,10 +55,41 @@ def jdbc_target(dsn: str) -> tuple[str, dict[str, str]]:
     return url, props
 
 
+def submit_argv(config: Mapping[str, Any]) -> list[str]:
+    """``spark-submit`` of this file: local[2], the cached jars, Delta's conf."""
+    from subway_platform.platform.spark.jars import cached_jars, spark_home
+    from subway_platform.platform.spark.server import delta_conf
+
+    conf = {
+        **delta_conf(),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.memory": "2g",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "2",
+    }
+    argv = [str(spark_home() / "bin" / "spark-submit"), "--master", "local[2]",
+            "--name", "baseline_load_subway_passengers",
+            "--jars", ",".join(str(j) for j in cached_jars())]
+    for key, value in conf.items():
+        argv += ["--conf", f"{key}={value}"]
+    return [*argv, str(Path(__file__).resolve()), json.dumps(dict(config))]
+
+
+def submit_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The job's environment: pyspark's Spark home, this venv's Python, loopback only."""
+    from subway_platform.platform.spark.jars import spark_home
+
+    out = {k: v for k, v in env.items()
+           if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")}
+    out.update(SPARK_HOME=str(spark_home()), PYSPARK_PYTHON=sys.executable,
+               PYSPARK_DRIVER_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
+               SPARK_LOCAL_HOSTNAME="localhost")
+    return out
+
+
 def main() -> None:
     config: dict[str, Any] = json.loads(sys.argv[1])
-    for name in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE"):
-        os.environ.pop(name, None)
     import psycopg
     from psycopg import sql
     from pyspark.sql import SparkSession
@@ -48,17 +99,7 @@ def main() -> None:
     dsn = os.environ["SUBWAY_MART_DSN"]
     url, props = jdbc_target(dsn)
     start = time.perf_counter()
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("baseline_load_subway_passengers")
-        .config("spark.jars", JDBC_JAR)
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        .getOrCreate()
-    )
+    spark = SparkSession.builder.getOrCreate()  # master, jars, conf: from spark-submit
     spark.sparkContext.setLogLevel("ERROR")
     session_s = time.perf_counter() - start
     print(json.dumps({"imports_s": round(start - T0, 3), "session_s": round(session_s, 3)}), flush=True)
@@ -70,42 +111,62 @@ def main() -> None:
                 "pass_in integer, pass_out integer, reg_date text)"
             ).format(sql.Identifier(table))
         )
-    bronze = config["bronze_dir"]
+    bronze = os.path.join(config["lake_dir"], BRONZE)
+    gold = os.path.join(config["lake_dir"], GOLD)
+
+    def delsert(path: str, frame: Any, date_column: str, month: str) -> None:
+        """The reference's hop: delete the month from the Delta table, then append."""
+        if os.path.isdir(os.path.join(path, "_delta_log")):
+            spark.sql(f"DELETE FROM delta.`{path}` WHERE `{date_column}` LIKE '{month}%'")
+            frame.write.format("delta").mode("append").save(path)
+        else:
+            frame.write.format("delta").mode("overwrite").save(path)
+
     for n in range(config.get("passes", 1)):
-        layers = {"bronze": 0.0, "mart": 0.0}
-        rows = 0
+        layers = {"bronze": 0.0, "gold": 0.0, "mart": 0.0}
         pass_start = time.perf_counter()
         for month in config["months"]:
             t = time.perf_counter()
-            raw = spark.read.option("header", True).csv(os.path.join(config["csv_dir"], f"CARD_SUBWAY_MONTH_{month}.csv"))
-            raw.withColumn("month", F.lit(month)).write.mode("overwrite").partitionBy("month").parquet(bronze)
+            raw = spark.read.option("header", True).csv(
+                os.path.join(config["csv_dir"], f"CARD_SUBWAY_MONTH_{month}.csv"))
+            delsert(bronze, raw, "사용일자", month)
+            t1 = time.perf_counter()
+            renamed = spark.read.format("delta").load(bronze).filter(F.col("사용일자").startswith(month)).select(
+                F.col("사용일자").alias("use_date"),
+                F.col("노선명").alias("line_no"),
+                F.col("역명").alias("station_name"),
+                F.col("승차총승객수").cast("double").alias("pass_in"),
+                F.col("하차총승객수").cast("double").alias("pass_out"),
+                F.col("등록일자").alias("reg_date"),
+            )
+            delsert(gold, renamed, "use_date", month)
             t2 = time.perf_counter()
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(
                     sql.SQL("DELETE FROM {} WHERE use_date LIKE %s").format(sql.Identifier(table)),
                     (f"{month}%",),
                 )
-            out = spark.read.parquet(bronze).filter(F.col("month") == month).select(
-                F.col("사용일자").alias("use_date"),
-                F.col("노선명").alias("line_no"),
-                F.col("역명").alias("station_name"),
-                F.col("승차총승객수").cast("double").cast("int").alias("pass_in"),
-                F.col("하차총승객수").cast("double").cast("int").alias("pass_out"),
-                F.col("등록일자").alias("reg_date"),
+            out = spark.read.format("delta").load(gold).filter(F.col("use_date").startswith(month)).select(
+                "use_date", "line_no", "station_name",
+                F.col("pass_in").cast("int").alias("pass_in"),
+                F.col("pass_out").cast("int").alias("pass_out"),
+                "reg_date",
             )
             out.write.jdbc(url, table, mode="append", properties=props)
             t3 = time.perf_counter()
-            layers["bronze"] += t2 - t
+            layers["bronze"] += t1 - t
+            layers["gold"] += t2 - t1
             layers["mart"] += t3 - t2
         wall = time.perf_counter() - pass_start
+        # Untimed: what reached the mart, to compare with the landing files.
         with psycopg.connect(dsn) as conn:
-            rows = conn.execute(
+            row = conn.execute(
                 sql.SQL("SELECT count(*) FROM {} WHERE left(use_date, 6) = ANY(%s)").format(sql.Identifier(table)),
                 (config["months"],),
-            ).fetchone()[0]
+            ).fetchone()
         print(json.dumps({"pass": n + 1, "pass_s": round(wall, 3),
                           "layers": {k: round(v, 3) for k, v in layers.items()},
-                          "mart_rows": rows}), flush=True)
+                          "mart_rows": row[0] if row else 0}), flush=True)
     spark.stop()
 
 

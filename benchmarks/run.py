@@ -1,7 +1,11 @@
 """``python -m benchmarks.run``: the platform against the reference's JVM job, and at scale.
 
-Starts the embedded services (PostgreSQL, moto S3) once, then, alternating platform and
-baseline (A B A B) so machine drift cancels:
+Starts the embedded services (PostgreSQL, moto S3) once and, with ``--engines`` naming
+``spark``, one Apache Spark 4.2 Connect server with delta-spark (``local[2]``, kept up
+for the whole benchmark as a cluster would be). Each platform case runs on every engine
+variant: ``sail`` (embedded Sail, the default), ``spark/copy`` (``SPARK_REMOTE`` on that
+server, the COPY mart sink) and ``spark/jdbc`` (the same with ``SUBWAY_MART_SINK=jdbc``).
+Then, alternating platform and baseline (A B A B) so machine drift cancels:
 
 - platform in process (``execute_in_process`` against the PostgreSQL-backed instance of
   DAGSTER_HOME, then ``mirror_run``): twelve-month backfill on fresh tables (first run of
@@ -10,10 +14,14 @@ baseline (A B A B) so machine drift cancels:
 - platform through the CLI users type (``dagster asset materialize ... --partition-range``
   and ``--partition``, a fresh process each, Dagster's start-up included), then the ELT
   log mirroring the sensor does;
-- the baseline: a JVM Spark 4 ``local[2]`` session, CSV -> Parquet -> PostgreSQL over JDBC.
+- the baseline, the reference's own way (``baseline_job.py``): ``spark-submit`` of a JVM
+  Spark ``local[2]`` job with delta-spark, CSV -> Delta bronze -> Delta gold ->
+  PostgreSQL over JDBC; one job per month as the reference ran it, one job for all
+  months, and one month alone.
 
 Then synthetic months at 10x (and, with ``--scale100``, 100x) the real volume, with Sail
-in process and with ``SAIL_MODE=local-cluster``. Prints a table and writes
+in process, with ``SAIL_MODE=local-cluster`` and on the Apache Spark variants. Prints a
+table and writes
 ``benchmarks/results/bench-<time>.json``.
 """
 
@@ -28,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +50,19 @@ MONTHS = [f"2019{m:02d}" for m in range(1, 13)]
 STATION_NAME = "서울시 역사마스터 정보.csv"
 DAILY_SELECTION = "bronze/card_subway_month,gold/subway_passengers,mart/subway_passengers"
 BASELINE_TABLE = "baseline_subway_passengers"
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One way to run the platform: its label, its environment, the processes it adds."""
+
+    name: str  # "sail", "spark/copy", "spark/jdbc"
+    env: dict[str, str] = field(default_factory=dict)
+    watch: tuple[int, ...] = ()
+
+    @property
+    def prefix(self) -> str:
+        return self.name.replace("/", "-")
 
 
 def data_rows(path: Path) -> int:
@@ -67,7 +89,7 @@ class Bench:
 
     # -- environment of the children -------------------------------------------------------
     def child_env(self, prefix: str, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SAIL_MODE")}
+        env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SAIL_MODE", "SUBWAY_MART_SINK")}
         env.update(self.env)
         # As the embedded platform runs (`subway-platform dev` / `demo`): landing over the
         # S3 API, archive and lake in the state directory. --lake s3 puts them on the S3
@@ -92,29 +114,32 @@ class Bench:
         self.results.append(entry)
         # Written after every measurement: an interrupted run keeps what it measured.
         self.partial.write_text(json.dumps(self.results, indent=2, ensure_ascii=False))
-        print(f"  {entry['case']:<44} {entry.get('wall_s', '-')!s:>8} s  {entry.get('note', '')}", flush=True)
+        load = entry.get("load_before", ("?",))[0]
+        print(f"  {entry['case']:<60} {entry.get('wall_s', '-')!s:>8} s  load {load}  {entry.get('note', '')}", flush=True)
         return entry
 
-    def worker(self, prefix: str, plan: list[dict[str, Any]], name: str, **extra: str) -> ChildResult:
+    def worker(self, prefix: str, plan: list[dict[str, Any]], name: str, engine: Engine | None = None,
+               **extra: str) -> ChildResult:
+        engine = engine or Engine("sail")
         result = run_measured(
             [self.python, "-m", "benchmarks.inproc_worker", json.dumps(plan)],
-            env=self.child_env(prefix, **extra), cwd=self.platform_root, watch_also=self.watch,
-            log=self.log_path(name),
+            env=self.child_env(prefix, **engine.env, **extra), cwd=self.platform_root,
+            watch_also=[*self.watch, *engine.watch], log=self.log_path(name),
         )
         if result.returncode != 0:
             raise RuntimeError(f"worker {name} failed:\n{result.stderr_tail}")
         return result
 
     # -- the platform ------------------------------------------------------------------------
-    def setup_station(self, prefix: str, station_file: Path) -> None:
+    def setup_station(self, prefix: str, station_file: Path, engine: Engine) -> None:
         """Untimed: the station master loaded first, as in production (gold joins it)."""
         self.worker(prefix, [{"upload": [[str(station_file), STATION_NAME]]},
-                             {"run": "station", "job": "station_job"}], "station-setup")
+                             {"run": "station", "job": "station_job"}], f"station-setup-{engine.prefix}", engine)
 
-    def platform_inprocess(self, it: int, daily: dict[str, Path], rows: dict[str, int]) -> None:
-        prefix = f"it{it}"
+    def platform_inprocess(self, it: int, daily: dict[str, Path], rows: dict[str, int], engine: Engine) -> None:
+        prefix = f"it{it}-{engine.prefix}"
         self.drop_tables(["subway_passengers"])
-        self.setup_station(prefix, REAL / "subway_station" / "station_master_utf8.csv")
+        self.setup_station(prefix, REAL / "subway_station" / "station_master_utf8.csv", engine)
         months = list(daily)
         one = months[0]
         plan: list[dict[str, Any]] = [
@@ -124,21 +149,23 @@ class Bench:
             {"upload": [[str(daily[one]), daily[one].name]]},
             {"run": "one_month", "job": "daily_passengers_job", "months": [one]},
         ]
-        result = self.worker(prefix, plan, "inprocess")
+        result = self.worker(prefix, plan, f"inprocess-{engine.prefix}", engine)
         imports = result.lines[0].get("imports_s")
         total_rows = sum(rows[m] for m in months)
+        first_note = ("fresh process: imports + Sail start in the first run" if engine.name == "sail"
+                      else "fresh process: imports + Spark Connect session in the first run (server already up)")
         for line in result.lines[1:]:
             n = total_rows if line["label"] != "one_month" else rows[one]
             self.record(self.platform_entry(
-                f"platform in-process: {line['label']} ({len(months) if n == total_rows else 1} mo)",
-                it, line, n, result,
-                note=("fresh process: imports + Sail start in the first run" if line["label"] == "backfill" else "same process, warm"),
+                f"platform[{engine.name}] in-process: {line['label']} ({len(months) if n == total_rows else 1} mo)",
+                it, line, n, result, engine,
+                note=(first_note if line["label"] == "backfill" else "same process, warm"),
                 imports_s=imports if line["label"] == "backfill" else None,
             ))
 
-    def platform_cli(self, it: int, daily: dict[str, Path], rows: dict[str, int]) -> None:
+    def platform_cli(self, it: int, daily: dict[str, Path], rows: dict[str, int], engine: Engine) -> None:
         """``dagster asset materialize`` in a fresh process, then the sensor's mirroring."""
-        prefix = f"it{it}"
+        prefix = f"it{it}-{engine.prefix}"
         months = list(daily)
         one = months[0]
         self.upload(prefix, list(daily.values()))
@@ -151,15 +178,16 @@ class Bench:
             argv = [self.dagster, "asset", "materialize", "-m", "subway_platform.definitions",
                     "--select", DAILY_SELECTION, *partition_args]
             since = time.time()
-            result = run_measured(argv, env=self.child_env(prefix), cwd=self.platform_root,
-                                  watch_also=self.watch, log=self.log_path(f"cli-{label}"))
+            result = run_measured(argv, env=self.child_env(prefix, **engine.env), cwd=self.platform_root,
+                                  watch_also=[*self.watch, *engine.watch],
+                                  log=self.log_path(f"cli-{engine.prefix}-{label}"))
             if result.returncode != 0:
                 raise RuntimeError(f"dagster CLI failed:\n{result.stderr_tail}")
             report = self.mirror_latest(since)
             report["wall_s"] = round(result.wall_s + report["mirror_s"], 3)
             report["cli_s"] = result.wall_s
             self.record(self.platform_entry(
-                f"platform CLI: {label} ({count} mo)", it, report, n, result,
+                f"platform[{engine.name}] CLI: {label} ({count} mo)", it, report, n, result, engine,
                 note="dagster asset materialize + mirror_run; tables exist (months replaced)",
             ))
 
@@ -187,11 +215,11 @@ class Bench:
         return report
 
     def platform_entry(self, case: str, it: int, line: dict[str, Any], rows: int, child: ChildResult,
-                       note: str, **extra: Any) -> dict[str, Any]:
+                       engine: Engine, note: str, **extra: Any) -> dict[str, Any]:
         wall = line["wall_s"]
         layer_rates = {k: round(rows / v) for k, v in line["layers"].items() if v}
         return {
-            "case": case, "system": "platform", "iteration": it, "wall_s": wall, "rows": rows,
+            "case": case, "system": "platform", "engine": engine.name, "iteration": it, "wall_s": wall, "rows": rows,
             "rows_per_s": round(rows / wall) if wall else None, "layers_s": line["layers"],
             "layer_rows_per_s": layer_rates, "run_seconds": line.get("run_seconds"),
             "mirror_s": line.get("mirror_s"), "elt_log_rows": line.get("elt_log_rows"),
@@ -206,41 +234,73 @@ class Bench:
         }
 
     # -- the baseline ------------------------------------------------------------------------
+    def baseline_job(self, name: str, months: list[str], csv_dir: Path, lake: Path, passes: int = 1) -> ChildResult:
+        """One ``spark-submit`` of the reference's job, measured from outside (JVM start included)."""
+        from benchmarks.baseline_job import submit_argv, submit_env
+
+        config = {"months": months, "csv_dir": str(csv_dir), "lake_dir": str(lake),
+                  "table": BASELINE_TABLE, "passes": passes}
+        result = run_measured(submit_argv(config), env=submit_env(self.child_env("baseline")), cwd=REPO,
+                              watch_also=self.watch[:1], log=self.log_path(f"baseline-{name}"))
+        if result.returncode != 0:
+            raise RuntimeError(f"baseline failed:\n{result.stderr_tail}")
+        return result
+
+    def baseline_entry(self, case: str, it: int, wall: float, n: int, layers: dict[str, float],
+                       results: list[ChildResult], note: str, **extra: Any) -> dict[str, Any]:
+        peak = max(results, key=lambda r: r.memory["peak_pss_mib"])
+        return self.record({
+            "case": case, "system": "baseline", "engine": "jvm+delta", "iteration": it, "wall_s": round(wall, 3),
+            "rows": n, "rows_per_s": round(n / wall), "layers_s": {k: round(v, 3) for k, v in layers.items()},
+            "layer_rows_per_s": {k: round(n / v) for k, v in layers.items() if v and k != "jvm_start"},
+            "peak_pss_mib": peak.memory["peak_pss_mib"], "peak_rss_mib": peak.memory["peak_rss_mib"],
+            "memory": peak.memory, "load_before": results[0].load_before, "load_after": results[-1].load_after,
+            "note": note, **extra,
+        })
+
     def baseline(self, it: int, daily: dict[str, Path], rows: dict[str, int]) -> None:
-        self.drop_tables([BASELINE_TABLE])
-        bronze = self.work / f"baseline-bronze-{it}"
-        shutil.rmtree(bronze, ignore_errors=True)
+        """The reference's job: one ``spark-submit`` per month, one for all months, one month alone."""
         csv_dir = next(iter(daily.values())).parent
         months = list(daily)
-        for label, ms, passes in (("backfill", months, 2), ("one_month", months[:1], 1)):
-            config = {"months": ms, "csv_dir": str(csv_dir), "bronze_dir": str(bronze),
-                      "table": BASELINE_TABLE, "passes": passes}
-            result = run_measured(
-                [self.python, "-m", "benchmarks.baseline_job", json.dumps(config)],
-                env=self.child_env("baseline"), cwd=REPO, watch_also=self.watch[:1],
-                log=self.log_path(f"baseline-{label}"),
+        n = sum(rows[m] for m in months)
+        skip = set(self.args.baseline_skip.split(",")) if self.args.baseline_skip else set()
+        if "per-month" not in skip:
+            # As the reference ran it: a job per month, each paying its own JVM start.
+            self.drop_tables([BASELINE_TABLE])
+            lake = self.work / f"baseline-lake-{it}-months"
+            shutil.rmtree(lake, ignore_errors=True)
+            jobs = [self.baseline_job(f"month-{m}", [m], csv_dir, lake) for m in months]
+            layers: dict[str, float] = {}
+            for job in jobs:
+                for k, v in {"jvm_start": job.lines[0]["session_s"], **job.lines[1]["layers"]}.items():
+                    layers[k] = layers.get(k, 0.0) + v
+            self.baseline_entry(
+                f"baseline JVM+Delta: backfill, a job per month ({len(months)} jobs)", it,
+                sum(j.wall_s for j in jobs), n, layers, jobs,
+                note="spark-submit per month, JVM start in each", mart_rows=jobs[-1].lines[1]["mart_rows"],
+                job_walls_s=[j.wall_s for j in jobs],
             )
-            if result.returncode != 0:
-                raise RuntimeError(f"baseline failed:\n{result.stderr_tail}")
-            head, passes_out = result.lines[0], result.lines[1:]
-            n = sum(rows[m] for m in ms)
-            for p in passes_out:
-                first = p["pass"] == 1
-                # The first pass pays the JVM start, like a spark-submit of the job would.
-                wall = round(head["imports_s"] + head["session_s"] + p["pass_s"], 3) if first else p["pass_s"]
-                case = f"baseline JVM: {label if first else 'backfill_again'} ({len(ms)} mo)"
-                self.record({
-                    "case": case, "system": "baseline", "iteration": it, "wall_s": wall, "rows": n,
-                    "rows_per_s": round(n / wall), "layers_s": {**({"jvm_start": head["session_s"]} if first else {}), **p["layers"]},
-                    "layer_rows_per_s": {k: round(n / v) for k, v in p["layers"].items() if v},
-                    "mart_rows": p["mart_rows"], "process_wall_s": result.wall_s,
-                    "peak_pss_mib": result.memory["peak_pss_mib"], "peak_rss_mib": result.memory["peak_rss_mib"],
-                    "memory": result.memory, "load_before": result.load_before, "load_after": result.load_after,
-                    "note": "JVM start included" if first else "same JVM, warm",
-                })
+            # One month again, alone: the sensor case (the month is replaced).
+            one = self.baseline_job("one-month", months[:1], csv_dir, lake)
+            self.baseline_entry(
+                "baseline JVM+Delta: one_month (1 job)", it, one.wall_s, rows[months[0]],
+                {"jvm_start": one.lines[0]["session_s"], **one.lines[1]["layers"]}, [one],
+                note="spark-submit, month replaced", mart_rows=one.lines[1]["mart_rows"],
+            )
+        if "one-job" not in skip:
+            self.drop_tables([BASELINE_TABLE])
+            lake = self.work / f"baseline-lake-{it}-onejob"
+            shutil.rmtree(lake, ignore_errors=True)
+            job = self.baseline_job("one-job", months, csv_dir, lake)
+            head, first = job.lines[0], job.lines[1]
+            self.baseline_entry(
+                f"baseline JVM+Delta: backfill, one job ({len(months)} mo)", it, job.wall_s, n,
+                {"jvm_start": head["session_s"], **first["layers"]}, [job],
+                note="one spark-submit for all months", mart_rows=first["mart_rows"],
+            )
 
     # -- scale ---------------------------------------------------------------------------------
-    def scale(self, factor: int, months: list[str], mode: str | None) -> None:
+    def scale(self, factor: int, months: list[str], mode: str | None, engine: Engine) -> None:
         from subway_platform.sample_data.generate import write_daily_file, write_station_file, _stations
         import numpy as np
 
@@ -253,7 +313,8 @@ class Bench:
             write_station_file(gen, float(factor))
         daily = {m: gen / f"CARD_SUBWAY_MONTH_{m}.csv" for m in months}
         n = sum(data_rows(p) for p in daily.values())
-        prefix = f"scale{factor}-{mode or 'local'}"
+        variant = f"{engine.prefix}-{mode or 'local'}"
+        prefix = f"scale{factor}-{variant}"
         self.drop_tables(["subway_passengers"])
         extra = {"SAIL_MODE": mode} if mode else {}
         plan = [
@@ -262,14 +323,16 @@ class Bench:
             {"upload": [[str(p), p.name] for p in daily.values()]},
             {"run": "scale", "job": "daily_passengers_job", "months": months},
         ]
-        result = self.worker(prefix, plan, f"scale{factor}-{mode or 'local'}", **extra)
+        result = self.worker(prefix, plan, f"scale{factor}-{variant}", engine, **extra)
         line = [x for x in result.lines if x.get("label") == "scale"][0]
+        how = (mode or "in-process Sail") if engine.name == "sail" else f"Apache Spark, {engine.name.split('/')[1]} sink"
         entry = self.platform_entry(
-            f"scale {factor}x {mode or 'in-process Sail'} ({len(months)} mo)", 0, line, n, result,
+            f"scale {factor}x {how} ({len(months)} mo)", 0, line, n, result, engine,
             note="warm process (station loaded first in it)",
         )
         entry["scale"] = factor
-        entry["sail_mode"] = mode or "local"
+        if engine.name == "sail":
+            entry["sail_mode"] = mode or "local"
         entry["csv_mib"] = round(sum(p.stat().st_size for p in daily.values()) / 2**20, 1)
         self.record(entry)
 
@@ -322,15 +385,16 @@ def machine() -> dict[str, Any]:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    header = f"{'case':<46}{'it':>3}{'wall s':>9}{'rows/s':>10}{'bronze s':>9}{'gold s':>8}{'mart s':>8}{'peak MiB':>10}{'load':>6}"
+    header = f"{'case':<60}{'it':>3}{'wall s':>9}{'rows/s':>10}{'bronze s':>9}{'gold s':>8}{'mart s':>8}{'peak MiB':>10}{'load':>10}"
     print("\n" + header + "\n" + "-" * len(header))
     for r in results:
         layers = r.get("layers_s", {})
-        print(f"{r['case']:<46}{r.get('iteration', 0):>3}{r['wall_s']:>9.2f}{r.get('rows_per_s') or 0:>10}"
+        print(f"{r['case']:<60}{r.get('iteration', 0):>3}{r['wall_s']:>9.2f}{r.get('rows_per_s') or 0:>10}"
               f"{layers.get('bronze', 0):>9.2f}{layers.get('gold', 0):>8.2f}{layers.get('mart', 0):>8.2f}"
-              f"{r.get('peak_pss_mib', 0):>10.0f}{r['load_before'][0]:>6.1f}")
+              f"{r.get('peak_pss_mib', 0):>10.0f}"
+              f"{r['load_before'][0]:>6.1f}-{r.get('load_after', r['load_before'])[0]:<3.1f}")
         if r.get("wall_with_startup_s"):
-            print(f"{'  (same, with the process start-up: imports)':<46}{'':>3}{r['wall_with_startup_s']:>9.2f}")
+            print(f"{'  (same, with the process start-up: imports)':<60}{'':>3}{r['wall_with_startup_s']:>9.2f}")
 
 
 def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -342,14 +406,34 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
         by_case.setdefault(r["case"], []).append(r["wall_s"])
     med = {k: round(median(v), 3) for k, v in by_case.items()}
     out: dict[str, Any] = {"median_wall_s": med, "ratios_baseline_over_platform": {}}
-    base = med.get(f"baseline JVM: backfill ({len(MONTHS)} mo)")
+    ratios: dict[str, float] = out["ratios_baseline_over_platform"]
+    per_month = next((w for c, w in med.items() if c.startswith("baseline JVM+Delta: backfill, a job per month")), None)
+    one_job = next((w for c, w in med.items() if c.startswith("baseline JVM+Delta: backfill, one job")), None)
+    b1 = med.get("baseline JVM+Delta: one_month (1 job)")
     for case, wall in med.items():
-        if base and case.startswith("platform") and "backfill (" in case:
-            out["ratios_baseline_over_platform"][case] = round(base / wall, 2)
-    b1 = med.get("baseline JVM: one_month (1 mo)")
-    for case, wall in med.items():
-        if b1 and case.startswith("platform") and "one_month" in case:
-            out["ratios_baseline_over_platform"][case] = round(b1 / wall, 2)
+        if not case.startswith("platform"):
+            continue
+        if "backfill (" in case:
+            if per_month:
+                ratios[f"{case} vs a job per month"] = round(per_month / wall, 2)
+            if one_job:
+                ratios[f"{case} vs one job"] = round(one_job / wall, 2)
+        elif "one_month" in case and b1:
+            ratios[f"{case} vs one month job"] = round(b1 / wall, 2)
+    return out
+
+
+def engines_from(spec: str, sinks: str) -> list[str]:
+    """``sail,spark`` and ``copy,jdbc`` -> ``["sail", "spark/copy", "spark/jdbc"]``."""
+    names = [e.strip() for e in spec.split(",") if e.strip()]
+    out: list[str] = []
+    for name in names:
+        if name == "sail":
+            out.append("sail")
+        elif name == "spark":
+            out += [f"spark/{k.strip()}" for k in sinks.split(",") if k.strip()]
+        else:
+            raise SystemExit(f"unknown engine {name!r} (sail, spark)")
     return out
 
 
@@ -362,6 +446,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale100-months", type=int, default=1)
     parser.add_argument("--no-cluster", action="store_true", help="skip the SAIL_MODE=local-cluster runs")
     parser.add_argument("--skip", default="", help="comma-separated: inprocess,cli,baseline,scale")
+    parser.add_argument("--engines", default="sail,spark",
+                        help="platform engines, comma-separated: sail (embedded), spark (Apache Spark 4.2 "
+                             "Connect server with delta-spark, local[2]); default both")
+    parser.add_argument("--spark-sinks", default="copy,jdbc",
+                        help="mart sinks measured on Apache Spark (SUBWAY_MART_SINK); default copy,jdbc")
+    parser.add_argument("--spark-cli-sinks", default="copy",
+                        help="sinks whose CLI cases run on Apache Spark (default copy: the CLI adds only "
+                             "Dagster's start-up, the same for both)")
+    parser.add_argument("--baseline-skip", default="",
+                        help="comma-separated baseline variants to skip: per-month (a job per month, "
+                             "and the one-month job), one-job")
     parser.add_argument("--lake", choices=("local", "s3"), default="local",
                         help="where the archive and Delta lake live: the state directory as the embedded "
                              "platform has them (default), or moto's S3 API like the landing zone")
@@ -381,11 +476,34 @@ def main(argv: list[str] | None = None) -> int:
     services = EmbeddedServices(work / "state")
     env = services.start()
     os.environ.update(env)
+    spark_server = None
     try:
         watch = services.child_pids()
         pg = services.postgres.server_pid()
         watch = ([pg] if pg else []) + [p for p in watch if p != pg]  # postmaster first
         bench = Bench(args, env, watch, work)
+        engines = [Engine("sail")]
+        variants = engines_from(args.engines, args.spark_sinks)
+        if any(v.startswith("spark/") for v in variants) or "baseline" not in skip:
+            from subway_platform.platform.spark.jars import resolve_jars
+
+            resolve_jars()  # once per machine (Maven Central); a no-op when cached
+        if any(v.startswith("spark/") for v in variants):
+            from subway_platform.platform.spark.server import ApacheSparkServer
+
+            spark_server = ApacheSparkServer(work / "logs" / "spark-server", {**os.environ, **env})
+            load = os.getloadavg()
+            url = spark_server.start()
+            spark_pid = spark_server.server.pid if spark_server.server else None
+            bench.record({"case": "Apache Spark Connect server start (once, untimed elsewhere)",
+                          "system": "platform", "engine": "spark", "wall_s": round(spark_server.started_in_s, 3),
+                          "load_before": load, "load_after": os.getloadavg(),
+                          "note": "spark-submit of SparkConnectServer, local[2], delta-spark"})
+            engines += [Engine(v, {"SPARK_REMOTE": url, "SUBWAY_MART_SINK": v.split("/")[1]},
+                               (spark_pid,) if spark_pid else ()) for v in variants if v.startswith("spark/")]
+        if "sail" not in variants:
+            engines = engines[1:]
+        cli_engines = [e for e in engines if e.name == "sail" or e.name.split("/")[1] in args.spark_cli_sinks.split(",")]
         csv_dir = work / "real"
         csv_dir.mkdir()
         daily = {}
@@ -397,9 +515,11 @@ def main(argv: list[str] | None = None) -> int:
         for it in range(1, args.iterations + 1):
             print(f"round {it}", flush=True)
             if "inprocess" not in skip:
-                bench.platform_inprocess(it, daily, rows)
+                for engine in engines:
+                    bench.platform_inprocess(it, daily, rows, engine)
             if "cli" not in skip:
-                bench.platform_cli(it, daily, rows)
+                for engine in cli_engines:
+                    bench.platform_cli(it, daily, rows, engine)
             if "baseline" not in skip:
                 bench.baseline(it, daily, rows)
         if "scale" not in skip:
@@ -408,9 +528,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.scale100:
                 runs.append((100, scale_months[: args.scale100_months]))
             for factor, ms in runs:
-                for mode in [None] + ([] if args.no_cluster else ["local-cluster"]):
-                    bench.scale(factor, ms, mode)
+                for engine in engines:
+                    modes: list[str | None] = [None]
+                    if engine.name == "sail" and not args.no_cluster:
+                        modes.append("local-cluster")
+                    for mode in modes:
+                        bench.scale(factor, ms, mode, engine)
     finally:
+        if spark_server is not None:
+            spark_server.stop()
         services.stop()
     results = bench.results
     print_table(results)
