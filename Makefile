@@ -9,7 +9,7 @@ BOOTSTRAP := PYTHON=$(PYTHON) VENV=$(VENV) scripts/bootstrap.sh
 
 # Prerequisites are made in the order written: system packages before the venv.
 .NOTPARALLEL:
-.PHONY: demo test dev dev-spark jars install clean bench system-deps system-deps-demo system-deps-bench system-deps-spark
+.PHONY: demo test dev dev-spark jars install clean bench system-deps system-deps-demo system-deps-spark
 
 # Debian packages: everything the test suite needs (PostgreSQL's server binaries,
 # Chromium for the dashboard's browser test, Java for the Apache Spark engine) ...
@@ -23,10 +23,6 @@ system-deps-spark:
 # ... what the demo and `dev` need ...
 system-deps-demo:
 	@$(BOOTSTRAP) postgresql
-
-# ... and what the benchmark needs (its JVM baseline).
-system-deps-bench:
-	@$(BOOTSTRAP) postgresql java
 
 $(STAMP): pyproject.toml
 	@echo "installing the project into $(VENV) (pip; on first use or when pyproject.toml changes, a few minutes)…"
@@ -55,7 +51,8 @@ dev-spark: jars
 test: system-deps $(STAMP) jars
 	$(VENV)/bin/python -m pytest subway_platform_tests
 
-bench: system-deps-bench $(STAMP)
+# The benchmark's JVM baseline and its Apache Spark cases use the same cached jars.
+bench: jars
 	$(VENV)/bin/python -m benchmarks.run
 
 clean:
