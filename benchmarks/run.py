@@ -149,6 +149,10 @@ class Bench:
             {"upload": [[str(daily[one]), daily[one].name]]},
             {"run": "one_month", "job": "daily_passengers_job", "months": [one]},
         ]
+        if self.args.profile:
+            for action in plan:
+                if "run" in action:
+                    action["profile"] = str(Path(self.args.profile) / f"{prefix}-{action['run']}.prof")
         result = self.worker(prefix, plan, f"inprocess-{engine.prefix}", engine)
         imports = result.lines[0].get("imports_s")
         total_rows = sum(rows[m] for m in months)
@@ -449,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="sail,spark",
                         help="platform engines, comma-separated: sail (embedded), spark (Apache Spark 4.2 "
                              "Connect server with delta-spark, local[2]); default both")
+    parser.add_argument("--profile", default="",
+                        help="directory for cProfile dumps of the in-process runs (one .prof per run)")
     parser.add_argument("--spark-sinks", default="copy,jdbc",
                         help="mart sinks measured on Apache Spark (SUBWAY_MART_SINK); default copy,jdbc")
     parser.add_argument("--spark-cli-sinks", default="copy",
