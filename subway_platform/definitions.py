@@ -9,6 +9,7 @@ from subway_platform.freshness import freshness_definitions
 from subway_platform.jobs import ALL_JOBS, station_schedule
 from subway_platform.lake_maintenance import delta_maintenance_job, maintenance_schedule
 from subway_platform.process_settings import apply_process_settings
+from subway_platform.range_runs import range_run_definitions
 from subway_platform.resources.environment import build_resources
 from subway_platform.sensors import landing_sensor
 
@@ -28,4 +29,5 @@ defs = dg.Definitions.merge(
     elt_log_definitions(),
     alert_definitions(),
     freshness_definitions(),
+    range_run_definitions(),
 )

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from subway_platform.checks import bronze_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
+from subway_platform.elt_log.run_events import BAD_MONTHS_METADATA, GOOD_MONTHS_METADATA
 from subway_platform.ingest.errors import LandingFileError
 from subway_platform.ingest.stage import StagedFile, stage_landing_file
 from subway_platform.io_managers.delta import PARTITION_COLUMN, table_url
@@ -57,13 +58,17 @@ def _raw_path(workdir: Path, obj: StoredObject) -> Path:
 
 
 def _stage_all(
-    context: dg.AssetExecutionContext, spec: DatasetSpec, landing: LandingZone, months: list[str], workdir: Path
+    context: dg.AssetExecutionContext, spec: DatasetSpec, landing: LandingZone, months: list[str],
+    workdir: Path, bad_months: dict[str, str],
 ) -> list[tuple[StoredObject, bool, StagedFile, str]]:
     """Stage the files that hold the step's months, each month from one file.
 
     Landing files come before archived ones and newer before older, so a corrected upload
     wins over what was loaded before; a month already taken from one file is not read
-    again from another (an hourly file may hold many months).
+    again from another (an hourly file may hold many months). In a range of months, a
+    month whose own file (named for it) cannot be staged is put in ``bad_months`` (month ->
+    reason naming it) and the other months are still staged, so that the step's failure
+    can say which months were bad and which were fine.
     """
     staged: list[tuple[StoredObject, bool, StagedFile, str]] = []
     remaining = set(months)
@@ -73,12 +78,23 @@ def _stage_all(
     for obj, archived in candidates:
         if spec.partitioned and not remaining:
             break
+        file_month = spec.file_month(obj.name) if spec.partitioned else None
+        if file_month is not None and file_month in bad_months:
+            continue  # an older file must not stand in for the month's bad upload
         local = landing.storage.download(obj.url, _raw_path(workdir, obj))
         out = workdir / "staged" / f"{len(staged):04d}.parquet"
-        result = stage_landing_file(
-            local, out, file_name=obj.name, spec=spec,
-            months=sorted(remaining) if spec.partitioned else None,
-        )
+        try:
+            result = stage_landing_file(
+                local, out, file_name=obj.name, spec=spec,
+                months=sorted(remaining) if spec.partitioned else None,
+            )
+        except LandingFileError as err:
+            if file_month is None or file_month not in remaining or len(months) < 2:
+                raise  # not tied to one month of a range: the whole step fails as before
+            bad_months[file_month] = f"{file_month}: {err}"
+            remaining.discard(file_month)
+            context.log.error(f"month {file_month} not loaded: {err}")
+            continue
         if spec.partitioned and result.rows == 0:
             context.log.info(f"{obj.name}: no rows for the months still to load; not used")
             continue
@@ -93,19 +109,39 @@ def _stage_all(
     return staged
 
 
-def _check_coverage(spec: DatasetSpec, months: list[str], staged: list[tuple[StoredObject, bool, StagedFile, str]]) -> None:
-    """Every requested month was found in some file."""
+def _check_coverage(
+    spec: DatasetSpec, months: list[str], staged: list[tuple[StoredObject, bool, StagedFile, str]],
+    bad_months: dict[str, str],
+) -> None:
+    """Every requested month was found in some file and none was bad; else the step fails
+    naming the bad months (and, for a range, carrying them and the good ones as metadata
+    for the ELT log and the ``range_run_sensor``)."""
     if not spec.partitioned:
         if not staged:
             raise dg.Failure(f"no {spec.name} file in the landing zone or the archive")
         return
     found = {month for *_, result, _url in staged for month in result.months}
-    missing = [m for m in months if m not in found]
-    if missing:
+    missing = [m for m in months if m not in found and m not in bad_months]
+    if missing and len(months) < 2:
         raise dg.Failure(
             f"no landing or archived {spec.name} file holds month(s) {', '.join(missing)}",
             allow_retries=False,
         )
+    bad = {**bad_months, **{m: f"{m}: no landing or archived {spec.name} file holds this month" for m in missing}}
+    if not bad:
+        return
+    bad = {m: bad[m] for m in months if m in bad}
+    good = [m for m in months if m not in bad]
+    raise dg.Failure(
+        f"{spec.name}: month(s) {', '.join(bad)} of {months[0]}-{months[-1]} cannot be loaded; "
+        f"nothing was written by this step (fine: {', '.join(good) or 'none'}). "
+        + "; ".join(bad.values()),
+        metadata={
+            BAD_MONTHS_METADATA: dg.MetadataValue.json(bad),
+            GOOD_MONTHS_METADATA: dg.MetadataValue.json(good),
+        },
+        allow_retries=False,
+    )
 
 
 def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, StagedFile, str]]) -> dict[str, dict[str, Any]]:
@@ -196,12 +232,13 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             # The downloaded files stay until they are archived (no second download).
             with tempfile.TemporaryDirectory(prefix="subway_stage_") as tmp:
                 workdir = Path(tmp)
+                bad_months: dict[str, str] = {}
                 try:
                     with retry_transient(context):
-                        staged = _stage_all(context, spec, landing, months, workdir)
+                        staged = _stage_all(context, spec, landing, months, workdir, bad_months)
                 except LandingFileError as err:
                     raise dg.Failure(str(err), allow_retries=False) from None
-                _check_coverage(spec, months, staged)
+                _check_coverage(spec, months, staged, bad_months)
                 stats = _source_stats(spec, staged)
                 yield _bronze_output(context, spec, session, staged, stats)
 

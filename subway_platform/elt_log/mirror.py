@@ -7,7 +7,11 @@
   WARN checks failed for its month quotes them in ``error_message`` (``loaded with 1
   rejected rows …``): valid, but not silent.
 - Every asset partition a failed step was going to write and did not gives a row with
-  ``valid`` false, counts -1 and the redacted error (status ``failed``).
+  ``valid`` false, counts -1 and the redacted error (status ``failed``). When the step's
+  ``dagster.Failure`` names bad months (``subway/bad_months``: a range of months with one
+  bad file), only those months get the row, each with its own reason (``201908:
+  CARD_SUBWAY_MONTH_201908.csv: line 6: …``); the range's good months get no row from
+  this run (the follow-up run of ``range_runs.py`` loads and logs them).
 - Assets that were skipped or never reached write nothing: the log records what ran.
 - A cancelled run: every row above becomes ``valid`` false with status ``cancelled`` (counts
   of what was written kept), and each planned asset partition it never reached gets a
@@ -40,6 +44,7 @@ from subway_platform.elt_log.error_text import (
     error_detail,
     error_message,
     short_message,
+    without_class_paths,
 )
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.row import UNKNOWN_COUNT, EltLogRow, RowStatus, insert_rows
@@ -219,7 +224,8 @@ def _materialized_row(
 
 
 def _failed_row(
-    run: dg.DagsterRun, events: RunEvents, failure: StepFailure, asset_key: str, partition: str
+    run: dg.DagsterRun, events: RunEvents, failure: StepFailure, asset_key: str, partition: str,
+    message: str | None = None,
 ) -> EltLogRow:
     span = events.spans.get(failure.step_key)
     return EltLogRow(
@@ -229,7 +235,7 @@ def _failed_row(
         source_read_size=UNKNOWN_COUNT,
         target_read_size=UNKNOWN_COUNT,
         cleaned_count=UNKNOWN_COUNT,
-        error_message=error_message(failure.error),
+        error_message=short_message(message) if message else error_message(failure.error),
         elapsed=span.elapsed_at(failure.timestamp) if span else None,
         run_id=run.run_id,
         job_name=run.job_name,
@@ -260,12 +266,17 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
 
     launched_for = run_partitions(run.tags)
     for failure in events.failures:
+        # A range step that names its bad months failed for those months only: the others
+        # were fine and are loaded by the follow-up run (range_runs.py), not marked invalid.
+        bad = failure.bad_months()
         # The plan says which assets the step was to write; the run's tags which months.
         for asset_key, planned in events.planned.get(failure.step_key, {}).items():
             if planned is None:
                 partitions: list[str | None] = [""]
             else:
                 partitions = [_partition_key(p) for p in (launched_for or sorted(planned))]
+                if bad:
+                    partitions = [p for p in partitions if p in bad]
             for partition in partitions:
                 if partition is None:
                     continue
@@ -280,8 +291,9 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
                             error_detail=error_detail(failure.error),
                         )
                     continue
+                month_message = without_class_paths(bad[partition]) if partition in bad else None
                 rows[(asset_key, partition)] = _failed_row(
-                    run, events, failure, asset_key, partition
+                    run, events, failure, asset_key, partition, month_message
                 )
     if run.status == dg.DagsterRunStatus.CANCELED:
         _mark_cancelled(run, events, rows, launched_for)

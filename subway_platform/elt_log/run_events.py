@@ -6,7 +6,8 @@ Only public event fields are read (``EventLogEntry.dagster_event`` and its
 - ``ASSET_MATERIALIZATION``: asset, partition, output metadata, time, step;
 - ``ASSET_CHECK_EVALUATION``: check outcome per asset (and partition, when given), with
   its description and metadata;
-- ``STEP_START`` / ``STEP_SUCCESS`` / ``STEP_FAILURE``: each step's duration and error;
+- ``STEP_START`` / ``STEP_SUCCESS`` / ``STEP_FAILURE``: each step's duration and error
+  (and the metadata of a ``dagster.Failure``);
 - ``ASSET_MATERIALIZATION_PLANNED``: which assets each step was going to materialize
   (the run's plan, so a failed step's assets are known although it wrote nothing);
 - ``RUN_CANCELED``: when a cancelled run stopped.
@@ -20,6 +21,13 @@ from typing import Any
 
 import dagster as dg
 from dagster import DagsterEventType
+
+from subway_platform.partitions import InvalidPartitionKey, validate_month
+
+BAD_MONTHS_METADATA = "subway/bad_months"
+"""Metadata of a step's ``dagster.Failure``: month -> why that month cannot be loaded."""
+GOOD_MONTHS_METADATA = "subway/good_months"
+"""Metadata of a step's ``dagster.Failure``: the step's months that were fine (not written)."""
 
 _STEP_END = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
 
@@ -59,6 +67,24 @@ class StepFailure:
     timestamp: float
     error: Any
     """``SerializableErrorInfo`` (message, stack, cls_name, cause, context) or None."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Raw metadata values of the ``dagster.Failure`` the step raised (empty otherwise);
+    ``subway/bad_months`` names the months a range step could not load."""
+
+    def bad_months(self) -> dict[str, str]:
+        """Month -> reason for each month the failure names as bad (empty when the failure
+        is not tied to months: then every month of the step failed). Keys that are not
+        months ``YYYYMM`` are dropped."""
+        named = self.metadata.get(BAD_MONTHS_METADATA)
+        if not isinstance(named, dict):
+            return {}
+        out: dict[str, str] = {}
+        for month, reason in named.items():
+            try:
+                out[validate_month(month)] = str(reason)
+            except InvalidPartitionKey:
+                continue
+        return out
 
 
 @dataclass(frozen=True)
@@ -146,8 +172,12 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
         elif kind in _STEP_END and event.step_key:
             out.spans[event.step_key].ends.append(entry.timestamp)
             if kind == DagsterEventType.STEP_FAILURE:
+                user = data.user_failure_data
                 out.failures.append(
-                    StepFailure(event.step_key, entry.timestamp, data.error)
+                    StepFailure(
+                        event.step_key, entry.timestamp, data.error,
+                        _metadata_values(dict(user.metadata or {})) if user else {},
+                    )
                 )
         elif kind == DagsterEventType.RUN_CANCELED:
             out.cancelled = RunCancelled(entry.timestamp, event.message or "run cancelled")
