@@ -6,10 +6,13 @@ multi-month landing file) is ONE run, because the load assets use
 (dagster-io/dagster#17836). So when bronze finds a bad month in a range (its file cannot
 be parsed, or no file holds it), the step fails naming the bad months in its
 ``dagster.Failure`` metadata (``subway/bad_months``) without writing anything, and the
-ELT log marks only those months invalid.
+ELT log marks only those months invalid. A blocking check that fails for some months
+(its ``problems`` metadata names them) fails its step the same way: Dagster skips the
+steps after it for every month, the ELT log marks only the months with problems.
 
 This module's ``range_run_sensor`` watches the load jobs' failed runs. For a run over two
-or more months whose every failed step named its bad months, it launches the same job
+or more months whose every failed step is tied to bad months (named by the failure, or
+by the failed blocking checks' problems), it launches the same job
 for the remaining good months: one run per unbroken stretch of good months (a bad month
 in the middle of 201907-201909 gives a run for 201907 and one for 201909; a range cannot
 skip a month), tagged ``subway/follow_up_of=<run id>`` and
@@ -22,7 +25,7 @@ failure not tied to months (a Spark or PostgreSQL outage fails every month: reru
 import dagster as dg
 
 from subway_platform.elt_log.mirror import run_partitions
-from subway_platform.elt_log.run_events import read_run_events
+from subway_platform.elt_log.run_events import month_failures, read_run_events
 from subway_platform.jobs import daily_passengers_job, hourly_passengers_job, monthly_all_job
 
 FOLLOW_UP_TAG = "subway/follow_up_of"
@@ -64,8 +67,9 @@ def follow_up_requests(
     launched = run_partitions(run.tags)
     if len(launched) < 2:
         return dg.SkipReason(f"run {run.run_id} was not over a range of months")
-    failures = read_run_events(instance, run.run_id).failures
-    named = [failure.bad_months() for failure in failures]
+    events = read_run_events(instance, run.run_id)
+    failures = events.failures
+    named = [month_failures(events, failure) for failure in failures]
     if not failures or not all(named):
         return dg.SkipReason(
             f"run {run.run_id} did not fail for named months only: rerun it once the cause is fixed"

@@ -21,17 +21,29 @@ PROBLEMS_METADATA = "problems"
 """Check metadata: partition key (``""`` when unpartitioned) -> list of problems."""
 
 
+def fails_for(check: CheckOutcome, partition: str) -> bool:
+    """Whether ``check`` failed for ``partition``. A failed check that reports its
+    problems per month (``problems`` metadata) over a range of months failed only for the
+    months it names; one without that metadata failed for every month it covers."""
+    if check.passed:
+        return False
+    if check.partition not in (None, ""):
+        return True
+    return PROBLEMS_METADATA not in check.metadata or bool(_problems(check, partition))
+
+
 def failed_error_checks(
     checks: Sequence[CheckOutcome], asset_key: str, partition: str
 ) -> list[CheckOutcome]:
     """The ERROR-severity evaluations of ``asset_key`` that failed for ``partition``
-    (evaluations without a partition cover every partition), one per check name."""
+    (evaluations without a partition cover every partition; see :func:`fails_for`), one
+    per check name."""
     out: dict[str, CheckOutcome] = {}
     for check in checks:
         if (
             check.asset_key == asset_key
             and check.partition in (None, "", partition)
-            and not check.passed
+            and fails_for(check, partition)
             and check.severity == dg.AssetCheckSeverity.ERROR.value
         ):
             out.setdefault(check.check_name, check)
@@ -49,9 +61,8 @@ def failed_warning_checks(
         if (
             check.asset_key == asset_key
             and check.partition in (None, "", partition)
-            and not check.passed
+            and fails_for(check, partition)
             and check.severity == dg.AssetCheckSeverity.WARN.value
-            and (PROBLEMS_METADATA not in check.metadata or _problems(check, partition))
         ):
             out.setdefault(check.check_name, check)
     return list(out.values())

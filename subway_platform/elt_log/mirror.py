@@ -11,7 +11,10 @@
   ``dagster.Failure`` names bad months (``subway/bad_months``: a range of months with one
   bad file), only those months get the row, each with its own reason (``201908:
   CARD_SUBWAY_MONTH_201908.csv: line 6: …``); the range's good months get no row from
-  this run (the follow-up run of ``range_runs.py`` loads and logs them).
+  this run (the follow-up run of ``range_runs.py`` loads and logs them). So too when a
+  step failed because blocking checks failed for some months only (their ``problems``
+  metadata names them): those months have their ``check_failed`` rows, the others
+  keep their valid rows.
 - Assets that were skipped or never reached write nothing: the log records what ran.
 - A cancelled run: every row above becomes ``valid`` false with status ``cancelled`` (counts
   of what was written kept), and each planned asset partition it never reached gets a
@@ -38,6 +41,7 @@ from subway_platform.elt_log.check_text import (
     check_failure_message,
     failed_error_checks,
     failed_warning_checks,
+    fails_for,
 )
 from subway_platform.elt_log.error_text import (
     detail_text,
@@ -53,6 +57,7 @@ from subway_platform.elt_log.run_events import (
     Materialization,
     RunEvents,
     StepFailure,
+    month_failures,
     read_run_events,
 )
 from subway_platform.partitions import InvalidPartitionKey, months_between, validate_month
@@ -154,14 +159,16 @@ def _outcomes(
     checks: list[CheckOutcome], asset_key: str, partition: str
 ) -> dict[str, dict[str, Any]] | None:
     """Check outcomes for one asset partition; a check evaluated more than once passes only
-    if every evaluation passed. Evaluations without a partition cover every partition."""
+    if every evaluation passed. Evaluations without a partition cover every partition, but
+    one that reports its problems per month fails only for those months (a range run's bad
+    month does not make its good months invalid)."""
     evaluations: dict[str, list[CheckOutcome]] = {}
     for check in checks:
         if check.asset_key == asset_key and check.partition in (None, "", partition):
             evaluations.setdefault(check.check_name, []).append(check)
     out: dict[str, dict[str, Any]] = {}
     for name, evals in evaluations.items():
-        failing = [e.severity for e in evals if not e.passed]
+        failing = [e.severity for e in evals if fails_for(e, partition)]
         error = dg.AssetCheckSeverity.ERROR.value
         severity = error if error in failing else (failing or [evals[-1].severity])[0]
         out[name] = {"passed": not failing, "severity": severity}
@@ -268,7 +275,7 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
     for failure in events.failures:
         # A range step that names its bad months failed for those months only: the others
         # were fine and are loaded by the follow-up run (range_runs.py), not marked invalid.
-        bad = failure.bad_months()
+        bad = month_failures(events, failure)
         # The plan says which assets the step was to write; the run's tags which months.
         for asset_key, planned in events.planned.get(failure.step_key, {}).items():
             if planned is None:

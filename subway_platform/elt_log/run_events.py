@@ -57,6 +57,10 @@ class CheckOutcome:
     """What the check found (a failed check lists its problems)."""
     metadata: dict[str, Any] = field(default_factory=dict)
     """Raw metadata values; ``problems`` (month -> problems) when the check reports them."""
+    step_key: str | None = None
+    """The step that evaluated the check."""
+    blocking: bool = False
+    """A failed blocking check fails its step (and skips what depends on the asset)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,8 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                     severity=data.severity.value,
                     description=data.description,
                     metadata=_metadata_values(dict(data.metadata or {})),
+                    step_key=event.step_key,
+                    blocking=bool(data.blocking),
                 )
             )
         elif kind == DagsterEventType.STEP_START and event.step_key:
@@ -196,4 +202,48 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                 assets.setdefault(key, None)
             else:
                 assets[key] = (assets.get(key) or set()) | keys
+    return out
+
+
+BLOCKING_CHECK_ERROR = "DagsterAssetCheckFailedError"
+"""Class of the error Dagster fails a step with when a blocking check of it failed."""
+
+
+def month_failures(events: RunEvents, failure: StepFailure) -> dict[str, str]:
+    """Month -> reason (naming the month) for each month ``failure`` is tied to, or empty
+    when the failure concerns every month of its step.
+
+    A step is tied to months when its ``dagster.Failure`` names them
+    (``subway/bad_months``), or when it failed because blocking checks failed and each of
+    them reported its problems per month (``problems`` metadata, as the platform's
+    checks do): the months with problems are the bad ones.
+    """
+    named = failure.bad_months()
+    if named:
+        return named
+    error = failure.error
+    causes: list[Any] = []
+    while error is not None and len(causes) < 20:
+        causes.append(error)
+        error = error.cause or error.context
+    if not any(e.cls_name == BLOCKING_CHECK_ERROR for e in causes):
+        return {}
+    failed = [
+        c for c in events.checks
+        if c.step_key == failure.step_key and c.blocking and not c.passed
+        and c.severity == dg.AssetCheckSeverity.ERROR.value
+    ]
+    out: dict[str, str] = {}
+    for check in failed:
+        problems = check.metadata.get("problems")
+        if not isinstance(problems, dict) or not problems:
+            return {}
+        for month, found in problems.items():
+            try:
+                validate_month(month)
+            except InvalidPartitionKey:
+                return {}  # an unpartitioned asset's problems: not tied to a month
+            text = "; ".join(str(p) for p in found) if isinstance(found, list) else str(found)
+            reason = f"{check.asset_key} {month}: {text} ({check.check_name})"
+            out[month] = f"{out[month]}; {reason}" if month in out else reason
     return out

@@ -157,3 +157,76 @@ def test_range_with_every_month_bad_logs_each_month_and_asks_for_no_follow_up(zo
         f"{month}: no landing or archived card_subway_month file holds this month"
         for month in ("201812", "201901")
     ]
+
+
+def test_blocking_check_failing_for_the_middle_month_publishes_the_others(zone: Zone, tmp_path: Path) -> None:
+    """201908 parses, but 100 of its rows have a non-numeric count: gold's blocking
+    ``reconciles_with_bronze`` fails for 201908 only, and Dagster skips the mart for the
+    whole range. The ELT log marks only gold 201908 invalid; the follow-up publishes
+    201907 and 201909; the mart keeps the earlier 201908."""
+    before = load_good_month(zone, BAD)
+    lines = daily_file(BAD).read_text(encoding="utf-8").splitlines()
+    bad = [lines[0]] + [
+        line.replace(line.split(",")[3], '"n/a"', 1) if i < 100 else line
+        for i, line in enumerate(lines[1:])
+    ]
+    broken = tmp_path / daily_file(BAD).name
+    broken.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    zone.upload(daily_file(FIRST))
+    zone.upload(broken)
+    zone.upload(daily_file(LAST))
+
+    failed = zone.run("daily_passengers_job", [FIRST, LAST], raise_on_error=False)
+    assert not failed.success
+    assert [e.step_key for e in failed.get_step_failure_events()] == ["gold__subway_passengers"]
+    assert mart_month(zone, FIRST)[0] == mart_month(zone, LAST)[0] == 0
+    assert mart_month(zone, BAD) == before["mart"]
+
+    elt_rows(zone, failed.run_id)
+    invalid = zone.query(
+        "SELECT asset_key, partition_key, status, error_message FROM elt_manager_log "
+        "WHERE run_id = %s AND NOT valid",
+        (failed.run_id,),
+    )
+    assert [row[:3] for row in invalid] == [(GOLD, BAD, "check_failed")]
+    assert invalid[0][3].startswith(f"{GOLD} {BAD}: ") and "rejected" in invalid[0][3]
+
+    requests = _evaluate(zone, failed.dagster_run, failed.get_run_failure_event())
+    assert requests is not None
+    assert [r.partition_key for r in requests] == [FIRST, LAST]
+    assert all(r.tags[EXCLUDED_MONTHS_TAG] == BAD for r in requests)
+
+    from subway_platform.definitions import defs
+
+    for request in requests:
+        run = defs.resolve_job_def(request.job_name).execute_in_process(
+            instance=zone.instance, partition_key=request.partition_key, tags=request.tags
+        )
+        assert run.success
+    _mart_matches_file(zone, FIRST)
+    _mart_matches_file(zone, LAST)
+    assert mart_month(zone, BAD) == before["mart"]
+    assert _evaluate(zone, failed.dagster_run, failed.get_run_failure_event()) is None
+
+
+def test_failure_not_tied_to_months_is_not_followed_up(zone: Zone) -> None:
+    """The mart's PostgreSQL session is killed inside the month swap: a failure of the
+    whole step, not of a month. Every month of the range stays invalid in the ELT log
+    and the sensor asks for nothing (rerun once the cause is fixed)."""
+    from subway_platform_tests.faults import kill_inside_mart_swap
+
+    load_good_month(zone, FIRST)  # the swap replaces an existing month: it is killed there
+    zone.upload(daily_file(BAD))
+    with kill_inside_mart_swap(zone.mart_dsn, "subway_passengers"):
+        failed = zone.run("daily_passengers_job", [FIRST, BAD], raise_on_error=False)
+    assert not failed.success
+    assert [e.step_key for e in failed.get_step_failure_events()] == ["mart__subway_passengers"]
+    assert _evaluate(zone, failed.dagster_run, failed.get_run_failure_event()) is None
+    assert isinstance(follow_up_requests(zone.instance, failed.dagster_run), dg.SkipReason)
+    elt_rows(zone, failed.run_id)
+    invalid = zone.query(
+        "SELECT asset_key, partition_key FROM elt_manager_log WHERE run_id = %s AND NOT valid "
+        "ORDER BY partition_key",
+        (failed.run_id,),
+    )
+    assert invalid == [("mart/subway_passengers", FIRST), ("mart/subway_passengers", BAD)]
