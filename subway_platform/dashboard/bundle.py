@@ -3,8 +3,8 @@
 ``build_bundle(database_uri)`` returns the ZIP that Superset's ``/api/v1/assets/import``
 takes (``metadata.yaml``, ``databases/``, ``datasets/``, ``charts/``, ``dashboards/``):
 one dataset per view of schema ``elt_dashboard`` (see ``views.sql``), the reference's
-seven charts, and its three native filters (time range, valid, domain) that leave the
-two big numbers alone. Every UUID is derived from a fixed name, so a re-import updates
+seven charts plus a table of loads with rejects, and its three native filters (time range,
+valid, domain) that leave the two big numbers alone. Every UUID is derived from a fixed name, so a re-import updates
 the same objects instead of adding copies.
 
 The database URI in the bundle never carries a password: pass it masked (``mask_uri``)
@@ -88,6 +88,11 @@ DATASETS: dict[str, tuple[Column, ...]] = {
         *_FILTER_COLUMNS, Column("action", "TEXT"), Column("source_object", "TEXT"),
         Column("target_object", "TEXT"), Column("error_message", "VARCHAR(255)"),
         Column("asset_key", "TEXT"), Column("partition_key", "TEXT"), Column("run_id", "TEXT"),
+    ),
+    "loads_with_rejects": (
+        *_FILTER_COLUMNS, Column("asset_key", "TEXT"), Column("partition_key", "TEXT"),
+        Column("target_object", "TEXT"), Column("rejected_rows", "BIGINT"),
+        Column("error_message", "VARCHAR(255)"), Column("run_id", "TEXT"),
     ),
 }
 """Each view of ``views.sql`` and its columns (the order of the view's SELECT)."""
@@ -222,6 +227,8 @@ TARGET_TABLE_COUNT = sql_metric("COUNT(*)", "target tables")  # one view row per
 TOTAL_RECORDS = sql_metric("SUM(target_records)", "records")
 FAILURE_COLUMNS = ["record_time", "domain", "source_object", "target_object",
                    "error_message", "asset_key", "partition_key"]
+REJECT_COLUMNS = ["record_time", "domain", "asset_key", "partition_key", "rejected_rows",
+                  "error_message"]
 
 
 def _daily_records() -> Chart:
@@ -280,6 +287,28 @@ def _recent_failures() -> Chart:
                  description="Failed operations, newest first: rerun them, spot repeats.")
 
 
+def _loads_with_rejects() -> Chart:
+    params = {
+        "viz_type": "table",
+        "query_mode": "raw",
+        "all_columns": REJECT_COLUMNS,
+        "order_by_cols": [json.dumps(["record_time", False])],
+        "adhoc_filters": [_time_filter()],
+        "row_limit": 100,
+        "server_page_length": 10,
+        "table_timestamp_format": "%Y-%m-%d %H:%M:%S",
+        "include_search": True,
+        "show_cell_bars": False,
+    }
+    query = _query(columns=REJECT_COLUMNS, metrics=[], filterable=True,
+                   orderby=[["record_time", False]], row_limit=100)
+    return Chart("loads_with_rejects", "ELT loads with rejects", "loads_with_rejects", "table",
+                 params, [query], width=12,
+                 description="Loads that published a month but left rows in gold/rejects "
+                             "(valid: every source row is accounted for), newest first: "
+                             "rejected rows and the first reason.")
+
+
 CHARTS: tuple[Chart, ...] = (
     _big_number("target_tables", "ELT target tables", "target_tables", TARGET_TABLE_COUNT,
                 "Distinct target tables."),
@@ -306,8 +335,9 @@ CHARTS: tuple[Chart, ...] = (
          description="Successful and failed operations per day (UTC)."),
     _daily_records(),
     _recent_failures(),
+    _loads_with_rejects(),
 )
-"""The reference dashboard's seven charts, in its order."""
+"""The reference dashboard's seven charts, in its order, then the loads with rejects."""
 
 _CHART_IDS = {chart.key: index for index, chart in enumerate(CHARTS, start=1)}
 """Bundle-local chart ids: the import maps them (via the position's uuids) to real ids."""

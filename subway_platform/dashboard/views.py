@@ -31,8 +31,8 @@ VIEW_NAMES: tuple[str, ...] = (
     "recent_failures",
     "loads_with_rejects",
 )
-"""One view per chart, in the dashboard's order; ``loads_with_rejects`` (valid loads that
-quarantined rows) is for SQL users and has no chart yet."""
+"""One view per chart, in the dashboard's order; the last, ``loads_with_rejects``, lists the
+valid loads that left rows in gold/rejects."""
 
 
 def _script(name: str) -> sql.SQL:

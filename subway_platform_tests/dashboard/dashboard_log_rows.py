@@ -1,6 +1,6 @@
 """Ten ELT log rows over three days and three domains, and the figures they must give.
 
-Good loads, a check failure with a known source count, failures with unknown counts
+Good loads (one that left 10 rows in rejects), a check failure with a known source count, failures with unknown counts
 (-1, the reference's "unknown"), one failure before the target was known. Days are
 Seoul days (the dashboard's default zone, UTC+9): the row at 23:30 UTC on 1 March
 belongs to 2 March, the row at 14:30 UTC on 3 March (23:30 in Seoul) to 3 March. The expected figures below were worked out by
@@ -17,7 +17,8 @@ U = UNKNOWN_COUNT
 
 
 def _row(n: int, at: str, domain: str, target: str | None, valid: bool,
-         source: int, target_rows: int, error: str | None = None) -> EltLogRow:
+         source: int, target_rows: int, error: str | None = None,
+         cleaned: int = 0) -> EltLogRow:
     return EltLogRow(
         record_time=datetime.fromisoformat(at).replace(tzinfo=UTC),
         domain=domain, action="inc",
@@ -26,7 +27,7 @@ def _row(n: int, at: str, domain: str, target: str | None, valid: bool,
         target_type="delta" if target else None, target_topic="gold" if target else None,
         target_dpath=f"gold/{domain}" if target else None, target_object=target,
         valid=valid, source_read_size=source, target_read_size=target_rows,
-        cleaned_count=0, error_message=error, elapsed=1.5,
+        cleaned_count=cleaned, error_message=error, elapsed=1.5,
         run_id=f"run-{n:02d}", job_name="test_job", asset_key=f"gold/{domain}",
         partition_key=at[:7], step_key=f"step_{n}",
         status="materialized" if valid else "failed",
@@ -36,7 +37,8 @@ def _row(n: int, at: str, domain: str, target: str | None, valid: bool,
 
 
 ROWS: list[EltLogRow] = [
-    _row(1, "2024-03-01T01:00:00", "daily", "gold.daily", True, 100, 90),
+    _row(1, "2024-03-01T01:00:00", "daily", "gold.daily", True, 100, 90,
+         "gold.daily 2024-03: loaded with 10 rejected rows (no_rows_rejected)", cleaned=10),
     _row(2, "2024-03-01T02:00:00", "hourly", "gold.hourly", True, 200, 200),
     _row(3, "2024-03-01T23:30:00", "station", "gold.station", False, U, U, "boom: disk full"),
     _row(4, "2024-03-02T00:10:00", "daily", "gold.daily", False, 50, U, "check failed: nulls"),
@@ -61,6 +63,7 @@ DAILY_OPERATIONS_UTC = {date(2024, 3, 1): (2, 1), date(2024, 3, 2): (2, 1),
 DAILY_RECORDS = {date(2024, 3, 1): (300, 290), date(2024, 3, 2): (470, 390),
                  date(2024, 3, 3): (320, 320)}  # (source rows, target rows)
 RECENT_FAILURES = ["run-10", "run-09", "run-04", "run-03"]  # newest first
+LOADS_WITH_REJECTS = ["run-01"]  # valid, 10 of its 100 source rows rejected
 
 # Filtered: domain = hourly, record_time in [2024-03-02, 2024-03-04) -> rows 6, 8, 9.
 FILTER_DOMAIN = "hourly"

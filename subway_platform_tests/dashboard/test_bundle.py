@@ -1,5 +1,5 @@
-"""The dashboard bundle as Superset will read it: seven charts, three filters, stable ids,
-no password."""
+"""The dashboard bundle as Superset will read it: the reference's seven charts and the
+loads-with-rejects table, three filters, stable ids, no password."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ def test_bundle_layout_charts_and_filters() -> None:
     charts = {k: v for k, v in files.items() if k.startswith("charts/")}
     assert sorted(c["viz_type"] for c in charts.values()) == sorted([
         "big_number_total", "big_number_total", "pie", "echarts_timeseries_bar",
-        "echarts_timeseries_bar", "mixed_timeseries", "table"])
+        "echarts_timeseries_bar", "mixed_timeseries", "table", "table"])
+    rejects = files["charts/loads_with_rejects.yaml"]
+    assert rejects["slice_name"] == "ELT loads with rejects"
+    assert "rejected_rows" in rejects["params"]["all_columns"]
     datasets = {v["uuid"]: v for k, v in files.items() if k.startswith("datasets/")}
     for chart in charts.values():
         columns = {c["column_name"] for c in datasets[chart["dataset_uuid"]]["columns"]}
@@ -50,4 +53,4 @@ def test_bundle_layout_charts_and_filters() -> None:
                    if c["viz_type"] == "big_number_total"}
     for native_filter in filters:
         assert set(native_filter["scope"]["excluded"]) == big_numbers
-    assert len(CHARTS) == 7
+    assert len(CHARTS) == 8

@@ -63,11 +63,11 @@ def _view(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[tupl
     return conn.execute(query, params).fetchall()
 
 
-def test_dashboard_imported_with_seven_charts(superset: RunningSuperset) -> None:
+def test_dashboard_imported_with_eight_charts(superset: RunningSuperset) -> None:
     dashboard = superset.client.dashboard(DASHBOARD_SLUG)
     metadata = json.loads(dashboard["json_metadata"])
     charts = superset.client.dashboard_charts(DASHBOARD_SLUG)
-    assert len(charts) == 7
+    assert len(charts) == 8
     big_ids = {c["id"] for c in charts if c["form_data"]["viz_type"] == "big_number_total"}
     filters = metadata["native_filter_configuration"]
     assert [f["name"] for f in filters] == ["Time range", "Valid (success / failure)", "Domain"]
@@ -78,7 +78,7 @@ def test_dashboard_imported_with_seven_charts(superset: RunningSuperset) -> None
 def test_every_chart_equals_its_view(superset: RunningSuperset,
                                      dashboard_conn: psycopg.Connection) -> None:
     charts = _charts(superset)
-    assert len(charts) == 7
+    assert len(charts) == 8
 
     (targets,) = _saved_data(superset, charts["ELT target tables"])
     view_targets = _view(dashboard_conn, "SELECT count(*) FROM elt_dashboard.target_tables")
@@ -124,6 +124,13 @@ def test_every_chart_equals_its_view(superset: RunningSuperset,
     assert [(r["error_message"], r["source_object"], r["target_object"])
             for r in failures] == view_failures
     assert len(view_failures) == len(expected.RECENT_FAILURES)
+
+    (rejects,) = _saved_data(superset, charts["ELT loads with rejects"])
+    view_rejects = _view(dashboard_conn, "SELECT asset_key, partition_key, rejected_rows, "
+                                         "error_message FROM elt_dashboard.loads_with_rejects")
+    assert [(r["asset_key"], r["partition_key"], r["rejected_rows"], r["error_message"])
+            for r in rejects] == view_rejects
+    assert [r[2] for r in view_rejects] == [10]
 
 
 def test_charts_with_dashboard_filters_equal_filtered_views(

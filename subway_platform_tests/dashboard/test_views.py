@@ -121,6 +121,14 @@ def test_recent_failures_newest_first(dashboard_conn: psycopg.Connection) -> Non
     assert none_when_success == (0,)
 
 
+def test_loads_with_rejects_lists_valid_loads_that_left_rows(
+        dashboard_conn: psycopg.Connection) -> None:
+    rows = dashboard_conn.execute(
+        "SELECT run_id, outcome, rejected_rows FROM elt_dashboard.loads_with_rejects").fetchall()
+    assert [r[0] for r in rows] == expected.LOADS_WITH_REJECTS
+    assert rows[0][1:] == ("success", 10)
+
+
 def test_reader_role_reads_only_views_and_log(dashboard_dsn: str,
                                              dashboard_conn: psycopg.Connection) -> None:
     apply_dashboard_grants(dashboard_conn)
