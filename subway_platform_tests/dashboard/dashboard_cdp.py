@@ -106,6 +106,41 @@ class Browser:
             time.sleep(0.5)
         raise TimeoutError(f"page condition not met within {timeout:.0f}s: {condition}")
 
+    def add_script_on_new_document(self, source: str) -> None:
+        """Run ``source`` in every page before the page's own scripts (e.g. to watch fetch)."""
+        self.send("Page.addScriptToEvaluateOnNewDocument", source=source)
+
+    def click(self, element: str) -> None:
+        """Click with the mouse, as a person does, the middle of the element that the
+        JavaScript expression ``element`` returns; refused if something else covers it."""
+        point = self.evaluate(f"""(() => {{
+          const el = {element};
+          if (!el) return null;
+          let r = el.getBoundingClientRect();
+          if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {{
+            el.scrollIntoView({{block: 'center', inline: 'center'}});
+            r = el.getBoundingClientRect();
+          }}
+          const x = r.left + r.width / 2, y = r.top + r.height / 2;
+          const hit = document.elementFromPoint(x, y);
+          return {{x, y, hit: !!hit && (el === hit || el.contains(hit))}};
+        }})()""")
+        if point is None:
+            raise RuntimeError(f"nothing to click: {element}")
+        if not point["hit"]:
+            raise RuntimeError(f"covered by another element, not clicked: {element}")
+        x, y = point["x"], point["y"]
+        self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left",
+                      clickCount=1)
+
+    def press_key(self, key: str, code: str, key_code: int) -> None:
+        """Press and release one key (e.g. ``"Escape", "Escape", 27``)."""
+        for kind in ("keyDown", "keyUp"):
+            self.send("Input.dispatchKeyEvent", type=kind, key=key, code=code,
+                      windowsVirtualKeyCode=key_code)
+
     def screenshot(self, path: Path) -> None:
         """Save a PNG of the viewport (which is sized to hold the whole dashboard)."""
         shot = self.send("Page.captureScreenshot", format="png")

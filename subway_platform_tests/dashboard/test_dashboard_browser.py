@@ -1,96 +1,93 @@
-"""The dashboard as a person sees it: headless Chromium logs in to the local Superset,
-opens the dashboard, and every one of the seven charts renders without an error state.
-A screenshot is saved to test-artifacts/dashboard.png."""
+"""The dashboard as a person uses it: headless Chromium logs in to the local Superset, opens
+the dashboard, and every one of the eight charts renders without an error state; then, in the
+native filter bar, the valid filter is set to "failure" (valid = false) and applied: the pie
+and the bar charts change to the failed operations only, the two big numbers stay as they were.
+
+Screenshots are kept as test artifacts: test-artifacts/dashboard.png (as opened) and
+test-artifacts/dashboard-valid-false.png (the filter applied)."""
 
 from __future__ import annotations
 
-import json
 import sys
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from subway_platform.dashboard.bundle import DASHBOARD_SLUG
-from subway_platform.dashboard.server import ADMIN_USER
-
 sys.path.insert(0, str(Path(__file__).parent))
+import dashboard_log_rows as expected  # noqa: E402
 from dashboard_cdp import Browser  # noqa: E402
+from dashboard_page import ARTIFACTS, BIG_NUMBERS, CHART_TITLES, DashboardPage  # noqa: E402
 from dashboard_running import RunningSuperset  # noqa: E402
 
-ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard.png"
-
-# The web login form needs a CSRF token bound to the browser's session: get one with an
-# API token, then post the form from the page so the session cookie lands in the browser.
-_LOGIN_JS = """
-(async () => {
-  const login = await fetch('/api/v1/security/login', {method: 'POST',
-    headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({username: %(user)s, password: %(password)s, provider: 'db'})});
-  const token = (await login.json()).access_token;
-  const csrf = await fetch('/api/v1/security/csrf_token/',
-    {headers: {Authorization: 'Bearer ' + token}, credentials: 'same-origin'});
-  const form = new URLSearchParams({username: %(user)s, password: %(password)s,
-                                    csrf_token: (await csrf.json()).result});
-  const done = await fetch('/login/', {method: 'POST', body: form, credentials: 'same-origin',
-                                       redirect: 'follow'});
-  const me = await fetch('/api/v1/me/', {credentials: 'same-origin'});
-  return [login.status, csrf.status, done.status, done.url, me.status].join(' ');
-})()
-"""
-
-_CHART_STATE_JS = """
-(() => {
-  const holders = [...document.querySelectorAll('[data-test="chart-grid-component"]')];
-  return holders.map(h => ({
-    title: (h.querySelector('[data-test="editable-title"], .header-title') || {}).innerText
-           || '',
-    loading: !!h.querySelector('[data-test="loading-indicator"], .loading'),
-    error: !!h.querySelector('[data-test="error-alert"], .alert-danger, [role="alert"]'),
-    drawn: !!h.querySelector('canvas, svg, table, .header-line, [data-test="big-number"]'),
-    text: h.innerText.slice(0, 200),
-  }));
-})()
-"""
+BEFORE = ARTIFACTS / "dashboard.png"
+AFTER = ARTIFACTS / "dashboard-valid-false.png"
+VALID_FILTER = "Valid (success / failure)"
 
 
-def test_dashboard_renders_seven_charts(superset: RunningSuperset) -> None:
+def _split(data: list[list[dict]]) -> dict[str, int]:
+    return {r["outcome"]: r["operations"] for r in data[0]}
+
+
+def _by_domain(data: list[list[dict]]) -> dict[str, tuple[int, int]]:
+    return {r["domain"]: (r["success"], r["failure"]) for r in data[0]}
+
+
+def _daily(data: list[list[dict]]) -> dict[object, tuple[int, int]]:
+    return {datetime.fromtimestamp(r["record_day"] / 1000, tz=UTC).date():
+            (r["success"], r["failure"]) for r in data[0]}
+
+
+def test_dashboard_renders_and_the_valid_filter_changes_pie_and_bars(
+        superset: RunningSuperset) -> None:
     browser = Browser()
     try:
-        login_js = _LOGIN_JS % {"user": json.dumps(ADMIN_USER),
-                                "password": json.dumps(superset.superset.admin_password)}
-        attempts = []
-        # Seen once in many runs: the form post left the session logged out (401). A
-        # person would log in again; so do we, up to three times, and report each try.
-        for _ in range(3):
-            browser.navigate(f"{superset.url}/login/")
-            attempts.append(browser.evaluate(login_js))
-            if attempts[-1].endswith(" 200"):
-                break
-        assert attempts[-1].endswith(" 200"), f"browser login failed: {attempts}"
-        browser.navigate(f"{superset.url}/superset/dashboard/{DASHBOARD_SLUG}/")
-        browser.wait_for(
-            "document.querySelectorAll('[data-test=\"chart-grid-component\"]').length === 7",
-            timeout=180)
-        # Settled: every chart drew something or shows an error, none still loading.
-        browser.wait_for(
-            "[...document.querySelectorAll('[data-test=\"chart-grid-component\"]')].every("
-            "h => !h.querySelector('[data-test=\"loading-indicator\"], .loading') && "
-            "h.querySelector('canvas, svg, table, [data-test=\"error-alert\"], .alert-danger,"
-            " [role=\"alert\"]'))", timeout=180)
-        # The valid and domain filters loaded their values from the views.
+        page = DashboardPage(browser, superset)
+        page.open()
         browser.wait_for("document.body.innerText.includes('2 options') && "
                          "document.body.innerText.includes('3 options')", timeout=120)
-        time.sleep(3)  # let ECharts finish its grow-in animation before the screenshot
-        states = browser.evaluate(_CHART_STATE_JS)
-        browser.screenshot(ARTIFACT)
-        assert browser.evaluate(_CHART_STATE_JS) == states  # the screenshot changed nothing
-        assert len(states) == 7
+        states = page.chart_states()
+        browser.screenshot(BEFORE)
+        assert page.chart_states() == states  # the screenshot changed nothing
+        assert len(states) == len(CHART_TITLES) == 8
         errors = [s for s in states if s["error"] or s["loading"] or not s["drawn"]]
         assert errors == [], errors
         page_text = browser.evaluate("document.body.innerText")
-        for title in ("ELT target tables", "ELT records", "ELT status", "ELT status by domain",
-                      "Daily ELT operations", "Daily ELT records", "Recent ELT failures"):
+        for title in CHART_TITLES:
             assert title in page_text
         assert "connection refused" in page_text  # the failures table has rows
-        assert ARTIFACT.stat().st_size > 10_000
+        assert "loaded with 10 rejected rows" in page.chart_text("ELT loads with rejects")
+        assert BEFORE.stat().st_size > 10_000
+
+        before = page.chart_data()
+        assert set(before) == set(CHART_TITLES)
+        assert _split(before["ELT status"]) == expected.STATUS_SPLIT
+        assert _by_domain(before["ELT status by domain"]) == expected.STATUS_BY_DOMAIN
+        assert _daily(before["Daily ELT operations"]) == expected.DAILY_OPERATIONS
+        big_before = {title: page.chart_text(title) for title in BIG_NUMBERS}
+        assert f"{expected.TARGET_TABLES}" in big_before["ELT target tables"]
+
+        answered = page.data_answers()
+        page.choose_in_filter(VALID_FILTER, "failure")
+        # The six charts in the filters' scope ask for their data again.
+        browser.wait_for(f"{page.charts_answered_since(answered)} >= 6", timeout=120)
+        page.wait_settled()
+        browser.screenshot(AFTER)
+        after = page.chart_data(since=answered)
+
+        assert _split(after["ELT status"]) == {"failure": expected.STATUS_SPLIT["failure"]}
+        assert _by_domain(after["ELT status by domain"]) == expected.FAILURES_BY_DOMAIN
+        daily_after = _daily(after["Daily ELT operations"])
+        assert sum(s for s, _ in daily_after.values()) == 0
+        assert sum(f for _, f in daily_after.values()) == expected.STATUS_SPLIT["failure"]
+        for title in ("ELT status", "ELT status by domain", "Daily ELT operations",
+                      "Daily ELT records"):
+            assert after[title] != before[title], title
+        # The big numbers ignore the filters: not asked again, showing the same figures.
+        assert not set(BIG_NUMBERS) & set(after)
+        assert {title: page.chart_text(title) for title in BIG_NUMBERS} == big_before
+        # A valid load with rejects is not a failure: its table empties under the filter.
+        assert after["ELT loads with rejects"] == [[]]
+        states_after = page.chart_states()
+        assert [s for s in states_after if s["error"] or s["loading"]] == []
+        assert AFTER.stat().st_size > 10_000
     finally:
         browser.close()

@@ -19,7 +19,7 @@ def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) ->
     zone.upload(good_file)
     lines = (REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{BLOCKED}.csv").read_text(encoding="utf-8").splitlines()
     blocked = tmp_path / f"CARD_SUBWAY_MONTH_{BLOCKED}.csv"
-    blocked.write_text("\n".join([lines[0]] + [l.replace(l.split(",")[3], '"x"', 1) for l in lines[1:100]] + lines[100:]) + "\n", encoding="utf-8")
+    blocked.write_text("\n".join([lines[0]] + [line.replace(line.split(",")[3], '"x"', 1) for line in lines[1:100]] + lines[100:]) + "\n", encoding="utf-8")
     zone.upload(blocked)
     broken = tmp_path / f"CARD_SUBWAY_MONTH_{BROKEN}.csv"
     broken.write_text(lines[0] + "\n", encoding="utf-8")  # header only
