@@ -115,7 +115,8 @@ ORDER BY record_time DESC, id DESC;
 --    rejects"), newest first. valid keeps the reference's meaning (every source row is
 --    accounted for: source = target + cleaned + merged), so these rows are not in
 --    recent_failures; error_message says how many rows, their passengers and the first
---    reason (the failed warning check no_rows_rejected).
+--    reason (the failed warning check no_rows_rejected). Invalid rows with rejects (a
+--    blocked month, a cancelled run's bronze) are failures: recent_failures shows them.
 CREATE OR REPLACE VIEW elt_dashboard.loads_with_rejects AS
 SELECT
     record_time,
@@ -129,5 +130,5 @@ SELECT
     error_message,
     run_id
 FROM public.elt_manager_log
-WHERE cleaned_count > 0
+WHERE cleaned_count > 0 AND valid
 ORDER BY record_time DESC, id DESC;
