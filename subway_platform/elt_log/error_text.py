@@ -24,6 +24,8 @@ _WRAPPERS = frozenset({
     "DagsterUserCodeExecutionError",
     "DagsterExecutionHandleOutputError",
     "DagsterExecutionLoadInputError",
+    # Retries exhausted: "Exceeded max_retries of 3", caused by the error that was retried.
+    "RetryRequested",
 })
 
 
