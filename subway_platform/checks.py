@@ -22,17 +22,17 @@ never reaches the mart.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import psycopg
 from psycopg import sql
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
 
-from subway_platform.assets.transforms import count_value
 from subway_platform.datasets import STATION, DatasetSpec
-from subway_platform.io_managers.delta import PARTITION_COLUMN
+from subway_platform.partitions import MONTH_COLUMN
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
 
 RECONCILES_WITH_LANDING = "reconciles_with_landing"
 SOURCE_SCHEMA_MATCHES_SPEC = "source_schema_matches_spec"
@@ -111,12 +111,18 @@ def _keyed(rows: list[Any], months: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _group(df: DataFrame, months: list[str]) -> DataFrame:
+    from pyspark.sql import functions as F
+
     if months:
-        return df.groupBy(F.col(PARTITION_COLUMN).alias("_k"))
+        return df.groupBy(F.col(MONTH_COLUMN).alias("_k"))
     return df.groupBy(F.lit("").alias("_k"))
 
 
 def _sum_expr(spec: DatasetSpec, name: str) -> Column:
+    from pyspark.sql import functions as F
+
+    from subway_platform.assets.transforms import count_value
+
     parts = [F.coalesce(count_value(F.col(src)), F.lit(0)) for src in spec.sum_sources(name)]
     total = parts[0]
     for part in parts[1:]:
@@ -129,6 +135,8 @@ def bronze_results(
     extra_columns: list[str], renamed: dict[str, str], missing_optional: list[str],
 ) -> list[dg.AssetCheckResult]:
     """Reconcile bronze (read back) with the landing files' statistics."""
+    from pyspark.sql import functions as F
+
     aggs = [F.count(F.lit(1)).alias("rows"), *[_sum_expr(spec, s) for s in spec.sum_columns]]
     found = _keyed(_group(bronze, months).agg(*aggs).collect(), months)
     problems: list[str] = []
@@ -167,6 +175,8 @@ def bronze_good_stats(spec: DatasetSpec, typed: DataFrame, months: list[str]) ->
     """One scan of bronze, typed (``typed_columns``): rows, parseable ("good") rows and the
     good rows' sums per month. Gold uses it to know whether any row is rejected before
     writing rejects, and its reconciliation check compares gold with it."""
+    from pyspark.sql import functions as F
+
     is_good = F.col("_reject_reason").isNull()
     good_sums: list[Column] = []
     for name in spec.sum_columns:
@@ -193,8 +203,10 @@ def gold_results(
 ) -> list[dg.AssetCheckResult]:
     """Reconcile gold (read back) with bronze (``bronze_good_stats``) and the rejects table
     (``rejected``, rows per month from its Delta log): rows, sums, key uniqueness, reject share."""
+    from pyspark.sql import functions as F
+
     factor = 24 if spec.wide_hours else 1
-    keys = [k for k in spec.gold_key if k != PARTITION_COLUMN]
+    keys = [k for k in spec.gold_key if k != MONTH_COLUMN]
     gold_stats = _keyed(
         _group(gold, months).agg(
             F.count(F.lit(1)).alias("rows"),
@@ -205,7 +217,7 @@ def gold_results(
     )
     # Keys seen more than once. (A group-by, not countDistinct over several columns:
     # on Sail 0.7.2 that took 32 s for 1.85M rows where this takes 0.2 s.)
-    key_cols = [PARTITION_COLUMN, *keys] if months else keys
+    key_cols = [MONTH_COLUMN, *keys] if months else keys
     repeated = gold.groupBy(*key_cols).count().filter(F.col("count") > 1)
     dup_stats = _keyed(_group(repeated, months).agg(F.count(F.lit(1)).alias("dup_keys")).collect(), months)
     problems: list[str] = []
@@ -239,6 +251,8 @@ def mart_results(
     spec: DatasetSpec, conn: psycopg.Connection, gold: DataFrame, months: list[str]
 ) -> list[dg.AssetCheckResult]:
     """Compare the mart's rows and sums (SQL) with gold's (engine) for the loaded months."""
+    from pyspark.sql import functions as F
+
     gold_stats = _keyed(
         _group(gold, months).agg(
             F.count(F.lit(1)).alias("rows"), *[F.sum(n).cast("bigint").alias(n) for n in spec.sum_columns]
@@ -252,7 +266,7 @@ def mart_results(
     if months:
         cur = conn.execute(
             sql.SQL("SELECT {}, {} FROM {} WHERE {} BETWEEN %s AND %s GROUP BY 1").format(
-                sql.Identifier(PARTITION_COLUMN), select, table, sql.Identifier(PARTITION_COLUMN)
+                sql.Identifier(MONTH_COLUMN), select, table, sql.Identifier(MONTH_COLUMN)
             ),
             (months[0], months[-1]),
         )
@@ -275,7 +289,9 @@ def mart_results(
 def first_rejected_rows(spec: DatasetSpec, typed: DataFrame, months: list[str]) -> list[dict[str, Any]]:
     """The first rejected rows (by month and line) of ``typed`` (``typed_columns``), with the
     file, line and reason. One small query, run only when some row is rejected."""
-    month = F.col(PARTITION_COLUMN) if months else F.lit("")
+    from pyspark.sql import functions as F
+
+    month = F.col(MONTH_COLUMN) if months else F.lit("")
     rows = (
         typed.filter(F.col("_reject_reason").isNotNull())
         .select(month.alias("month"), "_source_object", "_source_row", "_reject_reason")

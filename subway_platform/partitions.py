@@ -1,14 +1,21 @@
-"""Month partitions (``YYYYMM``) and validation of partition keys.
+"""Month partitions (``YYYYMM``): the partition column, key validation and slicing.
 
 Keys are the same strings as in the landing file names (``CARD_SUBWAY_MONTH_201907.csv``
-is partition ``201907``). Every key is validated before it reaches SQL or a path.
+is partition ``201907``). Every key is validated before it reaches SQL or a path. Every
+partitioned table (Delta bronze and gold, the mart, the staged Parquet files) keeps the
+month in the text column :data:`MONTH_COLUMN`; both IO managers, staging, the assets and
+the checks take the column, the pattern and a step's months from here.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import dagster as dg
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 FIRST_MONTH = "201501"
 
@@ -17,7 +24,14 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(
 )
 """One partition per month from 201501 up to the last complete month."""
 
-_MONTH_RE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])")
+MONTH_COLUMN = "month"
+"""The month partition column of every partitioned table (``YYYYMM`` text)."""
+
+MONTH_PATTERN = r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
+"""A month key ``YYYYMM`` (1900-2099), as a regular expression without anchors; Python's
+``re`` and Arrow's RE2 (staging filters on it) read it the same way."""
+
+_MONTH_RE = re.compile(MONTH_PATTERN)
 
 
 class InvalidPartitionKey(ValueError):
@@ -51,7 +65,8 @@ def months_between(first: str, last: str) -> list[str]:
 
 
 def context_months(context: dg.AssetExecutionContext | dg.InputContext | dg.OutputContext) -> list[str]:
-    """The validated months a step or IO call covers (one, or a single-run range)."""
+    """The validated months a step or IO call covers (one, or a single-run range); empty
+    for an unpartitioned asset."""
     if isinstance(context, dg.AssetExecutionContext):
         if not (context.has_partition_key or context.has_partition_key_range):
             return []
@@ -61,3 +76,18 @@ def context_months(context: dg.AssetExecutionContext | dg.InputContext | dg.Outp
             return []
         key_range = context.asset_partition_key_range
     return months_between(key_range.start, key_range.end)
+
+
+def month_bounds(months: list[str]) -> tuple[str, str]:
+    """First and last of ``months`` (consecutive, ascending), each validated."""
+    return validate_month(months[0]), validate_month(months[-1])
+
+
+def slice_months(df: DataFrame, months: list[str]) -> DataFrame:
+    """The rows of ``df`` in ``months`` (all rows when ``months`` is empty: unpartitioned)."""
+    if not months:
+        return df
+    from pyspark.sql import functions as F
+
+    first, last = month_bounds(months)
+    return df.filter(F.col(MONTH_COLUMN).between(first, last))

@@ -24,7 +24,6 @@ import dagster as dg
 from subway_platform.datasets import DAILY, HOURLY, STATION, DatasetSpec, dataset_for_file
 from subway_platform.ingest.errors import LandingFileError
 from subway_platform.jobs import daily_passengers_job, hourly_passengers_job, station_job
-from subway_platform.ingest.stage import stage_landing_file
 from subway_platform.partitions import InvalidPartitionKey, validate_month
 from subway_platform.resources.landing import LandingZone, safe_file_name
 from subway_platform.resources.storage import StoredObject, is_s3
@@ -64,6 +63,9 @@ def file_months(spec: DatasetSpec, obj: StoredObject, landing: LandingZone) -> l
         return [validate_month(named)]
     if not spec.partitioned:
         return []
+    # Staging (pyarrow) is imported only for the rare file whose name gives no month.
+    from subway_platform.ingest.stage import stage_landing_file
+
     with tempfile.TemporaryDirectory(prefix="subway_sensor_") as tmp:
         local = landing.storage.download(obj.url, Path(tmp) / "file.csv")
         staged = stage_landing_file(local, Path(tmp) / "staged.parquet", file_name=obj.name, spec=spec)

@@ -4,14 +4,18 @@ import warnings
 
 import dagster as dg
 
-from subway_platform.assets.bronze import build_bronze_asset
-from subway_platform.assets.gold import build_gold_asset
-from subway_platform.assets.mart import build_mart_asset
 from subway_platform.datasets import ALL_DATASETS
 
 
 def build_assets() -> list[dg.AssetsDefinition]:
     """Three assets per data set: bronze, gold, mart."""
+    # Imported here, not by the package: ``subway_platform.checks`` imports
+    # ``assets.transforms``, and a package that imported its asset modules (which import
+    # the checks) would make that a cycle.
+    from subway_platform.assets.bronze import build_bronze_asset
+    from subway_platform.assets.gold import build_gold_asset
+    from subway_platform.assets.mart import build_mart_asset
+
     out: list[dg.AssetsDefinition] = []
     with warnings.catch_warnings():
         # The single-run backfill policy is a deliberate choice (a range of months is one

@@ -12,25 +12,26 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from subway_platform.checks import bronze_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.run_events import BAD_MONTHS_METADATA, GOOD_MONTHS_METADATA
 from subway_platform.ingest.errors import LandingFileError
-from subway_platform.ingest.stage import StagedFile, stage_landing_file
-from subway_platform.io_managers.delta import PARTITION_COLUMN, table_url
+from subway_platform.frames import DataFrame
+from subway_platform.io_managers.delta import table_url
 from subway_platform.assets.layer import layer_asset_args
-from subway_platform.partitions import context_months
+from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
 from subway_platform.resources.landing import LandingZone
 from subway_platform.retries import retry_transient
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import StoredObject
+
+if TYPE_CHECKING:
+    from subway_platform.ingest.stage import StagedFile
 
 LINEAGE_COLUMNS = ("_source_object", "_source_checksum", "_source_row", "_ingested_at", "_run_id")
 
@@ -60,7 +61,7 @@ def _raw_path(workdir: Path, obj: StoredObject) -> Path:
 def _stage_all(
     context: dg.AssetExecutionContext, spec: DatasetSpec, landing: LandingZone, months: list[str],
     workdir: Path, bad_months: dict[str, str],
-) -> list[tuple[StoredObject, bool, StagedFile, str]]:
+) -> list[tuple[StoredObject, bool, "StagedFile", str]]:
     """Stage the files that hold the step's months, each month from one file.
 
     Landing files come before archived ones and newer before older, so a corrected upload
@@ -70,7 +71,9 @@ def _stage_all(
     reason naming it) and the other months are still staged, so that the step's failure
     can say which months were bad and which were fine.
     """
-    staged: list[tuple[StoredObject, bool, StagedFile, str]] = []
+    from subway_platform.ingest.stage import stage_landing_file
+
+    staged: list[tuple[StoredObject, bool, "StagedFile", str]] = []
     remaining = set(months)
     candidates = sorted(
         _choose_files(spec, landing, months), key=lambda f: (f[1], -f[0].modified.timestamp())
@@ -110,7 +113,7 @@ def _stage_all(
 
 
 def _check_coverage(
-    spec: DatasetSpec, months: list[str], staged: list[tuple[StoredObject, bool, StagedFile, str]],
+    spec: DatasetSpec, months: list[str], staged: list[tuple[StoredObject, bool, "StagedFile", str]],
     bad_months: dict[str, str],
 ) -> None:
     """Every requested month was found in some file and none was bad; else the step fails
@@ -144,7 +147,7 @@ def _check_coverage(
     )
 
 
-def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, StagedFile, str]]) -> dict[str, dict[str, Any]]:
+def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, "StagedFile", str]]) -> dict[str, dict[str, Any]]:
     stats: dict[str, dict[str, Any]] = {}
     for obj, _archived, result, _url in staged:
         per_month = result.months if spec.partitioned else {"": result.rows}
@@ -162,9 +165,11 @@ def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, Stag
 
 def _bronze_output(
     context: dg.AssetExecutionContext, spec: DatasetSpec, session: Any,
-    staged: list[tuple[StoredObject, bool, StagedFile, str]], stats: dict[str, dict[str, Any]],
+    staged: list[tuple[StoredObject, bool, "StagedFile", str]], stats: dict[str, dict[str, Any]],
 ) -> dg.Output[DataFrame]:
     """Bronze rows (staged files read by the engine, with lineage) and their metadata."""
+    from pyspark.sql import functions as F
+
     ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     frames: list[DataFrame] = []
     for obj, _archived, result, url in staged:
@@ -180,7 +185,7 @@ def _bronze_output(
         df = df.unionByName(other)
     ordered = [*(c.name for c in spec.columns), "_extra", *LINEAGE_COLUMNS]
     if spec.partitioned:
-        ordered.append(PARTITION_COLUMN)
+        ordered.append(MONTH_COLUMN)
     first = staged[0][2]
     return dg.Output(
         df.select(*ordered),
@@ -243,9 +248,9 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 yield _bronze_output(context, spec, session, staged, stats)
 
                 # The Delta write has committed (the IO manager ran on yield): check what landed.
-                written = session.read.format("delta").load(table_url(landing.lake_url, context.asset_key))
-                if months:
-                    written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
+                written = slice_months(
+                    session.read.format("delta").load(table_url(landing.lake_url, context.asset_key)), months
+                )
                 results = bronze_results(
                     spec, written, months, stats,
                     sorted({c for *_, r, _u in staged for c in r.extra_columns}),

@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 
 from subway_platform.checks import STATIONS_MATCHED
 from subway_platform.datasets import STATION, DatasetSpec
-from subway_platform.io_managers.delta import PARTITION_COLUMN
+from subway_platform.partitions import MONTH_COLUMN
 
 LISTED_PAIRS = 50
 """Unmatched (line, station) pairs listed in the check's metadata, most boardings first."""
@@ -107,7 +107,7 @@ def coverage(frame: DataFrame, months: list[str]) -> dict[str, MonthCoverage]:
     matched = (
         F.col("station_id").isNotNull() & F.col("latitude").isNotNull() & F.col("longitude").isNotNull()
     )
-    month = F.col(PARTITION_COLUMN) if months else F.lit("")
+    month = F.col(MONTH_COLUMN) if months else F.lit("")
     grouped = frame.groupBy(
         month.alias("_k"), F.col("line_no"), F.col("station_name"), matched.alias("_matched")
     ).agg(

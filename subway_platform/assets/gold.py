@@ -14,16 +14,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from subway_platform.checks import bronze_good_stats, first_rejected_rows, gold_results, rejects_result
-from subway_platform.assets.enrichment import coverage, stations_matched_result, with_station
-from subway_platform.assets.transforms import rejects_of, typed_columns, unpivot_hours
 from subway_platform.datasets import STATION, DatasetSpec
 from subway_platform.elt_log.hops import HOPS
+from subway_platform.frames import DataFrame
 from subway_platform.io_managers.delta import (
-    PARTITION_COLUMN,
     open_delta,
     partition_rows,
     table_url,
@@ -32,7 +28,7 @@ from subway_platform.io_managers.delta import (
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.locks import TableLocks
 from subway_platform.assets.layer import layer_asset_args
-from subway_platform.partitions import context_months
+from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
 from subway_platform.resources.spark import SparkEngine
 
 CELLS_PER_HOURLY_ROW = 24
@@ -45,8 +41,12 @@ def rejects_url(lake_url: str, spec: DatasetSpec) -> str:
 
 def gold_frame(spec: DatasetSpec, typed_good: DataFrame) -> DataFrame:
     """Merge good rows on the gold key: counts summed, merged rows counted in ``source_rows``."""
+    from pyspark.sql import functions as F
+
+    from subway_platform.assets.transforms import unpivot_hours
+
     rows = unpivot_hours(typed_good) if spec.wide_hours else typed_good
-    keys = [PARTITION_COLUMN, *[k for k in spec.gold_key if k != PARTITION_COLUMN]] if spec.partitioned else list(spec.gold_key)
+    keys = [MONTH_COLUMN, *[k for k in spec.gold_key if k != MONTH_COLUMN]] if spec.partitioned else list(spec.gold_key)
     aggs: list[Any] = [F.count(F.lit(1)).cast("bigint").alias("source_rows")]
     present = set(rows.columns)
     for name in spec.sum_columns:
@@ -93,6 +93,12 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, bronze: DataFrame, spark: SparkEngine, landing: LandingZone,
         locks: TableLocks,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+        # Spark code is imported by the step that runs it, not when the code location loads.
+        from pyspark.sql import functions as F
+
+        from subway_platform.assets.enrichment import coverage, stations_matched_result, with_station
+        from subway_platform.assets.transforms import rejects_of, typed_columns
+
         months = context_months(context)
         lake = landing.lake_url
         typed = typed_columns(spec, bronze)
@@ -152,9 +158,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 "gold/rejects_uri": rejects,
             },
         )
-        written = spark.spark_session.read.format("delta").load(table_url(lake, context.asset_key))
-        if months:
-            written = written.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
+        written = slice_months(spark.spark_session.read.format("delta").load(table_url(lake, context.asset_key)), months)
         yield from gold_results(spec, bronze_stats, written, months, rejected)
         yield rejects_result(spec, bronze_stats, rejected, first_rejects)
         if enrichment:

@@ -7,7 +7,6 @@ import dagster as dg
 
 from subway_platform.checks import check_specs
 from subway_platform.datasets import DatasetSpec
-from subway_platform.io_managers.delta import PARTITION_COLUMN
 from subway_platform.partitions import monthly_partitions
 
 OWNERS = ["team:data-platform"]
@@ -22,13 +21,11 @@ def layer_asset_args(
 ) -> dict[str, Any]:
     """Keyword arguments for ``@dg.asset`` of ``spec``'s asset in ``layer``.
 
-    A partitioned data set gets month partitions, a single-run backfill policy (a range
-    of months is one run) and the ``partition_expr`` its IO manager replaces by.
+    A partitioned data set gets month partitions and a single-run backfill policy (a
+    range of months is one run); its tables are partitioned by ``partitions.MONTH_COLUMN``.
     """
     partitioned = spec.partitioned
     all_metadata = dict(metadata or {})
-    if partitioned:
-        all_metadata["partition_expr"] = PARTITION_COLUMN
     return {
         "partitions_def": monthly_partitions if partitioned else None,
         "backfill_policy": dg.BackfillPolicy.single_run() if partitioned else None,

@@ -4,10 +4,10 @@
 from collections.abc import Iterator
 
 import dagster as dg
-from pyspark.sql import DataFrame
 
 from subway_platform.checks import mart_results
 from subway_platform.datasets import DatasetSpec
+from subway_platform.frames import DataFrame
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.retries import retry_transient
 from subway_platform.elt_log.hops import HOPS

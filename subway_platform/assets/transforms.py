@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from subway_platform.datasets import DatasetSpec
 from subway_platform.datasets.hourly import HOURS
 from subway_platform.ingest.values import COUNT_PATTERN, MAX_COUNT_DIGITS
-from subway_platform.io_managers.delta import PARTITION_COLUMN
+from subway_platform.partitions import MONTH_COLUMN
 
 
 
@@ -80,7 +80,7 @@ def typed_columns(spec: DatasetSpec, bronze: DataFrame) -> DataFrame:
     for col in spec.columns:
         raw = F.col(col.name)
         parsed = parsers[col.kind](raw)
-        typed.append(parsed.alias(col.target) if col.target != PARTITION_COLUMN else parsed.alias("_month_value"))
+        typed.append(parsed.alias(col.target) if col.target != MONTH_COLUMN else parsed.alias("_month_value"))
         problems.append(_problem(col.target, raw, parsed, col.required))
     if spec.partitioned and spec.month_column is not None:
         month_col = spec.column(spec.month_column)
@@ -90,12 +90,12 @@ def typed_columns(spec: DatasetSpec, bronze: DataFrame) -> DataFrame:
             parsed_month = F.trim(F.col(month_col.name))
         problems.append(
             F.when(
-                parsed_month.isNotNull() & (parsed_month != F.col(PARTITION_COLUMN)),
+                parsed_month.isNotNull() & (parsed_month != F.col(MONTH_COLUMN)),
                 F.concat(F.lit("row belongs to month "), parsed_month),
             )
         )
     reason = F.concat_ws("; ", *problems)
-    keep = [PARTITION_COLUMN] if spec.partitioned else []
+    keep = [MONTH_COLUMN] if spec.partitioned else []
     return bronze.select(
         *[F.col(c) for c in keep],
         *typed,
@@ -107,7 +107,7 @@ def typed_columns(spec: DatasetSpec, bronze: DataFrame) -> DataFrame:
 
 def rejects_of(spec: DatasetSpec, bronze: DataFrame, typed: DataFrame) -> DataFrame:
     """Rows gold cannot use, with the reason and the source position."""
-    cols = [F.col(PARTITION_COLUMN)] if spec.partitioned else []
+    cols = [F.col(MONTH_COLUMN)] if spec.partitioned else []
     return typed.filter(F.col("_reject_reason").isNotNull()).select(
         *cols,
         F.col("_source_object"),

@@ -32,14 +32,12 @@ from subway_platform.ingest.errors import LandingFileError
 from subway_platform.ingest.layout import FileLayout, match_layout, read_head
 from subway_platform.ingest.scan import blank_line_numbers, scan_file
 from subway_platform.ingest.values import parse_count_array
-from subway_platform.partitions import validate_month
+from subway_platform.partitions import MONTH_COLUMN, MONTH_PATTERN, validate_month
 
 EXTRA_COLUMN = "_extra"
 SOURCE_ROW_COLUMN = "_source_row"
-MONTH_COLUMN = "month"
 _BLOCK_BYTES = 8 << 20
-_MONTH_PATTERN = r"^(19|20)[0-9]{2}(0[1-9]|1[0-2])$"
-_NULL_STRING = pa.scalar(None, pa.string())
+_MONTH_PATTERN = f"^{MONTH_PATTERN}$"
 
 
 @dataclass

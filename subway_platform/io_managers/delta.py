@@ -1,7 +1,7 @@
 """Delta Lake IO manager for Spark DataFrames (bronze and gold).
 
 The table of asset ``bronze/card_subway_month`` lives at ``<lake>/bronze/card_subway_month``.
-A partitioned asset declares its partition column (``metadata={"partition_expr": "month"}``);
+A partitioned table is partitioned by the ``month`` column (``partitions.MONTH_COLUMN``):
 writing replaces exactly the months of the step (Delta ``replaceWhere``) and loading
 reads exactly the requested months. Unpartitioned assets are overwritten.
 
@@ -13,22 +13,19 @@ schema.
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pyarrow as pa
-from deltalake import DeltaTable
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
-from subway_platform.partitions import context_months, validate_month
+from subway_platform.frames import DataFrame
+from subway_platform.partitions import MONTH_COLUMN, context_months, month_bounds, slice_months
 from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
-from subway_platform.retries import retry_transient
 from subway_platform.resources.storage import delta_storage_options, is_s3, join_url
+from subway_platform.retries import retry_transient
 
-PARTITION_COLUMN = "month"
-"""The month partition column of every partitioned Delta table (``YYYYMM`` text)."""
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 
 def asset_metadata(context: dg.InputContext | dg.OutputContext) -> Mapping[str, Any]:
@@ -46,8 +43,10 @@ def table_url(lake_url: str, asset_key: dg.AssetKey | str) -> str:
     return url if is_s3(url) else str(Path(url).resolve())
 
 
-def open_delta(url: str) -> DeltaTable | None:
+def open_delta(url: str) -> "DeltaTable | None":
     """The Delta table at ``url``, or None if there is none yet."""
+    from deltalake import DeltaTable
+
     if not DeltaTable.is_deltatable(url, storage_options=delta_storage_options()):
         return None
     return DeltaTable(url, storage_options=delta_storage_options())
@@ -58,12 +57,14 @@ def partition_rows(url: str, months: list[str] | None = None) -> dict[str, int]:
 
     For an unpartitioned table the total is under the key ``""``.
     """
+    import pyarrow as pa
+
     table = open_delta(url)
     if table is None:
         return {}
     actions = pa.table(table.get_add_actions(flatten=True))
     counts: dict[str, int] = {}
-    part_col = f"partition.{PARTITION_COLUMN}"
+    part_col = f"partition.{MONTH_COLUMN}"
     keys = actions.column(part_col).to_pylist() if part_col in actions.column_names else [""] * actions.num_rows
     for key, n in zip(keys, actions.column("num_records").to_pylist(), strict=True):
         if n is None:
@@ -74,7 +75,10 @@ def partition_rows(url: str, months: list[str] | None = None) -> dict[str, int]:
     return counts
 
 
-def table_schema(table: DeltaTable) -> dg.TableSchema:
+def table_schema(table: "DeltaTable") -> dg.TableSchema:
+    """The Delta table's columns and Arrow types, for ``dagster/column_schema``."""
+    import pyarrow as pa
+
     schema = pa.schema(table.schema().to_arrow())
     return dg.TableSchema(
         columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema]
@@ -87,8 +91,8 @@ def month_predicate(months: list[str]) -> str:
     Spark takes the predicate as text (no parameters), so the keys are validated here,
     whatever the caller did: only six ASCII digits forming a month reach the text.
     """
-    first, last = validate_month(months[0]), validate_month(months[-1])
-    return f"`{PARTITION_COLUMN}` >= '{first}' AND `{PARTITION_COLUMN}` <= '{last}'"
+    first, last = month_bounds(months)
+    return f"`{MONTH_COLUMN}` >= '{first}' AND `{MONTH_COLUMN}` <= '{last}'"
 
 
 def write_delta(
@@ -120,10 +124,10 @@ def _write_delta(df: DataFrame, url: str, months: list[str]) -> None:
         writer = (
             writer.mode("overwrite")
             .option("replaceWhere", month_predicate(months))
-            .partitionBy(PARTITION_COLUMN)
+            .partitionBy(MONTH_COLUMN)
         )
     elif months:
-        writer = writer.mode("overwrite").partitionBy(PARTITION_COLUMN)
+        writer = writer.mode("overwrite").partitionBy(MONTH_COLUMN)
     else:
         writer = writer.mode("overwrite").option("overwriteSchema", "true")
     writer.save(url)
@@ -139,22 +143,13 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
     spark: dg.ResourceDependency[SparkEngine]
     locks: dg.ResourceDependency[TableLocks]
 
-    def _months(self, context: dg.InputContext | dg.OutputContext) -> list[str]:
-        months = context_months(context)
-        if months and asset_metadata(context).get("partition_expr") != PARTITION_COLUMN:
-            raise dg.Failure(
-                f"asset {context.asset_key.to_user_string()} is partitioned but does not "
-                f"declare metadata partition_expr={PARTITION_COLUMN!r}"
-            )
-        return months
-
     def handle_output(self, context: dg.OutputContext, obj: DataFrame | None) -> None:
         if obj is None:
             return
-        months = self._months(context)
+        months = context_months(context)
         url = table_url(self.lake_url, context.asset_key)
-        if months and PARTITION_COLUMN not in obj.columns:
-            raise dg.Failure(f"{context.asset_key.to_user_string()}: no {PARTITION_COLUMN} column")
+        if months and MONTH_COLUMN not in obj.columns:
+            raise dg.Failure(f"{context.asset_key.to_user_string()}: no {MONTH_COLUMN} column")
         with retry_transient(context), self.locks.hold(url, months):
             write_delta(obj, url, months, self.locks)
 
@@ -176,10 +171,7 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
         url = table_url(self.lake_url, context.asset_key)
         spark = self.spark.spark_session
         df = spark.read.format("delta").load(url)
-        months = self._months(context)
-        if months:
-            df = df.filter(F.col(PARTITION_COLUMN).between(months[0], months[-1]))
-        return df
+        return slice_months(df, context_months(context))
 
 
 def elt_partitions(context: dg.OutputContext, target_rows: dict[str, int]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ transaction, by :func:`partition_existing`.
 import psycopg
 from psycopg import sql
 
-from subway_platform.io_managers.delta import PARTITION_COLUMN
+from subway_platform.partitions import MONTH_COLUMN
 from subway_platform.partitions import validate_month
 
 _MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names (NAMEDATALEN - 1)
@@ -49,7 +49,7 @@ def partition_name(table: str, month: str) -> str:
 
 def partition_key(primary_key: list[str]) -> list[str]:
     """The table's primary key: PostgreSQL requires the partition column in it."""
-    return [PARTITION_COLUMN, *(c for c in primary_key if c != PARTITION_COLUMN)]
+    return [MONTH_COLUMN, *(c for c in primary_key if c != MONTH_COLUMN)]
 
 
 def relation_kind(conn: psycopg.Connection, schema: str, table: str) -> str | None:
@@ -73,7 +73,7 @@ def _month_partition(schema: str, parent: str, name: str, month: str) -> sql.Com
         "FOR VALUES IN ({month})"
     ).format(
         part=sql.Identifier(schema, name), parent=sql.Identifier(schema, parent),
-        check=sql.Identifier(_name(name, "month")), col=sql.Identifier(PARTITION_COLUMN),
+        check=sql.Identifier(_name(name, "month")), col=sql.Identifier(MONTH_COLUMN),
         month=sql.Literal(month),
     )
 
@@ -86,7 +86,7 @@ def create_partitioned(
     conn.execute(
         sql.SQL("CREATE TABLE {} ({}, PRIMARY KEY ({})) PARTITION BY LIST ({})").format(
             sql.Identifier(schema, table), sql.SQL(", ").join(columns), pk,
-            sql.Identifier(PARTITION_COLUMN),
+            sql.Identifier(MONTH_COLUMN),
         )
     )
 
@@ -106,13 +106,13 @@ def partition_existing(
     conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(schema, table), sql.Identifier(legacy)))
     # The old indexes keep their names; free those the new table needs.
     conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(
-        sql.Identifier(schema, f"{table}_{PARTITION_COLUMN}_idx")))
+        sql.Identifier(schema, f"{table}_{MONTH_COLUMN}_idx")))
     conn.execute(sql.SQL("ALTER INDEX IF EXISTS {} RENAME TO {}").format(
         sql.Identifier(schema, f"{table}_pkey"), sql.Identifier(_name(legacy, "pkey"))))
     create_partitioned(conn, schema, table, columns, primary_key)
     _copy_grants(conn, schema, legacy, table)
     months = [r[0] for r in conn.execute(
-        sql.SQL("SELECT DISTINCT {} FROM {}").format(sql.Identifier(PARTITION_COLUMN), sql.Identifier(schema, legacy))
+        sql.SQL("SELECT DISTINCT {} FROM {}").format(sql.Identifier(MONTH_COLUMN), sql.Identifier(schema, legacy))
     ).fetchall()]
     for month in months:
         conn.execute(_month_partition(schema, table, partition_name(table, month), month))
@@ -148,7 +148,7 @@ def create_stage(conn: psycopg.Connection, schema: str, table: str, stage: str, 
     with conn.transaction():
         conn.execute(
             sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS) PARTITION BY LIST ({})").format(
-                sql.Identifier(schema, stage), sql.Identifier(schema, table), sql.Identifier(PARTITION_COLUMN)
+                sql.Identifier(schema, stage), sql.Identifier(schema, table), sql.Identifier(MONTH_COLUMN)
             )
         )
         for month in months:
@@ -174,7 +174,7 @@ def finish_stage(
             )
         rows = dict(conn.execute(
             sql.SQL("SELECT {}, count(*) FROM {} GROUP BY 1").format(
-                sql.Identifier(PARTITION_COLUMN), sql.Identifier(schema, stage)
+                sql.Identifier(MONTH_COLUMN), sql.Identifier(schema, stage)
             )
         ).fetchall())
     # No ANALYZE here (0.34 s of a twelve-month load): the COPY counts as changes to the

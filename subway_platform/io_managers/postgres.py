@@ -20,17 +20,14 @@ deletes its rows and inserts the staged ones. Tables are created with proper col
 
 import os
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import psycopg
 from psycopg import sql
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from subway_platform.io_managers.delta import PARTITION_COLUMN, asset_metadata, elt_partitions
-from subway_platform.io_managers.pg_copy import FORMAT_NAME, PostgresCopyDataSource
+from subway_platform.frames import DataFrame
+from subway_platform.io_managers.delta import asset_metadata, elt_partitions
 from subway_platform.io_managers.pg_jdbc import jdbc_target
 from subway_platform.io_managers.pg_partitions import (
     create_partitioned,
@@ -40,17 +37,22 @@ from subway_platform.io_managers.pg_partitions import (
     relation_kind,
     swap_months,
 )
-from subway_platform.partitions import context_months, validate_month
+from subway_platform.partitions import MONTH_COLUMN, context_months, month_bounds
 from subway_platform.resources.postgres import MartDatabase, MartUnavailable
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.retries import retry_transient
+
+if TYPE_CHECKING:
+    from pyspark.sql import types as T
 
 SCHEMA = "public"
 _REGISTERED: set[int] = set()
 
 
-def pg_type(dtype: T.DataType) -> str:
+def pg_type(dtype: "T.DataType") -> str:
     """PostgreSQL column type for a Spark type."""
+    from pyspark.sql import types as T
+
     mapping: dict[type, str] = {
         T.StringType: "text",
         T.LongType: "bigint",
@@ -71,7 +73,7 @@ def pg_type(dtype: T.DataType) -> str:
 
 
 def ensure_table(
-    conn: psycopg.Connection, table: str, schema: T.StructType, primary_key: list[str], partitioned: bool,
+    conn: psycopg.Connection, table: str, schema: "T.StructType", primary_key: list[str], partitioned: bool,
 ) -> int | None:
     """Create the mart table if it is missing: typed columns, primary key, and for a
     partitioned asset ``PARTITION BY LIST (month)``. A plain table left by an earlier
@@ -141,20 +143,11 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
             raise dg.Failure(f"{context.asset_key.to_user_string()}: bad or missing 'table' metadata")
         return str(table)
 
-    def _months(self, context: dg.InputContext | dg.OutputContext) -> list[str]:
-        months = [validate_month(m) for m in context_months(context)]
-        if months and asset_metadata(context).get("partition_expr") != PARTITION_COLUMN:
-            raise dg.Failure(
-                f"{context.asset_key.to_user_string()} is partitioned but does not declare "
-                f"metadata partition_expr={PARTITION_COLUMN!r}"
-            )
-        return months
-
     def handle_output(self, context: dg.OutputContext, obj: DataFrame | None) -> None:
         if obj is None:
             return
         table = self._table(context)
-        months = self._months(context)
+        months = context_months(context)
         primary_key = list(context.definition_metadata.get("primary_key") or [])
         columns = obj.columns
         stage = f"_stage_{table}_{uuid.uuid4().hex[:12]}"
@@ -164,6 +157,8 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
         spark = self.spark.spark_session
         session_id = id(spark)
         if sink == "copy" and session_id not in _REGISTERED:
+            from subway_platform.io_managers.pg_copy import PostgresCopyDataSource
+
             spark.dataSource.register(PostgresCopyDataSource)
             _REGISTERED.add(session_id)
 
@@ -190,6 +185,8 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
                 if sink == "jdbc":
                     self._write_jdbc(obj.repartition(self.copy_tasks), stage)
                 else:
+                    from subway_platform.io_managers.pg_copy import FORMAT_NAME
+
                     (
                         obj.repartition(self.copy_tasks).write.format(FORMAT_NAME)
                         .mode("append")
@@ -247,19 +244,22 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> DataFrame:
         """Read the mart slice back through the engine (for downstream Spark assets)."""
         table = self._table(context)
-        months = self._months(context)
+        months = context_months(context)
         with self.mart.connect() as conn:
             query = sql.SQL("SELECT * FROM {}").format(sql.Identifier(SCHEMA, table))
             params: tuple[str, ...] = ()
             if months:
                 query = sql.SQL("{} WHERE {} BETWEEN %s AND %s").format(
-                    query, sql.Identifier(PARTITION_COLUMN)
+                    query, sql.Identifier(MONTH_COLUMN)
                 )
-                params = (months[0], months[-1])
+                params = month_bounds(months)
             with conn.cursor() as cur:
                 cur.execute(query, params)
                 names = [d.name for d in cur.description or []]
                 rows = cur.fetchall()
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
         spark = self.spark.spark_session
         if not rows:
             return spark.createDataFrame([], T.StructType([T.StructField(n, T.StringType()) for n in names]))

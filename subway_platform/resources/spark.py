@@ -7,16 +7,16 @@ separate processes. With ``SPARK_REMOTE=sc://host:port`` the session connects th
 Spark 4 Connect server with Delta Lake, or a Sail cluster.
 """
 
-from __future__ import annotations
-
 import atexit
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster_pyspark import PySparkResource
-from pyspark.sql import SparkSession
+from pydantic import PrivateAttr
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 _LOCK = threading.Lock()
 _EMBEDDED: Any = None
@@ -57,16 +57,18 @@ def spark_remote_url(remote: str | None) -> str:
     return remote or os.environ.get("SPARK_REMOTE") or embedded_sail_url()
 
 
-_SESSIONS: dict[str, SparkSession] = {}
+_SESSIONS: "dict[str, SparkSession]" = {}
 
 
-def connect_session(url: str, config: dict[str, Any] | None = None) -> SparkSession:
+def connect_session(url: str, config: dict[str, Any] | None = None) -> "SparkSession":
     """The process's Spark Connect session for ``url``: one per URL, made on first use.
 
     pyspark's ``getOrCreate`` returns whatever default session exists, whatever its URL;
     a process that talks to two engines (the test suite, the benchmark) needs one
     session per engine, so sessions are kept here by URL and re-made once stopped.
     """
+    from pyspark.sql import SparkSession
+
     with _LOCK:
         session = _SESSIONS.get(url)
         if session is not None and not session.is_stopped and not _alive(session):
@@ -82,7 +84,7 @@ def connect_session(url: str, config: dict[str, Any] | None = None) -> SparkSess
         return session
 
 
-def _alive(session: SparkSession) -> bool:
+def _alive(session: "SparkSession") -> bool:
     """Whether the server still runs ``session`` (one small config round trip)."""
     try:
         session.conf.get("spark.sql.session.timeZone")
@@ -100,24 +102,27 @@ def stop_sessions(url: str | None = None) -> None:
                 session.stop()
 
 
-class SparkEngine(PySparkResource):
+class SparkEngine(dg.ConfigurableResource):
     """Spark Connect session for the pipeline's DataFrame and SQL work.
 
     ``remote`` defaults to ``SPARK_REMOTE`` (read when the session starts); empty means
     embedded Sail in this process. A URL is either embedded Sail, a Sail server or an
     Apache Spark 4.2 Connect server with delta-spark (``subway-platform spark-server``).
-    Built on dagster-pyspark's ``PySparkResource``: ``spark_config`` entries are passed to
-    the session builder.
+    ``spark_config`` entries are passed to the session builder (as dagster-pyspark's
+    ``PySparkResource`` does; this resource does not build on it because importing it
+    imports pyspark, which only a step that runs Spark should pay for).
     """
 
     spark_config: dict[str, Any] = {}
     remote: str | None = None
+    _spark_session: Any = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._spark_session = None
 
     @property
-    def spark_session(self) -> SparkSession:
+    def spark_session(self) -> "SparkSession":
+        """The session, made on first use in the step (connecting is not free)."""
         if self._spark_session is None:
             url = spark_remote_url(self.remote or None)
             config = {k: v for k, v in self.spark_config.items() if k != "spark.remote"}

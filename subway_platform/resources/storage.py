@@ -19,10 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
-import botocore.exceptions
 import dagster as dg
-from botocore.config import Config
 from pydantic import PrivateAttr
 
 
@@ -115,6 +112,10 @@ class ObjectStorage(dg.ConfigurableResource):
         return self._cached_client
 
     def _new_client(self) -> Any:
+        # boto3 is imported by the first S3 call, not when the code location loads.
+        import boto3
+        from botocore.config import Config
+
         os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
         aws = aws_settings()
         kwargs: dict[str, Any] = {
@@ -181,6 +182,8 @@ class ObjectStorage(dg.ConfigurableResource):
 
     def exists(self, url: str) -> bool:
         if is_s3(url):
+            import botocore.exceptions
+
             bucket, key = split_s3(url)
             try:
                 self._client().head_object(Bucket=bucket, Key=key)
