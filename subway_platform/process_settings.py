@@ -1,7 +1,8 @@
 """Settings of every process that loads the code location (CLI, run workers, code server).
 
-Both were found by the benchmark (benchmarks/README.md) and are applied once, by
-``definitions.py``:
+Both were found by the benchmark (benchmarks/README.md). They are applied when a process
+builds the definitions (``definitions.build_definitions``: every process that loads the
+code location, once), never on import:
 
 - ``DAGSTER_EVENT_BATCH_SIZE`` (Dagster's own opt-in, read at every event): the
   per-partition events of one output and the planned events of a run are stored with one
@@ -23,7 +24,8 @@ import os
 
 EVENT_BATCH_SIZE = "100"
 
+
 def apply_process_settings() -> None:
-    """Apply the settings above (an explicit environment wins)."""
+    """Apply the settings above (an explicit environment wins). Called once per process."""
     os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
     atexit.register(gc.freeze)

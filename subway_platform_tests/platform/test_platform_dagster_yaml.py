@@ -61,7 +61,7 @@ def test_runs_store_their_events_in_postgres(services: Any) -> None:
 
 
 def test_processes_loading_the_code_location_batch_their_events(services: Any) -> None:
-    """definitions.py turns Dagster's event batching on; an explicit setting wins.
+    """Building the definitions turns Dagster's event batching on; an explicit setting wins.
 
     ``services``: loading the code location needs its configuration (configuration.py).
     """
@@ -69,7 +69,7 @@ def test_processes_loading_the_code_location_batch_their_events(services: Any) -
     import subprocess
     import sys
 
-    probe = "import os, subway_platform.definitions; print(os.environ['DAGSTER_EVENT_BATCH_SIZE'])"
+    probe = "import os; from subway_platform.definitions import defs; print(os.environ['DAGSTER_EVENT_BATCH_SIZE'])"
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_EVENT_BATCH_SIZE"}
     default = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert default.stdout.strip() == "100"

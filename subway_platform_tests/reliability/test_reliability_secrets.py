@@ -52,7 +52,7 @@ def test_malformed_dsn_quoting_the_password_is_redacted(zone: Zone) -> None:
     zone.upload(daily_file(MONTH))
     # Loaded with the good DSN: a malformed one at load is refused before any run
     # (platform/test_config_errors.py); this is about one that turns bad afterwards.
-    import subway_platform.definitions  # noqa: F401
+    from subway_platform.definitions import defs  # noqa: F401 - built (and checked) now
     saved = os.environ["SUBWAY_MART_DSN"]
     os.environ["SUBWAY_MART_DSN"] = _with_password(zone.mart_dsn, secret)
     try:

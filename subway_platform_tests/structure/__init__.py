@@ -1,0 +1,1 @@
+"""Tests of the code's structure: imports, import cost, import-time side effects."""

@@ -1,0 +1,61 @@
+"""What a landing sensor tick imports, in a fresh process: neither Spark nor Delta nor
+Arrow. Listing an S3 landing zone needs boto3 (botocore's client; its import is paid once
+per code server process, on the first S3 tick); a local landing directory needs none."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from subway_platform_tests.structure.probe import HEAVY, config_env, run_probe
+
+_TICK = """
+import json, sys
+import dagster as dg
+from subway_platform.resources.landing import LandingZone
+from subway_platform.resources.storage import ObjectStorage
+from subway_platform.sensors import LandingSensorSettings, landing_sensor
+
+with dg.DagsterInstance.ephemeral() as instance, dg.build_sensor_context(
+    instance=instance,
+    resources={{
+        "landing": LandingZone(landing_url={landing!r}, archive_url={archive!r}, lake_url={lake!r},
+                               storage=ObjectStorage()),
+        "landing_sensor_settings": LandingSensorSettings(settle_seconds=0),
+    }},
+) as context:
+    result = landing_sensor(context)
+print(json.dumps({{
+    "requests": [(r.job_name, r.partition_key) for r in result.run_requests or []],
+    "imported": [m for m in {heavy!r} if m in sys.modules],
+}}))
+"""
+
+_FILE = "CARD_SUBWAY_MONTH_201907.csv"
+
+
+def test_local_landing_tick_imports_no_heavy_library(tmp_path: Path) -> None:
+    env = config_env(tmp_path)
+    (tmp_path / "landing" / _FILE).write_text("사용일자,노선명,역명,승차총승객수,하차총승객수,등록일자\n")
+    report = run_probe(
+        _TICK.format(landing=env["SUBWAY_LANDING_URL"], archive=env["SUBWAY_ARCHIVE_URL"],
+                     lake=env["SUBWAY_LAKE_URL"], heavy=HEAVY),
+        env,
+    )
+    assert report["requests"] == [["daily_passengers_job", "201907"]]
+    assert report["imported"] == []
+
+
+def test_s3_landing_tick_imports_boto3_only(services: Any, s3_client: Any, tmp_path: Path) -> None:
+    """On S3 the tick lists through boto3; Spark, Delta and Arrow stay out."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    s3_client.put_object(Bucket="subway", Key=f"{prefix}/landing/{_FILE}", Body=b"x\n")
+    env = {**config_env(tmp_path), **services.env}
+    report = run_probe(
+        _TICK.format(landing=f"s3://subway/{prefix}/landing", archive=f"s3://subway/{prefix}/archive",
+                     lake=str(tmp_path / "lake"), heavy=HEAVY),
+        env,
+    )
+    assert report["requests"] == [["daily_passengers_job", "201907"]]
+    assert sorted(report["imported"]) == ["boto3", "botocore"]
