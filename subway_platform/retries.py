@@ -1,33 +1,59 @@
 """Retry transient infrastructure errors (S3, PostgreSQL), fail fast on everything else.
 
 A bad file or a bug fails the step at once with its own message; a dropped connection or
-a timeout is retried with exponential backoff (Dagster ``RetryRequested``), so the
-operator's error always says what actually went wrong.
+a timeout is retried with exponential backoff (Dagster ``RetryRequested``, after 2, 4
+and 8 s), so the operator's error always says what actually went wrong.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import botocore.exceptions
 import dagster as dg
 import psycopg
 
 from subway_platform.resources.postgres import MartUnavailable
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    botocore.exceptions.EndpointConnectionError,
-    botocore.exceptions.ConnectTimeoutError,
-    botocore.exceptions.ReadTimeoutError,
-    botocore.exceptions.ConnectionClosedError,
-    psycopg.OperationalError,
-    MartUnavailable,
-    ConnectionError,
-    TimeoutError,
-)
 MAX_RETRIES = 3
 BASE_DELAY_SECONDS = 2.0
+_BOTOCORE_TRANSIENT = (
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ConnectionClosedError",
+)
+
+
+def transient_errors() -> tuple[type[BaseException], ...]:
+    """The exception types worth a retry.
+
+    botocore's are included only once botocore is loaded: a process that never imported
+    it cannot have raised one, and loading the code location must not import it.
+    """
+    errors: list[type[BaseException]] = [
+        psycopg.OperationalError, MartUnavailable, ConnectionError, TimeoutError,
+    ]
+    botocore_exceptions = sys.modules.get("botocore.exceptions")
+    if botocore_exceptions is not None:
+        errors += [getattr(botocore_exceptions, name) for name in _BOTOCORE_TRANSIENT]
+    return tuple(errors)
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before retry ``attempt + 1`` (attempt 0 is the first run): 2, 4, 8."""
+    return BASE_DELAY_SECONDS * (2**attempt)
+
+
+def _attempt(context: dg.AssetExecutionContext | dg.OutputContext) -> int:
+    """How many times this step ran before (0 on its first attempt)."""
+    if isinstance(context, dg.AssetExecutionContext):
+        return context.retry_number
+    try:
+        return context.step_context.previous_attempt_count
+    except dg.DagsterInvariantViolationError:  # an OutputContext built outside a run
+        return 0
 
 
 @contextmanager
@@ -35,8 +61,7 @@ def retry_transient(context: dg.AssetExecutionContext | dg.OutputContext) -> Ite
     """Turn a transient error into a Dagster retry after 2, 4, 8 s; re-raise others."""
     try:
         yield
-    except TRANSIENT_ERRORS as err:
-        attempt = context.retry_number if isinstance(context, dg.AssetExecutionContext) else 1
-        delay = BASE_DELAY_SECONDS * (2**attempt)
+    except transient_errors() as err:
+        delay = retry_delay(_attempt(context))
         context.log.warning(f"transient error ({type(err).__name__}); retry in {delay:.0f} s")
         raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=delay) from err

@@ -17,18 +17,28 @@ import psycopg
 import pytest
 from psycopg import sql
 
-def _real_data_dir() -> Path:
-    """The real portal files (shared/data/real beside the clone, or SUBWAY_REAL_DATA)."""
-    repo = Path(__file__).resolve().parents[1]
-    candidates = [os.environ.get("SUBWAY_REAL_DATA"), repo.parent / "shared" / "data" / "real",
-                  "/work/shared/data/real"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return repo.parent / "shared" / "data" / "real"  # absent: tests using it fail, naming it
+REAL_DATA_ENV = "SUBWAY_REAL_DATA"
 
 
-REAL = _real_data_dir()
+def real_data_dir() -> Path:
+    """The real portal files: ``SUBWAY_REAL_DATA``, else ``shared/data/real`` beside the
+    clone. Missing, the tests that use them fail at collection with one line saying where
+    they were looked for and how to point at them."""
+    configured = os.environ.get(REAL_DATA_ENV)
+    path = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"real data files not found at {path}: set {REAL_DATA_ENV} to the directory holding "
+            "card_subway_month/, card_subway_time/ and subway_station/"
+        )
+    return path
+
+
+def __getattr__(name: str) -> Any:
+    """``REAL``: :func:`real_data_dir`, looked up when a test module imports it."""
+    if name == "REAL":
+        return real_data_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass

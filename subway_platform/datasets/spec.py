@@ -94,7 +94,6 @@ class DatasetSpec:
     station_match_target_pct: float = 99.5
     """Passenger data sets: share of a month's boardings (in %) that must get a station id
     and coordinates; below it the ``stations_matched`` warning check fails."""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def partitioned(self) -> bool:

@@ -31,8 +31,6 @@ FINISHED_EVENTS: tuple[FinishedEvent, ...] = (
 )
 PAGE_SIZE = 25
 """Status events read per kind and tick; a backlog drains over several ticks."""
-MART_RESOURCE_KEY = "mart"
-"""Resource key the sensor expects a :class:`MartDatabase` under."""
 
 
 def _cursor_storage_id(cursor: str | None) -> int:

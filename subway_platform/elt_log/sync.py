@@ -24,12 +24,6 @@ FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.Dagster
 _PAGE = 100
 
 
-def parse_since(text: str) -> datetime:
-    """``--since`` value: an ISO date or date-time (``2024-07-01``, ``2024-07-01T09:00``,
-    with or without offset); without an offset it is UTC."""
-    return as_utc(datetime.fromisoformat(text.strip()))  # type: ignore[return-value]
-
-
 def as_utc(when: datetime | None) -> datetime | None:
     """``when`` in UTC; a naive value is taken to be UTC already."""
     if when is None:

@@ -13,14 +13,6 @@ from psycopg import sql
 
 ELT_LOG_TABLE = "elt_manager_log"
 
-REFERENCE_COLUMNS: tuple[str, ...] = (
-    "record_time", "domain", "action",
-    "source_type", "source_topic", "source_dpath", "source_object",
-    "target_type", "target_topic", "target_dpath", "target_object",
-    "valid", "source_read_size", "target_read_size", "cleaned_count",
-    "error_message", "elapsed",
-)
-
 _DDL = """
 CREATE TABLE IF NOT EXISTS {table} (
     record_time      timestamptz      NOT NULL,

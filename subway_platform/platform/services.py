@@ -6,13 +6,13 @@ location at it (the same variables a production deployment sets). Use it as a
 context manager; children are also stopped at interpreter exit and on SIGTERM/SIGHUP
 (SIGINT unwinds as KeyboardInterrupt through the context manager).
 
-What survives a restart: PostgreSQL's data (mart, ELT log, Dagster runs and asset
-history) lives under ``state_dir``. The S3 API does NOT: moto's server keeps objects in
-memory. Its request recorder (``MOTO_ENABLE_RECORDING``) cannot stand in for
-persistence: replaying a recording re-sends multipart uploads with upload ids that the
-new server never issued (moto draws them from ``os.urandom``), so every multipart
-object — Delta data files among them — silently disappears. Landing files and Delta
-tables therefore start empty at each start; nothing re-seeds them behind your back.
+What survives a restart: everything under ``state_dir``: PostgreSQL's data (mart, ELT
+log, Dagster runs and asset history), the archive and the Delta lake (local directories
+there). The landing zone does NOT: it is moto's S3 server, which keeps objects in memory,
+so it starts empty at each start. (Its request recorder, ``MOTO_ENABLE_RECORDING``, cannot
+stand in for persistence: replaying a recording re-sends multipart uploads with upload ids
+that the new server never issued, so every multipart object silently disappears.)
+Nothing re-seeds the landing zone behind your back.
 """
 
 from __future__ import annotations
