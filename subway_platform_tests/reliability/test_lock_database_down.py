@@ -9,8 +9,6 @@ mirrors the failed run once the database is back. Lost in the middle of a write 
 session killed, as a restart does): the write commits, the release notices and says so.
 """
 
-from __future__ import annotations
-
 import os
 import shutil
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ import psycopg
 import pytest
 from deltalake import DeltaTable
 from pyspark.sql import functions as F
+from pyspark.sql.types import LongType, StringType, StructField, StructType
 from reliability_support import (
     BRONZE,
     GOLD,
@@ -34,16 +33,19 @@ from reliability_support import (
 )
 
 from subway_platform.elt_log.sensor import elt_log_sensor
-from subway_platform.io_managers.delta import write_delta
+from subway_platform.io_managers.delta import DeltaLakeIOManager, write_delta
+from subway_platform.partitions import monthly_partitions
 from subway_platform.platform import postgres as embedded_postgres
 from subway_platform.platform.postgres import EmbeddedPostgres
 from subway_platform.resources.locks import LockLost, TableLocks
 from subway_platform.resources.postgres import MartDatabase, MartUnavailable
+from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import delta_storage_options
 from subway_platform_tests.conftest import make_state_dir
 from subway_platform_tests.zone import Zone, file_totals
 
 LOADED, DOWN_MONTH = "201907", "201908"
+RIDERS_SCHEMA = StructType([StructField("month", StringType()), StructField("riders", LongType())])
 
 
 class LockDatabase:
@@ -201,7 +203,7 @@ def test_lock_session_killed_mid_write_is_reported_after_the_commit(
     marker = str(tmp_path / "lock-session-killed")
     dsn = zone.mart_dsn
 
-    @F.udf("long")
+    @F.udf(returnType=LongType())
     def kill_lock_sessions_once(value: int) -> int:
         import os as os_
 
@@ -248,3 +250,73 @@ def test_lock_session_killed_mid_write_is_reported_after_the_commit(
         before.pass_out,
     )
     assert "\n" not in message
+
+
+def test_lock_lost_in_a_run_is_retried_and_the_month_written_once(
+    zone: Zone, tmp_path: Path
+) -> None:
+    """The same kill inside a run's Delta write (the platform's IO manager and locks): the
+    release raises ``LockLost``, the step is retried, and the retry writes the month again
+    under a new lock, so it holds exactly one copy of the month."""
+    armed, marker = str(tmp_path / "armed"), str(tmp_path / "lock-session-killed")
+    dsn = zone.mart_dsn
+    session = spark()  # a Connect session first: pyspark builds Connect UDFs only then
+
+    @F.udf(returnType=LongType())
+    def kill_lock_sessions_once(value: int) -> int:
+        import os as os_
+
+        import psycopg as pg
+
+        if not os_.path.exists(armed):
+            return value
+        try:
+            os_.close(os_.open(marker, os_.O_CREAT | os_.O_EXCL | os_.O_WRONLY))
+        except FileExistsError:
+            return value
+        with pg.connect(dsn, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+            )
+        return value
+
+    @dg.asset(
+        key=["lockdemo", "riders"],
+        partitions_def=monthly_partitions,
+        metadata={"partition_expr": "month"},
+        io_manager_key="delta_io_manager",
+    )
+    def riders(context: dg.AssetExecutionContext) -> Any:
+        month = context.partition_key
+        frame = session.createDataFrame([(month, n) for n in range(1_000)], RIDERS_SCHEMA)
+        return frame.withColumn("riders", kill_lock_sessions_once(F.col("riders")))
+
+    locks = TableLocks(mart=MartDatabase(dsn=dsn))
+    io_manager = DeltaLakeIOManager(lake_url=zone.lake, spark=SparkEngine(), locks=locks)
+
+    def run(month: str) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [riders],
+            partition_key=month,
+            instance=zone.instance,
+            resources={"delta_io_manager": io_manager},
+            raise_on_error=False,
+        )
+
+    assert run("201906").success  # the table exists: the next write is a replaceWhere
+    url = f"{zone.lake}/lockdemo/riders"
+    first = DeltaTable(url, storage_options=delta_storage_options()).version()
+    Path(armed).touch()
+    result = run(LOADED)
+
+    assert result.success
+    assert Path(marker).exists()
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == 1
+    assert "transient error (LockLost)" in run_log_text(zone.instance, result.run_id)
+    table = DeltaTable(url, storage_options=delta_storage_options())
+    assert table.version() == first + 2  # the write under the lost lock, then the retry's
+    data = table.to_pyarrow_table()
+    months = data.column("month").to_pylist()
+    assert months.count(LOADED) == 1_000 and months.count("201906") == 1_000
