@@ -24,8 +24,16 @@ LOCATION = "subway_platform"
 START_TIMEOUT = 600.0
 
 # The variables `dev` must set itself: a test session's own values would leak into it.
-_DEV_SETS = ("DAGSTER_HOME", "SPARK_REMOTE", "SUBWAY_MART_DSN", "DAGSTER_PG_URL",
-             "SUBWAY_LANDING_URL", "SUBWAY_ARCHIVE_URL", "SUBWAY_LAKE_URL", "AWS_ENDPOINT_URL")
+_DEV_SETS = (
+    "DAGSTER_HOME",
+    "SPARK_REMOTE",
+    "SUBWAY_MART_DSN",
+    "DAGSTER_PG_URL",
+    "SUBWAY_LANDING_URL",
+    "SUBWAY_ARCHIVE_URL",
+    "SUBWAY_LAKE_URL",
+    "AWS_ENDPOINT_URL",
+)
 
 _WORKSPACE_QUERY = """
 { workspaceOrError { __typename
@@ -107,10 +115,20 @@ def start_dev(state_dir: Path) -> DevPlatform:
     log_path = state_dir / "dev.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(VENV_BIN / "subway-platform"), "dev", "--state-dir", str(state_dir),
-             "--port", str(port)],
-            cwd=state_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(VENV_BIN / "subway-platform"),
+                "dev",
+                "--state-dir",
+                str(state_dir),
+                "--port",
+                str(port),
+            ],
+            cwd=state_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     dev = DevPlatform(process=process, port=port, state_dir=state_dir, log_path=log_path)
     try:

@@ -59,8 +59,10 @@ def test_asset_backfill_of_a_month_range_is_one_run(dev: DevPlatform) -> None:
     assert len(runs) == 1, runs
     assert runs[0]["status"] == "SUCCESS"
     tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
-    assert (tags["dagster/asset_partition_range_start"],
-            tags["dagster/asset_partition_range_end"]) == ("201901", "201903")
+    assert (
+        tags["dagster/asset_partition_range_start"],
+        tags["dagster/asset_partition_range_end"],
+    ) == ("201901", "201903")
     for path in DAILY_ASSETS:
         assert materialized_partitions(dev, path, months) == set(months), path
     for month in months:

@@ -12,8 +12,11 @@ ASSET_JOB = "__ASSET_JOB"
 """The hidden job the asset pages launch from (``isHiddenAssetGroupJob`` in the UI)."""
 UI_EXECUTION_TAGS = [{"key": "dagster/from_ui", "value": "true"}]
 """``UI_EXECUTION_TAGS``: added by the UI to every launch."""
-DAILY_ASSETS = [["bronze", "card_subway_month"], ["gold", "subway_passengers"],
-                ["mart", "subway_passengers"]]
+DAILY_ASSETS = [
+    ["bronze", "card_subway_month"],
+    ["gold", "subway_passengers"],
+    ["mart", "subway_passengers"],
+]
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 # LaunchAssetChoosePartitionsDialog -> onLaunchAsBackfill
@@ -138,7 +141,8 @@ def check_selection(dev: DevPlatform, paths: list[list[str]], job: str) -> list[
     nodes = dev.graphql(ASSET_CHECKS, {"assetKeys": keys(paths)})["assetNodes"]
     return [
         {"name": check["name"], "assetKey": {"path": node["assetKey"]["path"]}}
-        for node in nodes if node["assetChecksOrError"]["__typename"] == "AssetChecks"
+        for node in nodes
+        if node["assetChecksOrError"]["__typename"] == "AssetChecks"
         for check in node["assetChecksOrError"]["checks"]
         if not check["jobNames"] or job in check["jobNames"]
     ]
@@ -148,44 +152,70 @@ def launch_partition(dev: DevPlatform, paths: list[list[str]], partition: str) -
     """Materialize ``paths`` for one partition, as the asset page's "Materialize" does
     (``onLaunchAsSingleRun``): fetch the partition's tags, then launchPipelineExecution on
     the hidden asset job; return the run id."""
-    config = dev.graphql(CONFIG_PARTITION_FOR_ASSET_JOB, {
-        "repositoryName": dev.repository, "repositoryLocationName": LOCATION,
-        "jobName": ASSET_JOB, "partitionName": partition, "assetKeys": keys(paths),
-    })["pipelineOrError"]
+    config = dev.graphql(
+        CONFIG_PARTITION_FOR_ASSET_JOB,
+        {
+            "repositoryName": dev.repository,
+            "repositoryLocationName": LOCATION,
+            "jobName": ASSET_JOB,
+            "partitionName": partition,
+            "assetKeys": keys(paths),
+        },
+    )["pipelineOrError"]
     assert config["__typename"] == "Pipeline", config
     tags = config["partition"]["tagsOrError"]["results"]
     run_config = config["partition"]["runConfigOrError"]["yaml"]
-    result = dev.graphql(LAUNCH_PIPELINE_EXECUTION, {"executionParams": {
-        "mode": "default",
-        "executionMetadata": {"tags": [*tags, *UI_EXECUTION_TAGS]},
-        "runConfigData": run_config or "{}",
-        "selector": {
-            "repositoryLocationName": LOCATION, "repositoryName": dev.repository,
-            "pipelineName": ASSET_JOB, "assetSelection": keys(paths),
-            "assetCheckSelection": check_selection(dev, paths, ASSET_JOB),
+    result = dev.graphql(
+        LAUNCH_PIPELINE_EXECUTION,
+        {
+            "executionParams": {
+                "mode": "default",
+                "executionMetadata": {"tags": [*tags, *UI_EXECUTION_TAGS]},
+                "runConfigData": run_config or "{}",
+                "selector": {
+                    "repositoryLocationName": LOCATION,
+                    "repositoryName": dev.repository,
+                    "pipelineName": ASSET_JOB,
+                    "assetSelection": keys(paths),
+                    "assetCheckSelection": check_selection(dev, paths, ASSET_JOB),
+                },
+            }
         },
-    }})["launchPipelineExecution"]
+    )["launchPipelineExecution"]
     assert result["__typename"] == "LaunchRunSuccess", result
     return str(result["run"]["id"])
 
 
 def launch_backfill(dev: DevPlatform, paths: list[list[str]], partitions: list[str]) -> str:
-    """"Materialize..." with a range of partitions on assets (``onLaunchAsBackfill``, the
+    """ "Materialize..." with a range of partitions on assets (``onLaunchAsBackfill``, the
     hidden-asset-job branch); return the backfill id."""
-    result = dev.graphql(LAUNCH_PARTITION_BACKFILL, {"backfillParams": {
-        "tags": UI_EXECUTION_TAGS, "assetSelection": keys(paths),
-        "partitionNames": partitions, "fromFailure": False,
-    }})["launchPartitionBackfill"]
+    result = dev.graphql(
+        LAUNCH_PARTITION_BACKFILL,
+        {
+            "backfillParams": {
+                "tags": UI_EXECUTION_TAGS,
+                "assetSelection": keys(paths),
+                "partitionNames": partitions,
+                "fromFailure": False,
+            }
+        },
+    )["launchPartitionBackfill"]
     assert result["__typename"] == "LaunchBackfillSuccess", result
     return str(result["backfillId"])
 
 
 def reexecute_from_failure(dev: DevPlatform, parent_run_id: str) -> dict[str, Any]:
-    """"Re-execute from failure" on a failed run's page; return the new run."""
-    result = dev.graphql(LAUNCH_PIPELINE_REEXECUTION, {"reexecutionParams": {
-        "parentRunId": parent_run_id, "strategy": "FROM_FAILURE",
-        "extraTags": UI_EXECUTION_TAGS,
-    }})["launchPipelineReexecution"]
+    """ "Re-execute from failure" on a failed run's page; return the new run."""
+    result = dev.graphql(
+        LAUNCH_PIPELINE_REEXECUTION,
+        {
+            "reexecutionParams": {
+                "parentRunId": parent_run_id,
+                "strategy": "FROM_FAILURE",
+                "extraTags": UI_EXECUTION_TAGS,
+            }
+        },
+    )["launchPipelineReexecution"]
     assert result["__typename"] == "LaunchRunSuccess", result
     return dict(result["run"])
 
@@ -228,10 +258,13 @@ def wait_backfill(dev: DevPlatform, backfill_id: str, timeout: float = 900.0) ->
     raise TimeoutError(f"backfill {backfill_id} not finished within {timeout:.0f}s: {status}")
 
 
-def materializations(dev: DevPlatform, path: list[str], partitions: list[str]) -> set[tuple[str, str]]:
+def materializations(
+    dev: DevPlatform, path: list[str], partitions: list[str]
+) -> set[tuple[str, str]]:
     """(partition, run id) of every materialization of ``path`` in ``partitions``."""
-    found = dev.graphql(MATERIALIZED_PARTITIONS,
-                        {"assetKey": {"path": path}, "partitions": partitions})["assetOrError"]
+    found = dev.graphql(
+        MATERIALIZED_PARTITIONS, {"assetKey": {"path": path}, "partitions": partitions}
+    )["assetOrError"]
     assert found["__typename"] == "Asset", found
     return {(m["partition"], m["runId"]) for m in found["assetMaterializations"]}
 
