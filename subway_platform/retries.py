@@ -33,7 +33,10 @@ def transient_errors() -> tuple[type[BaseException], ...]:
     it cannot have raised one, and loading the code location must not import it.
     """
     errors: list[type[BaseException]] = [
-        psycopg.OperationalError, MartUnavailable, ConnectionError, TimeoutError,
+        psycopg.OperationalError,
+        MartUnavailable,
+        ConnectionError,
+        TimeoutError,
     ]
     botocore_exceptions = sys.modules.get("botocore.exceptions")
     if botocore_exceptions is not None:

@@ -47,8 +47,12 @@ def config_env(root: Path, **extra: str) -> dict[str, str]:
 def run_probe(code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``code`` in a fresh interpreter; it prints one JSON object as its last line."""
     proc = subprocess.run(
-        [sys.executable, "-c", code], env=env if env is not None else dict(os.environ),
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", code],
+        env=env if env is not None else dict(os.environ),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, f"probe failed:\n{proc.stderr[-3000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])

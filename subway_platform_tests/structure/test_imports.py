@@ -38,16 +38,18 @@ def _import_alone(module: str) -> tuple[str, str | None]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBWAY_")}
     proc = subprocess.run(
         [sys.executable, "-c", _IMPORT_ON_ITS_OWN.format(module=module)],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if proc.returncode != 0:
         return module, "import failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1]
     import json
 
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    changes = [
-        f"{name}: {value}" for name, value in report.items() if value not in ([], False)
-    ]
+    changes = [f"{name}: {value}" for name, value in report.items() if value not in ([], False)]
     return module, ("side effects: " + ", ".join(changes)) if changes else None
 
 
@@ -101,7 +103,9 @@ def test_dagster_cli_validates_the_lazy_code_location(tmp_path: Path) -> None:
     ``@dg.definitions`` function and builds it; a bad setting still fails the load."""
     dagster = str(Path(sys.executable).parent / "dagster")
     cmd = [dagster, "definitions", "validate", "-m", "subway_platform.definitions"]
-    good = subprocess.run(cmd, env=config_env(tmp_path), cwd=REPO, capture_output=True, text=True, timeout=300)
+    good = subprocess.run(
+        cmd, env=config_env(tmp_path), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert good.returncode == 0, good.stderr[-3000:]
     bad_env = config_env(tmp_path, SUBWAY_MART_DSN="mysql://etl:unused@127.0.0.1:9/mart")
     bad = subprocess.run(cmd, env=bad_env, cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -37,10 +37,16 @@ _FILE = "CARD_SUBWAY_MONTH_201907.csv"
 
 def test_local_landing_tick_imports_no_heavy_library(tmp_path: Path) -> None:
     env = config_env(tmp_path)
-    (tmp_path / "landing" / _FILE).write_text("사용일자,노선명,역명,승차총승객수,하차총승객수,등록일자\n")
+    (tmp_path / "landing" / _FILE).write_text(
+        "사용일자,노선명,역명,승차총승객수,하차총승객수,등록일자\n"
+    )
     report = run_probe(
-        _TICK.format(landing=env["SUBWAY_LANDING_URL"], archive=env["SUBWAY_ARCHIVE_URL"],
-                     lake=env["SUBWAY_LAKE_URL"], heavy=HEAVY),
+        _TICK.format(
+            landing=env["SUBWAY_LANDING_URL"],
+            archive=env["SUBWAY_ARCHIVE_URL"],
+            lake=env["SUBWAY_LAKE_URL"],
+            heavy=HEAVY,
+        ),
         env,
     )
     assert report["requests"] == [["daily_passengers_job", "201907"]]
@@ -53,8 +59,12 @@ def test_s3_landing_tick_imports_boto3_only(services: Any, s3_client: Any, tmp_p
     s3_client.put_object(Bucket="subway", Key=f"{prefix}/landing/{_FILE}", Body=b"x\n")
     env = {**config_env(tmp_path), **services.env}
     report = run_probe(
-        _TICK.format(landing=f"s3://subway/{prefix}/landing", archive=f"s3://subway/{prefix}/archive",
-                     lake=str(tmp_path / "lake"), heavy=HEAVY),
+        _TICK.format(
+            landing=f"s3://subway/{prefix}/landing",
+            archive=f"s3://subway/{prefix}/archive",
+            lake=str(tmp_path / "lake"),
+            heavy=HEAVY,
+        ),
         env,
     )
     assert report["requests"] == [["daily_passengers_job", "201907"]]
