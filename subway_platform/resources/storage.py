@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,7 +21,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dagster as dg
-from pydantic import PrivateAttr
+
+
+_CLIENTS: dict[tuple[str, ...], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -99,17 +103,19 @@ class ObjectStorage(dg.ConfigurableResource):
     max_attempts: int = 5
     """botocore's retry budget per call (standard mode: exponential backoff)."""
 
-    _cached_client: Any = PrivateAttr(default=None)
-    _cached_for: tuple[str, ...] | None = PrivateAttr(default=None)
-
     def _client(self) -> Any:
-        """One boto3 client per resource and endpoint settings (creating one costs ~0.25 s;
-        botocore clients are thread-safe)."""
-        settings = tuple(aws_settings().values())
-        if self._cached_client is None or self._cached_for != settings:
-            self._cached_client = self._new_client()
-            self._cached_for = settings
-        return self._cached_client
+        """One boto3 client per process and settings (endpoint, region, keys, retry budget).
+
+        Creating one costs about 80 ms, and Dagster hands each run step and each sensor tick
+        a fresh copy of this resource, so the client is kept at module level, not on the
+        instance (botocore clients are thread-safe).
+        """
+        key = (*aws_settings().values(), str(self.max_attempts))
+        with _CLIENTS_LOCK:
+            client = _CLIENTS.get(key)
+            if client is None:
+                client = _CLIENTS[key] = self._new_client()
+        return client
 
     def _new_client(self) -> Any:
         # boto3 is imported by the first S3 call, not when the code location loads.
