@@ -21,7 +21,11 @@ from platform_proc_tools import descendants, processes_mentioning, wait_gone  # 
 def dev() -> Iterator[DevPlatform]:
     """A running `subway-platform dev` with an empty landing zone and no loaded months."""
     state_dir = make_state_dir("subway-test-ui-")
-    platform = start_dev(state_dir)
+    try:
+        platform = start_dev(state_dir)  # stops what it started if the start fails
+    except BaseException:
+        remove_state_dir(state_dir)
+        raise
     children = descendants(platform.process.pid)
     try:
         yield platform
