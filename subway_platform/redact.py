@@ -9,11 +9,11 @@ _SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PGPASSWORD")
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # scheme://user:password@host -> scheme://user:***@host
     (re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*):[^@\s]*@"), r"\1:***@"),
-    # key=value forms in DSNs and configs
+    # key=value forms in DSNs and configs, and "key": "value" in JSON or a repr
     (
         re.compile(
             r"(?i)\b(password|passwd|pwd|secret|secret_access_key|aws_secret_access_key|"
-            r"session_token|token|api_key)(\s*[=:]\s*)(['\"]?)[^\s'\",;&]+\3"
+            r"session_token|token|api_key)(['\"]?\s*[=:]\s*)(['\"]?)[^\s'\",;&]+\3"
         ),
         r"\1\2\3***\3",
     ),

@@ -63,10 +63,6 @@ def test_text_without_secrets_is_unchanged(text: str) -> None:
     assert redact(text) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redact.py gap: a quoted key (JSON, Python repr) is not followed by [=:] directly",
-)
 def test_json_style_secrets() -> None:
     text = "{\"password\": \"hunter22\", 'token': 'xoxb-123-456'}"
     assert redact(text) == "{\"password\": \"***\", 'token': '***'}"
