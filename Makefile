@@ -49,7 +49,7 @@ dev-spark: jars
 	$(VENV)/bin/subway-platform dev --engine spark
 
 test: system-deps $(STAMP) jars
-	$(VENV)/bin/python -m pytest subway_platform_tests
+	$(VENV)/bin/python -m pytest --durations=25 subway_platform_tests
 
 # The benchmark's JVM baseline and its Apache Spark cases use the same cached jars.
 bench: jars
