@@ -50,8 +50,11 @@ def jdbc_target(dsn: str) -> tuple[str, dict[str, str]]:
 
     parts = conninfo_to_dict(dsn)
     url = f"jdbc:postgresql://{parts.get('host', '127.0.0.1')}:{parts.get('port', 5432)}/{parts['dbname']}"
-    props = {"user": str(parts.get("user", "")), "password": str(parts.get("password", "")),
-             "driver": "org.postgresql.Driver"}
+    props = {
+        "user": str(parts.get("user", "")),
+        "password": str(parts.get("password", "")),
+        "driver": "org.postgresql.Driver",
+    }
     return url, props
 
 
@@ -68,9 +71,15 @@ def submit_argv(config: Mapping[str, Any]) -> list[str]:
         "spark.ui.enabled": "false",
         "spark.sql.shuffle.partitions": "2",
     }
-    argv = [str(spark_home() / "bin" / "spark-submit"), "--master", "local[2]",
-            "--name", "baseline_load_subway_passengers",
-            "--jars", ",".join(str(j) for j in cached_jars())]
+    argv = [
+        str(spark_home() / "bin" / "spark-submit"),
+        "--master",
+        "local[2]",
+        "--name",
+        "baseline_load_subway_passengers",
+        "--jars",
+        ",".join(str(j) for j in cached_jars()),
+    ]
     for key, value in conf.items():
         argv += ["--conf", f"{key}={value}"]
     return [*argv, str(Path(__file__).resolve()), json.dumps(dict(config))]
@@ -80,11 +89,18 @@ def submit_env(env: Mapping[str, str]) -> dict[str, str]:
     """The job's environment: pyspark's Spark home, this venv's Python, loopback only."""
     from subway_platform.platform.spark.jars import spark_home
 
-    out = {k: v for k, v in env.items()
-           if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")}
-    out.update(SPARK_HOME=str(spark_home()), PYSPARK_PYTHON=sys.executable,
-               PYSPARK_DRIVER_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
-               SPARK_LOCAL_HOSTNAME="localhost")
+    out = {
+        k: v
+        for k, v in env.items()
+        if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
+    }
+    out.update(
+        SPARK_HOME=str(spark_home()),
+        PYSPARK_PYTHON=sys.executable,
+        PYSPARK_DRIVER_PYTHON=sys.executable,
+        SPARK_LOCAL_IP="127.0.0.1",
+        SPARK_LOCAL_HOSTNAME="localhost",
+    )
     return out
 
 
@@ -102,7 +118,10 @@ def main() -> None:
     spark = SparkSession.builder.getOrCreate()  # master, jars, conf: from spark-submit
     spark.sparkContext.setLogLevel("ERROR")
     session_s = time.perf_counter() - start
-    print(json.dumps({"imports_s": round(start - T0, 3), "session_s": round(session_s, 3)}), flush=True)
+    print(
+        json.dumps({"imports_s": round(start - T0, 3), "session_s": round(session_s, 3)}),
+        flush=True,
+    )
 
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
@@ -128,16 +147,22 @@ def main() -> None:
         for month in config["months"]:
             t = time.perf_counter()
             raw = spark.read.option("header", True).csv(
-                os.path.join(config["csv_dir"], f"CARD_SUBWAY_MONTH_{month}.csv"))
+                os.path.join(config["csv_dir"], f"CARD_SUBWAY_MONTH_{month}.csv")
+            )
             delsert(bronze, raw, "사용일자", month)
             t1 = time.perf_counter()
-            renamed = spark.read.format("delta").load(bronze).filter(F.col("사용일자").startswith(month)).select(
-                F.col("사용일자").alias("use_date"),
-                F.col("노선명").alias("line_no"),
-                F.col("역명").alias("station_name"),
-                F.col("승차총승객수").cast("double").alias("pass_in"),
-                F.col("하차총승객수").cast("double").alias("pass_out"),
-                F.col("등록일자").alias("reg_date"),
+            renamed = (
+                spark.read.format("delta")
+                .load(bronze)
+                .filter(F.col("사용일자").startswith(month))
+                .select(
+                    F.col("사용일자").alias("use_date"),
+                    F.col("노선명").alias("line_no"),
+                    F.col("역명").alias("station_name"),
+                    F.col("승차총승객수").cast("double").alias("pass_in"),
+                    F.col("하차총승객수").cast("double").alias("pass_out"),
+                    F.col("등록일자").alias("reg_date"),
+                )
             )
             delsert(gold, renamed, "use_date", month)
             t2 = time.perf_counter()
@@ -146,11 +171,18 @@ def main() -> None:
                     sql.SQL("DELETE FROM {} WHERE use_date LIKE %s").format(sql.Identifier(table)),
                     (f"{month}%",),
                 )
-            out = spark.read.format("delta").load(gold).filter(F.col("use_date").startswith(month)).select(
-                "use_date", "line_no", "station_name",
-                F.col("pass_in").cast("int").alias("pass_in"),
-                F.col("pass_out").cast("int").alias("pass_out"),
-                "reg_date",
+            out = (
+                spark.read.format("delta")
+                .load(gold)
+                .filter(F.col("use_date").startswith(month))
+                .select(
+                    "use_date",
+                    "line_no",
+                    "station_name",
+                    F.col("pass_in").cast("int").alias("pass_in"),
+                    F.col("pass_out").cast("int").alias("pass_out"),
+                    "reg_date",
+                )
             )
             out.write.jdbc(url, table, mode="append", properties=props)
             t3 = time.perf_counter()
@@ -161,12 +193,22 @@ def main() -> None:
         # Untimed: what reached the mart, to compare with the landing files.
         with psycopg.connect(dsn) as conn:
             row = conn.execute(
-                sql.SQL("SELECT count(*) FROM {} WHERE left(use_date, 6) = ANY(%s)").format(sql.Identifier(table)),
+                sql.SQL("SELECT count(*) FROM {} WHERE left(use_date, 6) = ANY(%s)").format(
+                    sql.Identifier(table)
+                ),
                 (config["months"],),
             ).fetchone()
-        print(json.dumps({"pass": n + 1, "pass_s": round(wall, 3),
-                          "layers": {k: round(v, 3) for k, v in layers.items()},
-                          "mart_rows": row[0] if row else 0}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "pass": n + 1,
+                    "pass_s": round(wall, 3),
+                    "layers": {k: round(v, 3) for k, v in layers.items()},
+                    "mart_rows": row[0] if row else 0,
+                }
+            ),
+            flush=True,
+        )
     spark.stop()
 
 

@@ -36,20 +36,21 @@ def run_job(job: str, months: list[str]) -> dict[str, Any]:
     import dagster as dg
     import psycopg
 
+    from benchmarks.run_events import run_report
     from subway_platform.definitions import defs
     from subway_platform.elt_log.mirror import mirror_run
-
-    from benchmarks.run_events import run_report
 
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         if len(months) == 1:
             kwargs: dict[str, Any] = {"partition_key": months[0]}
         elif months:
-            kwargs = {"tags": {
-                "dagster/asset_partition_range_start": months[0],
-                "dagster/asset_partition_range_end": months[-1],
-            }}
+            kwargs = {
+                "tags": {
+                    "dagster/asset_partition_range_start": months[0],
+                    "dagster/asset_partition_range_end": months[-1],
+                }
+            }
         else:
             kwargs = {}
         result = defs.resolve_job_def(job).execute_in_process(
@@ -74,6 +75,7 @@ def run_job(job: str, months: list[str]) -> dict[str, Any]:
 def main() -> None:
     plan = json.loads(sys.argv[1])
     import dagster  # noqa: F401 - timed: Dagster's import is part of start-up
+
     from subway_platform.definitions import defs  # noqa: F401 - built here, as a code location load
 
     print(json.dumps({"imports_s": round(time.perf_counter() - T0, 3)}), flush=True)

@@ -40,14 +40,20 @@ def copy(dsn: str, table: str, data: bytes) -> None:
     from psycopg import sql
 
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        with cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(sql.Identifier(table))) as cp:
+        with cur.copy(
+            sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(sql.Identifier(table))
+        ) as cp:
             for off in range(0, len(data), 1 << 20):
                 cp.write(data[off : off + (1 << 20)])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_850_731, help="rows (default: the 100x month)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rows", type=int, default=1_850_731, help="rows (default: the 100x month)"
+    )
     args = parser.parse_args(argv)
     import psycopg
     from psycopg import sql
@@ -82,8 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         two = time.perf_counter() - start
         print(f"COPY, 2 connections: {two:5.2f} s  {args.rows / two:>10,.0f} rows/s", flush=True)
         best = min(one, two) + key
-        print(f"mart floor (best COPY + key): {best:.2f} s = {args.rows / best:,.0f} rows/s at most, "
-              f"before bronze and gold do anything", flush=True)
+        print(
+            f"mart floor (best COPY + key): {best:.2f} s = {args.rows / best:,.0f} rows/s at most, "
+            f"before bronze and gold do anything",
+            flush=True,
+        )
     finally:
         services.stop()
         shutil.rmtree(work, ignore_errors=True)

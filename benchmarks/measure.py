@@ -18,7 +18,10 @@ class MemWatch:
     def __init__(self, roots: list[int], cwd: Path) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.memwatch", *map(str, roots)],
-            cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
 
     def stop(self) -> dict[str, Any]:
@@ -42,7 +45,12 @@ class ChildResult:
 
 
 def run_measured(
-    argv: list[str], *, env: dict[str, str], cwd: Path, watch_also: list[int], log: Path,
+    argv: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    watch_also: list[int],
+    log: Path,
     timeout: float = 1800,
 ) -> ChildResult:
     """Run ``argv``; sample memory of it, its descendants and ``watch_also`` meanwhile."""
@@ -50,7 +58,9 @@ def run_measured(
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with log.open("w") as err:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err, text=True
+        )
         watch = MemWatch([proc.pid, *watch_also], cwd)
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -70,4 +80,6 @@ def run_measured(
     tail = ""
     if proc.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
-    return ChildResult(proc.returncode, round(wall, 3), lines, memory, load_before, os.getloadavg(), tail)
+    return ChildResult(
+        proc.returncode, round(wall, 3), lines, memory, load_before, os.getloadavg(), tail
+    )

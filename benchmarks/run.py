@@ -75,7 +75,9 @@ def data_rows(path: Path) -> int:
 class Bench:
     """One benchmark session: the services, the results, the child processes' settings."""
 
-    def __init__(self, args: argparse.Namespace, env: dict[str, str], watch: list[int], work: Path) -> None:
+    def __init__(
+        self, args: argparse.Namespace, env: dict[str, str], watch: list[int], work: Path
+    ) -> None:
         self.args = args
         self.env = env
         self.watch = watch
@@ -89,7 +91,11 @@ class Bench:
 
     # -- environment of the children -------------------------------------------------------
     def child_env(self, prefix: str, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SAIL_MODE", "SUBWAY_MART_SINK")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("SPARK_REMOTE", "SAIL_MODE", "SUBWAY_MART_SINK")
+        }
         env.update(self.env)
         # As the embedded platform runs (`subway-platform dev` / `demo`): landing over the
         # S3 API, archive and lake in the state directory. --lake s3 puts them on the S3
@@ -97,7 +103,10 @@ class Bench:
         if self.args.lake == "s3":
             archive, lake = f"s3://subway/{prefix}/archive", f"s3://subway/{prefix}/lake"
         else:
-            archive, lake = str(self.work / "state" / prefix / "archive"), str(self.work / "state" / prefix / "lake")
+            archive, lake = (
+                str(self.work / "state" / prefix / "archive"),
+                str(self.work / "state" / prefix / "lake"),
+            )
         env.update(
             SUBWAY_LANDING_URL=f"s3://subway/{prefix}/landing",
             SUBWAY_ARCHIVE_URL=archive,
@@ -115,16 +124,27 @@ class Bench:
         # Written after every measurement: an interrupted run keeps what it measured.
         self.partial.write_text(json.dumps(self.results, indent=2, ensure_ascii=False))
         load = entry.get("load_before", ("?",))[0]
-        print(f"  {entry['case']:<60} {entry.get('wall_s', '-')!s:>8} s  load {load}  {entry.get('note', '')}", flush=True)
+        print(
+            f"  {entry['case']:<60} {entry.get('wall_s', '-')!s:>8} s  load {load}  {entry.get('note', '')}",
+            flush=True,
+        )
         return entry
 
-    def worker(self, prefix: str, plan: list[dict[str, Any]], name: str, engine: Engine | None = None,
-               **extra: str) -> ChildResult:
+    def worker(
+        self,
+        prefix: str,
+        plan: list[dict[str, Any]],
+        name: str,
+        engine: Engine | None = None,
+        **extra: str,
+    ) -> ChildResult:
         engine = engine or Engine("sail")
         result = run_measured(
             [self.python, "-m", "benchmarks.inproc_worker", json.dumps(plan)],
-            env=self.child_env(prefix, **engine.env, **extra), cwd=self.platform_root,
-            watch_also=[*self.watch, *engine.watch], log=self.log_path(name),
+            env=self.child_env(prefix, **engine.env, **extra),
+            cwd=self.platform_root,
+            watch_also=[*self.watch, *engine.watch],
+            log=self.log_path(name),
         )
         if result.returncode != 0:
             raise RuntimeError(f"worker {name} failed:\n{result.stderr_tail}")
@@ -133,10 +153,19 @@ class Bench:
     # -- the platform ------------------------------------------------------------------------
     def setup_station(self, prefix: str, station_file: Path, engine: Engine) -> None:
         """Untimed: the station master loaded first, as in production (gold joins it)."""
-        self.worker(prefix, [{"upload": [[str(station_file), STATION_NAME]]},
-                             {"run": "station", "job": "station_job"}], f"station-setup-{engine.prefix}", engine)
+        self.worker(
+            prefix,
+            [
+                {"upload": [[str(station_file), STATION_NAME]]},
+                {"run": "station", "job": "station_job"},
+            ],
+            f"station-setup-{engine.prefix}",
+            engine,
+        )
 
-    def platform_inprocess(self, it: int, daily: dict[str, Path], rows: dict[str, int], engine: Engine) -> None:
+    def platform_inprocess(
+        self, it: int, daily: dict[str, Path], rows: dict[str, int], engine: Engine
+    ) -> None:
         prefix = f"it{it}-{engine.prefix}"
         self.drop_tables(["subway_passengers"])
         self.setup_station(prefix, REAL / "subway_station" / "station_master_utf8.csv", engine)
@@ -152,57 +181,93 @@ class Bench:
         if self.args.profile:
             for action in plan:
                 if "run" in action:
-                    action["profile"] = str(Path(self.args.profile) / f"{prefix}-{action['run']}.prof")
+                    action["profile"] = str(
+                        Path(self.args.profile) / f"{prefix}-{action['run']}.prof"
+                    )
         result = self.worker(prefix, plan, f"inprocess-{engine.prefix}", engine)
         imports = result.lines[0].get("imports_s")
         total_rows = sum(rows[m] for m in months)
-        first_note = ("fresh process: imports + Sail start in the first run" if engine.name == "sail"
-                      else "fresh process: imports + Spark Connect session in the first run (server already up)")
+        first_note = (
+            "fresh process: imports + Sail start in the first run"
+            if engine.name == "sail"
+            else "fresh process: imports + Spark Connect session in the first run (server already up)"
+        )
         for line in result.lines[1:]:
             n = total_rows if line["label"] != "one_month" else rows[one]
-            self.record(self.platform_entry(
-                f"platform[{engine.name}] in-process: {line['label']} ({len(months) if n == total_rows else 1} mo)",
-                it, line, n, result, engine,
-                note=(first_note if line["label"] == "backfill" else "same process, warm"),
-                imports_s=imports if line["label"] == "backfill" else None,
-            ))
+            self.record(
+                self.platform_entry(
+                    f"platform[{engine.name}] in-process: {line['label']} ({len(months) if n == total_rows else 1} mo)",
+                    it,
+                    line,
+                    n,
+                    result,
+                    engine,
+                    note=(first_note if line["label"] == "backfill" else "same process, warm"),
+                    imports_s=imports if line["label"] == "backfill" else None,
+                )
+            )
 
-    def platform_cli(self, it: int, daily: dict[str, Path], rows: dict[str, int], engine: Engine) -> None:
+    def platform_cli(
+        self, it: int, daily: dict[str, Path], rows: dict[str, int], engine: Engine
+    ) -> None:
         """``dagster asset materialize`` in a fresh process, then the sensor's mirroring."""
         prefix = f"it{it}-{engine.prefix}"
         months = list(daily)
         one = months[0]
         self.upload(prefix, list(daily.values()))
         for label, partition_args, n, count in (
-            ("backfill", ["--partition-range", f"{months[0]}...{months[-1]}"], sum(rows.values()), len(months)),
+            (
+                "backfill",
+                ["--partition-range", f"{months[0]}...{months[-1]}"],
+                sum(rows.values()),
+                len(months),
+            ),
             ("one_month", ["--partition", one], rows[one], 1),
         ):
             if label == "one_month":
                 self.upload(prefix, [daily[one]])
-            argv = [self.dagster, "asset", "materialize", "-m", "subway_platform.definitions",
-                    "--select", DAILY_SELECTION, *partition_args]
+            argv = [
+                self.dagster,
+                "asset",
+                "materialize",
+                "-m",
+                "subway_platform.definitions",
+                "--select",
+                DAILY_SELECTION,
+                *partition_args,
+            ]
             since = time.time()
-            result = run_measured(argv, env=self.child_env(prefix, **engine.env), cwd=self.platform_root,
-                                  watch_also=[*self.watch, *engine.watch],
-                                  log=self.log_path(f"cli-{engine.prefix}-{label}"))
+            result = run_measured(
+                argv,
+                env=self.child_env(prefix, **engine.env),
+                cwd=self.platform_root,
+                watch_also=[*self.watch, *engine.watch],
+                log=self.log_path(f"cli-{engine.prefix}-{label}"),
+            )
             if result.returncode != 0:
                 raise RuntimeError(f"dagster CLI failed:\n{result.stderr_tail}")
             report = self.mirror_latest(since)
             report["wall_s"] = round(result.wall_s + report["mirror_s"], 3)
             report["cli_s"] = result.wall_s
-            self.record(self.platform_entry(
-                f"platform[{engine.name}] CLI: {label} ({count} mo)", it, report, n, result, engine,
-                note="dagster asset materialize + mirror_run; tables exist (months replaced)",
-            ))
+            self.record(
+                self.platform_entry(
+                    f"platform[{engine.name}] CLI: {label} ({count} mo)",
+                    it,
+                    report,
+                    n,
+                    result,
+                    engine,
+                    note="dagster asset materialize + mirror_run; tables exist (months replaced)",
+                )
+            )
 
     def mirror_latest(self, since: float) -> dict[str, Any]:
         """Mirror the newest run created after ``since`` into the ELT log (the sensor's work)."""
         import dagster as dg
         import psycopg
 
-        from subway_platform.elt_log.mirror import mirror_run
-
         from benchmarks.run_events import run_report
+        from subway_platform.elt_log.mirror import mirror_run
 
         with dg.DagsterInstance.get() as instance:
             records = instance.get_run_records(
@@ -215,52 +280,115 @@ class Bench:
                 conn.commit()
             mirror_s = time.perf_counter() - start
             report = run_report(instance, run_id)
-        report.update(mirror_s=round(mirror_s, 3), elt_log_rows=logged, success=report["status"] == "success")
+        report.update(
+            mirror_s=round(mirror_s, 3), elt_log_rows=logged, success=report["status"] == "success"
+        )
         return report
 
-    def platform_entry(self, case: str, it: int, line: dict[str, Any], rows: int, child: ChildResult,
-                       engine: Engine, note: str, **extra: Any) -> dict[str, Any]:
+    def platform_entry(
+        self,
+        case: str,
+        it: int,
+        line: dict[str, Any],
+        rows: int,
+        child: ChildResult,
+        engine: Engine,
+        note: str,
+        **extra: Any,
+    ) -> dict[str, Any]:
         wall = line["wall_s"]
         layer_rates = {k: round(rows / v) for k, v in line["layers"].items() if v}
         return {
-            "case": case, "system": "platform", "engine": engine.name, "iteration": it, "wall_s": wall, "rows": rows,
-            "rows_per_s": round(rows / wall) if wall else None, "layers_s": line["layers"],
-            "layer_rows_per_s": layer_rates, "run_seconds": line.get("run_seconds"),
-            "mirror_s": line.get("mirror_s"), "elt_log_rows": line.get("elt_log_rows"),
-            "rows_written": line.get("rows_written"), "success": line.get("success"),
-            "peak_pss_mib": child.memory["peak_pss_mib"], "peak_rss_mib": child.memory["peak_rss_mib"],
-            "memory": child.memory, "load_before": child.load_before, "load_after": child.load_after,
-            "note": note, **{k: v for k, v in extra.items() if v is not None},
+            "case": case,
+            "system": "platform",
+            "engine": engine.name,
+            "iteration": it,
+            "wall_s": wall,
+            "rows": rows,
+            "rows_per_s": round(rows / wall) if wall else None,
+            "layers_s": line["layers"],
+            "layer_rows_per_s": layer_rates,
+            "run_seconds": line.get("run_seconds"),
+            "mirror_s": line.get("mirror_s"),
+            "elt_log_rows": line.get("elt_log_rows"),
+            "rows_written": line.get("rows_written"),
+            "success": line.get("success"),
+            "peak_pss_mib": child.memory["peak_pss_mib"],
+            "peak_rss_mib": child.memory["peak_rss_mib"],
+            "memory": child.memory,
+            "load_before": child.load_before,
+            "load_after": child.load_after,
+            "note": note,
+            **{k: v for k, v in extra.items() if v is not None},
             # A fresh process's imports (Dagster, the definitions) happen before the run's
             # wall starts; this is the figure with them, from interpreter start.
-            **({"wall_with_startup_s": round(wall + extra["imports_s"], 3)} if extra.get("imports_s") else {}), **{
-                k: line[k] for k in ("cli_s", "execute_s", "run_id") if k in line},
+            **(
+                {"wall_with_startup_s": round(wall + extra["imports_s"], 3)}
+                if extra.get("imports_s")
+                else {}
+            ),
+            **{k: line[k] for k in ("cli_s", "execute_s", "run_id") if k in line},
         }
 
     # -- the baseline ------------------------------------------------------------------------
-    def baseline_job(self, name: str, months: list[str], csv_dir: Path, lake: Path, passes: int = 1) -> ChildResult:
+    def baseline_job(
+        self, name: str, months: list[str], csv_dir: Path, lake: Path, passes: int = 1
+    ) -> ChildResult:
         """One ``spark-submit`` of the reference's job, measured from outside (JVM start included)."""
         from benchmarks.baseline_job import submit_argv, submit_env
 
-        config = {"months": months, "csv_dir": str(csv_dir), "lake_dir": str(lake),
-                  "table": BASELINE_TABLE, "passes": passes}
-        result = run_measured(submit_argv(config), env=submit_env(self.child_env("baseline")), cwd=REPO,
-                              watch_also=self.watch[:1], log=self.log_path(f"baseline-{name}"))
+        config = {
+            "months": months,
+            "csv_dir": str(csv_dir),
+            "lake_dir": str(lake),
+            "table": BASELINE_TABLE,
+            "passes": passes,
+        }
+        result = run_measured(
+            submit_argv(config),
+            env=submit_env(self.child_env("baseline")),
+            cwd=REPO,
+            watch_also=self.watch[:1],
+            log=self.log_path(f"baseline-{name}"),
+        )
         if result.returncode != 0:
             raise RuntimeError(f"baseline failed:\n{result.stderr_tail}")
         return result
 
-    def baseline_entry(self, case: str, it: int, wall: float, n: int, layers: dict[str, float],
-                       results: list[ChildResult], note: str, **extra: Any) -> dict[str, Any]:
+    def baseline_entry(
+        self,
+        case: str,
+        it: int,
+        wall: float,
+        n: int,
+        layers: dict[str, float],
+        results: list[ChildResult],
+        note: str,
+        **extra: Any,
+    ) -> dict[str, Any]:
         peak = max(results, key=lambda r: r.memory["peak_pss_mib"])
-        return self.record({
-            "case": case, "system": "baseline", "engine": "jvm+delta", "iteration": it, "wall_s": round(wall, 3),
-            "rows": n, "rows_per_s": round(n / wall), "layers_s": {k: round(v, 3) for k, v in layers.items()},
-            "layer_rows_per_s": {k: round(n / v) for k, v in layers.items() if v and k != "jvm_start"},
-            "peak_pss_mib": peak.memory["peak_pss_mib"], "peak_rss_mib": peak.memory["peak_rss_mib"],
-            "memory": peak.memory, "load_before": results[0].load_before, "load_after": results[-1].load_after,
-            "note": note, **extra,
-        })
+        return self.record(
+            {
+                "case": case,
+                "system": "baseline",
+                "engine": "jvm+delta",
+                "iteration": it,
+                "wall_s": round(wall, 3),
+                "rows": n,
+                "rows_per_s": round(n / wall),
+                "layers_s": {k: round(v, 3) for k, v in layers.items()},
+                "layer_rows_per_s": {
+                    k: round(n / v) for k, v in layers.items() if v and k != "jvm_start"
+                },
+                "peak_pss_mib": peak.memory["peak_pss_mib"],
+                "peak_rss_mib": peak.memory["peak_rss_mib"],
+                "memory": peak.memory,
+                "load_before": results[0].load_before,
+                "load_after": results[-1].load_after,
+                "note": note,
+                **extra,
+            }
+        )
 
     def baseline(self, it: int, daily: dict[str, Path], rows: dict[str, int]) -> None:
         """The reference's job: one ``spark-submit`` per month, one for all months, one month alone."""
@@ -276,20 +404,33 @@ class Bench:
             jobs = [self.baseline_job(f"month-{m}", [m], csv_dir, lake) for m in months]
             layers: dict[str, float] = {}
             for job in jobs:
-                for k, v in {"jvm_start": job.lines[0]["session_s"], **job.lines[1]["layers"]}.items():
+                for k, v in {
+                    "jvm_start": job.lines[0]["session_s"],
+                    **job.lines[1]["layers"],
+                }.items():
                     layers[k] = layers.get(k, 0.0) + v
             self.baseline_entry(
-                f"baseline JVM+Delta: backfill, a job per month ({len(months)} jobs)", it,
-                sum(j.wall_s for j in jobs), n, layers, jobs,
-                note="spark-submit per month, JVM start in each", mart_rows=jobs[-1].lines[1]["mart_rows"],
+                f"baseline JVM+Delta: backfill, a job per month ({len(months)} jobs)",
+                it,
+                sum(j.wall_s for j in jobs),
+                n,
+                layers,
+                jobs,
+                note="spark-submit per month, JVM start in each",
+                mart_rows=jobs[-1].lines[1]["mart_rows"],
                 job_walls_s=[j.wall_s for j in jobs],
             )
             # One month again, alone: the sensor case (the month is replaced).
             one = self.baseline_job("one-month", months[:1], csv_dir, lake)
             self.baseline_entry(
-                "baseline JVM+Delta: one_month (1 job)", it, one.wall_s, rows[months[0]],
-                {"jvm_start": one.lines[0]["session_s"], **one.lines[1]["layers"]}, [one],
-                note="spark-submit, month replaced", mart_rows=one.lines[1]["mart_rows"],
+                "baseline JVM+Delta: one_month (1 job)",
+                it,
+                one.wall_s,
+                rows[months[0]],
+                {"jvm_start": one.lines[0]["session_s"], **one.lines[1]["layers"]},
+                [one],
+                note="spark-submit, month replaced",
+                mart_rows=one.lines[1]["mart_rows"],
             )
         if "one-job" not in skip:
             self.drop_tables([BASELINE_TABLE])
@@ -298,15 +439,25 @@ class Bench:
             job = self.baseline_job("one-job", months, csv_dir, lake)
             head, first = job.lines[0], job.lines[1]
             self.baseline_entry(
-                f"baseline JVM+Delta: backfill, one job ({len(months)} mo)", it, job.wall_s, n,
-                {"jvm_start": head["session_s"], **first["layers"]}, [job],
-                note="one spark-submit for all months", mart_rows=first["mart_rows"],
+                f"baseline JVM+Delta: backfill, one job ({len(months)} mo)",
+                it,
+                job.wall_s,
+                n,
+                {"jvm_start": head["session_s"], **first["layers"]},
+                [job],
+                note="one spark-submit for all months",
+                mart_rows=first["mart_rows"],
             )
 
     # -- scale ---------------------------------------------------------------------------------
     def scale(self, factor: int, months: list[str], mode: str | None, engine: Engine) -> None:
-        from subway_platform.sample_data.generate import write_daily_file, write_station_file, _stations
         import numpy as np
+
+        from subway_platform.sample_data.generate import (
+            _stations,
+            write_daily_file,
+            write_station_file,
+        )
 
         gen = self.work / f"scale{factor}"
         if not gen.exists():
@@ -329,9 +480,18 @@ class Bench:
         ]
         result = self.worker(prefix, plan, f"scale{factor}-{variant}", engine, **extra)
         line = [x for x in result.lines if x.get("label") == "scale"][0]
-        how = (mode or "in-process Sail") if engine.name == "sail" else f"Apache Spark, {engine.name.split('/')[1]} sink"
+        how = (
+            (mode or "in-process Sail")
+            if engine.name == "sail"
+            else f"Apache Spark, {engine.name.split('/')[1]} sink"
+        )
         entry = self.platform_entry(
-            f"scale {factor}x {how} ({len(months)} mo)", 0, line, n, result, engine,
+            f"scale {factor}x {how} ({len(months)} mo)",
+            0,
+            line,
+            n,
+            result,
+            engine,
             note="warm process (station loaded first in it)",
         )
         entry["scale"] = factor
@@ -344,9 +504,13 @@ class Bench:
     def upload(self, prefix: str, paths: list[Path]) -> None:
         import boto3
 
-        client = boto3.client("s3", endpoint_url=self.env["AWS_ENDPOINT_URL"], region_name=self.env["AWS_REGION"],
-                              aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-                              aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"])
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.env["AWS_ENDPOINT_URL"],
+            region_name=self.env["AWS_REGION"],
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+        )
         for p in paths:
             client.upload_file(str(p), "subway", f"{prefix}/landing/{p.name}")
 
@@ -375,16 +539,23 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[:1]
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[
+        :1
+    ]
     import dagster
-    import pyspark
     import pysail  # type: ignore[import-untyped]
+    import pyspark
 
     return {
-        "cpus": os.cpu_count(), "cpu_model": model, "mem_gib": round(int(mem) / 2**20, 1),
-        "python": platform.python_version(), "kernel": platform.release(),
-        "dagster": dagster.__version__, "pyspark": pyspark.__version__,
-        "pysail": getattr(pysail, "__version__", "?"), "java": java[0] if java else "?",
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "mem_gib": round(int(mem) / 2**20, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "dagster": dagster.__version__,
+        "pyspark": pyspark.__version__,
+        "pysail": getattr(pysail, "__version__", "?"),
+        "java": java[0] if java else "?",
     }
 
 
@@ -393,12 +564,16 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print("\n" + header + "\n" + "-" * len(header))
     for r in results:
         layers = r.get("layers_s", {})
-        print(f"{r['case']:<60}{r.get('iteration', 0):>3}{r['wall_s']:>9.2f}{r.get('rows_per_s') or 0:>10}"
-              f"{layers.get('bronze', 0):>9.2f}{layers.get('gold', 0):>8.2f}{layers.get('mart', 0):>8.2f}"
-              f"{r.get('peak_pss_mib', 0):>10.0f}"
-              f"{r['load_before'][0]:>6.1f}-{r.get('load_after', r['load_before'])[0]:<3.1f}")
+        print(
+            f"{r['case']:<60}{r.get('iteration', 0):>3}{r['wall_s']:>9.2f}{r.get('rows_per_s') or 0:>10}"
+            f"{layers.get('bronze', 0):>9.2f}{layers.get('gold', 0):>8.2f}{layers.get('mart', 0):>8.2f}"
+            f"{r.get('peak_pss_mib', 0):>10.0f}"
+            f"{r['load_before'][0]:>6.1f}-{r.get('load_after', r['load_before'])[0]:<3.1f}"
+        )
         if r.get("wall_with_startup_s"):
-            print(f"{'  (same, with the process start-up: imports)':<60}{'':>3}{r['wall_with_startup_s']:>9.2f}")
+            print(
+                f"{'  (same, with the process start-up: imports)':<60}{'':>3}{r['wall_with_startup_s']:>9.2f}"
+            )
 
 
 def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -411,8 +586,17 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     med = {k: round(median(v), 3) for k, v in by_case.items()}
     out: dict[str, Any] = {"median_wall_s": med, "ratios_baseline_over_platform": {}}
     ratios: dict[str, float] = out["ratios_baseline_over_platform"]
-    per_month = next((w for c, w in med.items() if c.startswith("baseline JVM+Delta: backfill, a job per month")), None)
-    one_job = next((w for c, w in med.items() if c.startswith("baseline JVM+Delta: backfill, one job")), None)
+    per_month = next(
+        (
+            w
+            for c, w in med.items()
+            if c.startswith("baseline JVM+Delta: backfill, a job per month")
+        ),
+        None,
+    )
+    one_job = next(
+        (w for c, w in med.items() if c.startswith("baseline JVM+Delta: backfill, one job")), None
+    )
     b1 = med.get("baseline JVM+Delta: one_month (1 job)")
     for case, wall in med.items():
         if not case.startswith("platform"):
@@ -442,32 +626,66 @@ def engines_from(spec: str, sinks: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--iterations", type=int, default=2, help="A B rounds (platform, baseline); default 2")
-    parser.add_argument("--months", default=",".join(MONTHS), help="real months, comma-separated (default: 2019)")
-    parser.add_argument("--scale10-months", type=int, default=2, help="synthetic 10x months (0 = skip)")
-    parser.add_argument("--scale100", action="store_true", help="also run 100x (one month by default)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=2, help="A B rounds (platform, baseline); default 2"
+    )
+    parser.add_argument(
+        "--months", default=",".join(MONTHS), help="real months, comma-separated (default: 2019)"
+    )
+    parser.add_argument(
+        "--scale10-months", type=int, default=2, help="synthetic 10x months (0 = skip)"
+    )
+    parser.add_argument(
+        "--scale100", action="store_true", help="also run 100x (one month by default)"
+    )
     parser.add_argument("--scale100-months", type=int, default=1)
-    parser.add_argument("--no-cluster", action="store_true", help="skip the SAIL_MODE=local-cluster runs")
+    parser.add_argument(
+        "--no-cluster", action="store_true", help="skip the SAIL_MODE=local-cluster runs"
+    )
     parser.add_argument("--skip", default="", help="comma-separated: inprocess,cli,baseline,scale")
-    parser.add_argument("--engines", default="sail,spark",
-                        help="platform engines, comma-separated: sail (embedded), spark (Apache Spark 4.2 "
-                             "Connect server with delta-spark, local[2]); default both")
-    parser.add_argument("--profile", default="",
-                        help="directory for cProfile dumps of the in-process runs (one .prof per run)")
-    parser.add_argument("--spark-sinks", default="copy,jdbc",
-                        help="mart sinks measured on Apache Spark (SUBWAY_MART_SINK); default copy,jdbc")
-    parser.add_argument("--spark-cli-sinks", default="copy",
-                        help="sinks whose CLI cases run on Apache Spark (default copy: the CLI adds only "
-                             "Dagster's start-up, the same for both)")
-    parser.add_argument("--baseline-skip", default="",
-                        help="comma-separated baseline variants to skip: per-month (a job per month, "
-                             "and the one-month job), one-job")
-    parser.add_argument("--lake", choices=("local", "s3"), default="local",
-                        help="where the archive and Delta lake live: the state directory as the embedded "
-                             "platform has them (default), or moto's S3 API like the landing zone")
-    parser.add_argument("--platform-root", default=str(REPO),
-                        help="directory whose subway_platform package is measured (default: this repo)")
+    parser.add_argument(
+        "--engines",
+        default="sail,spark",
+        help="platform engines, comma-separated: sail (embedded), spark (Apache Spark 4.2 "
+        "Connect server with delta-spark, local[2]); default both",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="directory for cProfile dumps of the in-process runs (one .prof per run)",
+    )
+    parser.add_argument(
+        "--spark-sinks",
+        default="copy,jdbc",
+        help="mart sinks measured on Apache Spark (SUBWAY_MART_SINK); default copy,jdbc",
+    )
+    parser.add_argument(
+        "--spark-cli-sinks",
+        default="copy",
+        help="sinks whose CLI cases run on Apache Spark (default copy: the CLI adds only "
+        "Dagster's start-up, the same for both)",
+    )
+    parser.add_argument(
+        "--baseline-skip",
+        default="",
+        help="comma-separated baseline variants to skip: per-month (a job per month, "
+        "and the one-month job), one-job",
+    )
+    parser.add_argument(
+        "--lake",
+        choices=("local", "s3"),
+        default="local",
+        help="where the archive and Delta lake live: the state directory as the embedded "
+        "platform has them (default), or moto's S3 API like the landing zone",
+    )
+    parser.add_argument(
+        "--platform-root",
+        default=str(REPO),
+        help="directory whose subway_platform package is measured (default: this repo)",
+    )
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     months = [m.strip() for m in args.months.split(",") if m.strip()]
@@ -501,15 +719,33 @@ def main(argv: list[str] | None = None) -> int:
             load = os.getloadavg()
             url = spark_server.start()
             spark_pid = spark_server.server.pid if spark_server.server else None
-            bench.record({"case": "Apache Spark Connect server start (once, untimed elsewhere)",
-                          "system": "platform", "engine": "spark", "wall_s": round(spark_server.started_in_s, 3),
-                          "load_before": load, "load_after": os.getloadavg(),
-                          "note": "spark-submit of SparkConnectServer, local[2], delta-spark"})
-            engines += [Engine(v, {"SPARK_REMOTE": url, "SUBWAY_MART_SINK": v.split("/")[1]},
-                               (spark_pid,) if spark_pid else ()) for v in variants if v.startswith("spark/")]
+            bench.record(
+                {
+                    "case": "Apache Spark Connect server start (once, untimed elsewhere)",
+                    "system": "platform",
+                    "engine": "spark",
+                    "wall_s": round(spark_server.started_in_s, 3),
+                    "load_before": load,
+                    "load_after": os.getloadavg(),
+                    "note": "spark-submit of SparkConnectServer, local[2], delta-spark",
+                }
+            )
+            engines += [
+                Engine(
+                    v,
+                    {"SPARK_REMOTE": url, "SUBWAY_MART_SINK": v.split("/")[1]},
+                    (spark_pid,) if spark_pid else (),
+                )
+                for v in variants
+                if v.startswith("spark/")
+            ]
         if "sail" not in variants:
             engines = engines[1:]
-        cli_engines = [e for e in engines if e.name == "sail" or e.name.split("/")[1] in args.spark_cli_sinks.split(",")]
+        cli_engines = [
+            e
+            for e in engines
+            if e.name == "sail" or e.name.split("/")[1] in args.spark_cli_sinks.split(",")
+        ]
         csv_dir = work / "real"
         csv_dir.mkdir()
         daily = {}
@@ -517,7 +753,9 @@ def main(argv: list[str] | None = None) -> int:
             src = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{m}.csv"
             daily[m] = Path(shutil.copy(src, csv_dir / src.name))
         rows = {m: data_rows(p) for m, p in daily.items()}
-        print(f"{sum(rows.values())} real rows in {len(months)} months; work dir {work}", flush=True)
+        print(
+            f"{sum(rows.values())} real rows in {len(months)} months; work dir {work}", flush=True
+        )
         for it in range(1, args.iterations + 1):
             print(f"round {it}", flush=True)
             if "inprocess" not in skip:
@@ -548,9 +786,14 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results)
     doc = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "duration_s": round(time.time() - started, 1), "machine": machine(), "args": vars(args),
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
-        "summary": summary(results), "results": results,
+        "duration_s": round(time.time() - started, 1),
+        "machine": machine(),
+        "args": vars(args),
+        "git": subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip(),
+        "summary": summary(results),
+        "results": results,
     }
     out_dir = REPO / "benchmarks" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -24,9 +24,7 @@ def layer_of(step_key: str) -> str:
 
 def run_report(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
     """Per-step seconds, rows written per asset, and the run's own start-to-end seconds."""
-    records = instance.get_records_for_run(
-        run_id, of_type=STEP_EVENTS, limit=10_000
-    ).records
+    records = instance.get_records_for_run(run_id, of_type=STEP_EVENTS, limit=10_000).records
     starts: dict[str, float] = {}
     steps: dict[str, float] = {}
     rows: dict[str, int] = {}
@@ -45,8 +43,13 @@ def run_report(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
             status = "success" if kind == dg.DagsterEventType.RUN_SUCCESS else "failure"
         elif kind == dg.DagsterEventType.STEP_START and event.step_key:
             starts[event.step_key] = entry.timestamp
-        elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE) and event.step_key:
-            steps[event.step_key] = round(entry.timestamp - starts.get(event.step_key, entry.timestamp), 3)
+        elif (
+            kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)
+            and event.step_key
+        ):
+            steps[event.step_key] = round(
+                entry.timestamp - starts.get(event.step_key, entry.timestamp), 3
+            )
         elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization  # type: ignore[union-attr]
             count = mat.metadata.get("dagster/row_count")

@@ -54,27 +54,50 @@ def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
     }[layer]
     names: dict[str, list[tuple[str, bool, str]]] = {
         "bronze": [
-            (RECONCILES_WITH_LANDING, True, "Bronze rows and passenger sums equal the landing file's, per month; no month empty."),
-            (SOURCE_SCHEMA_MATCHES_SPEC, False, "The landing file's columns match the data set spec (new, missing or renamed columns are named)."),
+            (
+                RECONCILES_WITH_LANDING,
+                True,
+                "Bronze rows and passenger sums equal the landing file's, per month; no month empty.",
+            ),
+            (
+                SOURCE_SCHEMA_MATCHES_SPEC,
+                False,
+                "The landing file's columns match the data set spec (new, missing or renamed columns are named).",
+            ),
         ],
         "gold": [
-            (RECONCILES_WITH_BRONZE, True, "Bronze rows = rejected rows + rows merged into gold; gold sums = sums of bronze's good rows; rejects within the threshold."),
+            (
+                RECONCILES_WITH_BRONZE,
+                True,
+                "Bronze rows = rejected rows + rows merged into gold; gold sums = sums of bronze's good rows; rejects within the threshold.",
+            ),
             (KEYS_UNIQUE, True, "One gold row per key after summing repeated keys."),
-            (NO_ROWS_REJECTED, False, "Warning: no row was rejected (quarantined in gold/rejects). "
-             "Reports the rejected rows, their passenger sums (missing from the mart) and the first "
-             f"reasons; beyond the data set's threshold ({spec.reject_threshold:.1%}) {RECONCILES_WITH_BRONZE} blocks."),
+            (
+                NO_ROWS_REJECTED,
+                False,
+                "Warning: no row was rejected (quarantined in gold/rejects). "
+                "Reports the rejected rows, their passenger sums (missing from the mart) and the first "
+                f"reasons; beyond the data set's threshold ({spec.reject_threshold:.1%}) {RECONCILES_WITH_BRONZE} blocks.",
+            ),
         ],
         "mart": [
-            (MATCHES_GOLD, True, "The mart's rows and passenger sums equal gold's for the loaded months."),
+            (
+                MATCHES_GOLD,
+                True,
+                "The mart's rows and passenger sums equal gold's for the loaded months.",
+            ),
         ],
     }
     if layer == "gold" and spec.name != STATION.name:
-        names["gold"].append((
-            STATIONS_MATCHED, False,
-            f"Warning: at least {spec.station_match_target_pct}% of each month's boardings get a station id "
-            "and coordinates (line and station names normalised through the station spec's aliases); "
-            "lists the unmatched (line, station) pairs with their boardings.",
-        ))
+        names["gold"].append(
+            (
+                STATIONS_MATCHED,
+                False,
+                f"Warning: at least {spec.station_match_target_pct}% of each month's boardings get a station id "
+                "and coordinates (line and station names normalised through the station spec's aliases); "
+                "lists the unmatched (line, station) pairs with their boardings.",
+            )
+        )
     return [
         dg.AssetCheckSpec(name=name, asset=key, blocking=blocking, description=desc)
         for name, blocking, desc in names[layer]
@@ -131,8 +154,13 @@ def _sum_expr(spec: DatasetSpec, name: str) -> Column:
 
 
 def bronze_results(
-    spec: DatasetSpec, bronze: DataFrame, months: list[str], stats: dict[str, dict[str, Any]],
-    extra_columns: list[str], renamed: dict[str, str], missing_optional: list[str],
+    spec: DatasetSpec,
+    bronze: DataFrame,
+    months: list[str],
+    stats: dict[str, dict[str, Any]],
+    extra_columns: list[str],
+    renamed: dict[str, str],
+    missing_optional: list[str],
 ) -> list[dg.AssetCheckResult]:
     """Reconcile bronze (read back) with the landing files' statistics."""
     from pyspark.sql import functions as F
@@ -148,16 +176,24 @@ def bronze_results(
         if rows == 0:
             problems.append(f"{key or 'table'}: no rows")
         if src.get("source_read_size") != rows:
-            problems.append(f"{key or 'table'}: {rows} bronze rows, landing file has {src.get('source_read_size')}")
+            problems.append(
+                f"{key or 'table'}: {rows} bronze rows, landing file has {src.get('source_read_size')}"
+            )
         for name in spec.sum_columns:
             per_month[key][f"landing_{name}"] = src.get(name)
             per_month[key][f"bronze_{name}"] = got.get(name)
             if src.get(name) != got.get(name):
-                problems.append(f"{key}: {name} {got.get(name)} in bronze, {src.get(name)} in the landing file")
+                problems.append(
+                    f"{key}: {name} {got.get(name)} in bronze, {src.get(name)} in the landing file"
+                )
     drift = {"extra": extra_columns, "renamed": renamed, "missing_optional": missing_optional}
     return [
-        _verdict(RECONCILES_WITH_LANDING, problems, "rows and sums reconcile",
-                 {"per_partition": dg.MetadataValue.json(per_month)}),
+        _verdict(
+            RECONCILES_WITH_LANDING,
+            problems,
+            "rows and sums reconcile",
+            {"per_partition": dg.MetadataValue.json(per_month)},
+        ),
         dg.AssetCheckResult(
             check_name=SOURCE_SCHEMA_MATCHES_SPEC,
             passed=not extra_columns and not renamed,
@@ -171,7 +207,9 @@ def bronze_results(
     ]
 
 
-def bronze_good_stats(spec: DatasetSpec, typed: DataFrame, months: list[str]) -> dict[str, dict[str, Any]]:
+def bronze_good_stats(
+    spec: DatasetSpec, typed: DataFrame, months: list[str]
+) -> dict[str, dict[str, Any]]:
     """One scan of bronze, typed (``typed_columns``): rows, parseable ("good") rows and the
     good rows' sums per month. Gold uses it to know whether any row is rejected before
     writing rejects, and its reconciliation check compares gold with it."""
@@ -188,17 +226,22 @@ def bronze_good_stats(spec: DatasetSpec, typed: DataFrame, months: list[str]) ->
         # The parseable counts of the rows gold rejects: passengers the mart will not have.
         good_sums.append(F.sum(F.when(~is_good, total)).cast("bigint").alias(f"rejected_{name}"))
     return _keyed(
-        _group(typed, months).agg(
+        _group(typed, months)
+        .agg(
             F.count(F.lit(1)).alias("rows"),
             F.sum(F.when(is_good, 1).otherwise(0)).alias("good"),
             *good_sums,
-        ).collect(),
+        )
+        .collect(),
         months,
     )
 
 
 def gold_results(
-    spec: DatasetSpec, bronze_stats: dict[str, dict[str, Any]], gold: DataFrame, months: list[str],
+    spec: DatasetSpec,
+    bronze_stats: dict[str, dict[str, Any]],
+    gold: DataFrame,
+    months: list[str],
     rejected: dict[str, int],
 ) -> list[dg.AssetCheckResult]:
     """Reconcile gold (read back) with bronze (``bronze_good_stats``) and the rejects table
@@ -208,41 +251,60 @@ def gold_results(
     factor = 24 if spec.wide_hours else 1
     keys = [k for k in spec.gold_key if k != MONTH_COLUMN]
     gold_stats = _keyed(
-        _group(gold, months).agg(
+        _group(gold, months)
+        .agg(
             F.count(F.lit(1)).alias("rows"),
             F.sum("source_rows").cast("bigint").alias("source_rows"),
             *[F.sum(n).cast("bigint").alias(n) for n in spec.sum_columns],
-        ).collect(),
+        )
+        .collect(),
         months,
     )
     # Keys seen more than once. (A group-by, not countDistinct over several columns:
     # on Sail 0.7.2 that took 32 s for 1.85M rows where this takes 0.2 s.)
     key_cols = [MONTH_COLUMN, *keys] if months else keys
     repeated = gold.groupBy(*key_cols).count().filter(F.col("count") > 1)
-    dup_stats = _keyed(_group(repeated, months).agg(F.count(F.lit(1)).alias("dup_keys")).collect(), months)
+    dup_stats = _keyed(
+        _group(repeated, months).agg(F.count(F.lit(1)).alias("dup_keys")).collect(), months
+    )
     problems: list[str] = []
     dupes: list[str] = []
     per_month: dict[str, Any] = {}
-    for key in (months or list(bronze_stats)):
+    for key in months or list(bronze_stats):
         b, g = bronze_stats.get(key, {}), gold_stats.get(key, {})
         b_rows, rej = int(b.get("rows") or 0), rejected.get(key, 0)
         merged_in = int(g.get("source_rows") or 0)
-        per_month[key] = {"bronze_rows": b_rows, "rejected_rows": rej, "gold_rows": g.get("rows"), "gold_source_rows": merged_in}
+        per_month[key] = {
+            "bronze_rows": b_rows,
+            "rejected_rows": rej,
+            "gold_rows": g.get("rows"),
+            "gold_source_rows": merged_in,
+        }
         if b_rows * factor != rej * factor + merged_in:
             unit = "rows" if factor == 1 else f"hour rows ({factor} per bronze row)"
-            problems.append(f"{key}: {merged_in} {unit} + {rej * factor} rejected != {b_rows * factor} in bronze")
+            problems.append(
+                f"{key}: {merged_in} {unit} + {rej * factor} rejected != {b_rows * factor} in bronze"
+            )
         if b_rows and rej / b_rows > spec.reject_threshold:
-            problems.append(f"{key}: {rej} of {b_rows} rows rejected (threshold {spec.reject_threshold:.1%})")
+            problems.append(
+                f"{key}: {rej} of {b_rows} rows rejected (threshold {spec.reject_threshold:.1%})"
+            )
         for name in spec.sum_columns:
             per_month[key][f"gold_{name}"] = g.get(name)
             if b.get(name) != g.get(name):
-                problems.append(f"{key}: {name} {g.get(name)} in gold, {b.get(name)} in bronze's good rows")
+                problems.append(
+                    f"{key}: {name} {g.get(name)} in gold, {b.get(name)} in bronze's good rows"
+                )
         repeats = int(dup_stats.get(key, {}).get("dup_keys") or 0)
         if repeats:
             dupes.append(f"{key}: {repeats} keys appear more than once in {g.get('rows')} rows")
     return [
-        _verdict(RECONCILES_WITH_BRONZE, problems, "rows and sums reconcile",
-                 {"per_partition": dg.MetadataValue.json(per_month)}),
+        _verdict(
+            RECONCILES_WITH_BRONZE,
+            problems,
+            "rows and sums reconcile",
+            {"per_partition": dg.MetadataValue.json(per_month)},
+        ),
         _verdict(KEYS_UNIQUE, dupes, f"unique on {', '.join(spec.gold_key)}"),
     ]
 
@@ -254,9 +316,12 @@ def mart_results(
     from pyspark.sql import functions as F
 
     gold_stats = _keyed(
-        _group(gold, months).agg(
-            F.count(F.lit(1)).alias("rows"), *[F.sum(n).cast("bigint").alias(n) for n in spec.sum_columns]
-        ).collect(),
+        _group(gold, months)
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            *[F.sum(n).cast("bigint").alias(n) for n in spec.sum_columns],
+        )
+        .collect(),
         months,
     )
     sums = [sql.SQL("sum({})::bigint").format(sql.Identifier(n)) for n in spec.sum_columns]
@@ -273,20 +338,31 @@ def mart_results(
     else:
         cur = conn.execute(sql.SQL("SELECT '', {} FROM {}").format(select, table))
     for row in cur.fetchall():
-        mart_stats[str(row[0])] = {"rows": row[1], **dict(zip(spec.sum_columns, row[2:], strict=True))}
+        mart_stats[str(row[0])] = {
+            "rows": row[1],
+            **dict(zip(spec.sum_columns, row[2:], strict=True)),
+        }
     problems = []
     for key in months or [""]:
         g, m = gold_stats.get(key, {}), mart_stats.get(key, {})
         for field in ("rows", *spec.sum_columns):
             if (g.get(field) or 0) != (m.get(field) or 0):
-                problems.append(f"{key or 'table'}: {field} {m.get(field)} in the mart, {g.get(field)} in gold")
+                problems.append(
+                    f"{key or 'table'}: {field} {m.get(field)} in the mart, {g.get(field)} in gold"
+                )
     return [
-        _verdict(MATCHES_GOLD, problems, "mart equals gold",
-                 {"mart": dg.MetadataValue.json(mart_stats), "gold": dg.MetadataValue.json(gold_stats)})
+        _verdict(
+            MATCHES_GOLD,
+            problems,
+            "mart equals gold",
+            {"mart": dg.MetadataValue.json(mart_stats), "gold": dg.MetadataValue.json(gold_stats)},
+        )
     ]
 
 
-def first_rejected_rows(spec: DatasetSpec, typed: DataFrame, months: list[str]) -> list[dict[str, Any]]:
+def first_rejected_rows(
+    spec: DatasetSpec, typed: DataFrame, months: list[str]
+) -> list[dict[str, Any]]:
     """The first rejected rows (by month and line) of ``typed`` (``typed_columns``), with the
     file, line and reason. One small query, run only when some row is rejected."""
     from pyspark.sql import functions as F
@@ -300,13 +376,20 @@ def first_rejected_rows(spec: DatasetSpec, typed: DataFrame, months: list[str]) 
         .collect()
     )
     return [
-        {"month": r["month"], "file": r["_source_object"], "line": r["_source_row"], "reason": r["_reject_reason"]}
+        {
+            "month": r["month"],
+            "file": r["_source_object"],
+            "line": r["_source_row"],
+            "reason": r["_reject_reason"],
+        }
         for r in rows
     ]
 
 
 def rejects_result(
-    spec: DatasetSpec, bronze_stats: dict[str, dict[str, Any]], rejected: dict[str, int],
+    spec: DatasetSpec,
+    bronze_stats: dict[str, dict[str, Any]],
+    rejected: dict[str, int],
     first_rejects: list[dict[str, Any]],
 ) -> dg.AssetCheckResult:
     """Warning check: fails whenever the load quarantined rows. Numeric metadata: rejected
@@ -318,7 +401,9 @@ def rejects_result(
     for key in sorted(set(bronze_stats) | set(rejected)):
         stats = bronze_stats.get(key, {})
         entry = {"rejected_rows": int(rejected.get(key, 0))}
-        entry.update({f"rejected_{n}": int(stats.get(f"rejected_{n}") or 0) for n in spec.sum_columns})
+        entry.update(
+            {f"rejected_{n}": int(stats.get(f"rejected_{n}") or 0) for n in spec.sum_columns}
+        )
         per_month[key] = entry
         for name, value in entry.items():
             totals[name] += value
@@ -328,9 +413,12 @@ def rejects_result(
             where = f"; first: line {first['line']}: {first['reason']}" if first else ""
             problems[key] = [
                 f"loaded with {entry['rejected_rows']} rejected rows"
-                + (f" ({sums} not in the mart)" if sums else "") + where
+                + (f" ({sums} not in the mart)" if sums else "")
+                + where
             ]
-    description = "; ".join(f"{k or 'table'}: {p[0]}" for k, p in problems.items()) or "no row rejected"
+    description = (
+        "; ".join(f"{k or 'table'}: {p[0]}" for k, p in problems.items()) or "no row rejected"
+    )
     metadata: dict[str, Any] = {
         **totals,
         "months_with_rejects": len(problems),

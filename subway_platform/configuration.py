@@ -80,7 +80,11 @@ def _split(value: str) -> SplitResult | None:
 def check_location(value: str) -> str | None:
     """``s3://bucket/prefix`` (or ``s3a://``) or an absolute local directory."""
     if "://" not in value:
-        return None if value.startswith("/") else "is a relative path: give an absolute directory or s3://bucket/prefix"
+        return (
+            None
+            if value.startswith("/")
+            else "is a relative path: give an absolute directory or s3://bucket/prefix"
+        )
     parts = _split(value)
     if parts is None:
         return "is not a valid URL"
@@ -151,7 +155,9 @@ def check_no_whitespace(value: str) -> str | None:
 
 
 def check_true(value: str) -> str | None:
-    return None if value.lower() == "true" else "must be true (no AWS client may probe cloud metadata)"
+    return (
+        None if value.lower() == "true" else "must be true (no AWS client may probe cloud metadata)"
+    )
 
 
 def check_absolute_dir(value: str) -> str | None:
@@ -161,26 +167,58 @@ def check_absolute_dir(value: str) -> str | None:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SUBWAY_LANDING_URL", "where raw CSVs arrive", "s3://datalake/datasource",
-            check_location, required=True),
-    Setting("SUBWAY_ARCHIVE_URL", "where ingested CSVs are moved", "s3://datalake/archive",
-            check_location, required=True),
-    Setting("SUBWAY_LAKE_URL", "root of the Delta tables", "s3://datalake/lake",
-            check_location, required=True),
-    Setting("SUBWAY_MART_DSN", "PostgreSQL of the mart and the ELT log",
-            "postgresql://etl:secret@db:5432/mart", check_postgres_dsn, required=True),
-    Setting("SPARK_REMOTE", "Spark Connect URL; unset = embedded Sail", "sc://spark-connect:15002",
-            check_spark_remote),
+    Setting(
+        "SUBWAY_LANDING_URL",
+        "where raw CSVs arrive",
+        "s3://datalake/datasource",
+        check_location,
+        required=True,
+    ),
+    Setting(
+        "SUBWAY_ARCHIVE_URL",
+        "where ingested CSVs are moved",
+        "s3://datalake/archive",
+        check_location,
+        required=True,
+    ),
+    Setting(
+        "SUBWAY_LAKE_URL",
+        "root of the Delta tables",
+        "s3://datalake/lake",
+        check_location,
+        required=True,
+    ),
+    Setting(
+        "SUBWAY_MART_DSN",
+        "PostgreSQL of the mart and the ELT log",
+        "postgresql://etl:secret@db:5432/mart",
+        check_postgres_dsn,
+        required=True,
+    ),
+    Setting(
+        "SPARK_REMOTE",
+        "Spark Connect URL; unset = embedded Sail",
+        "sc://spark-connect:15002",
+        check_spark_remote,
+    ),
     Setting("SAIL_MODE", "how embedded Sail runs", "local-cluster", check_sail_mode),
     Setting("AWS_ENDPOINT_URL", "S3 / MinIO endpoint", "http://minio:9000", check_endpoint),
     Setting("AWS_REGION", "S3 region", "us-east-1", check_region),
     Setting("AWS_DEFAULT_REGION", "S3 region when AWS_REGION is unset", "us-east-1", check_region),
     Setting("AWS_ACCESS_KEY_ID", "S3 access key id", "minioadmin", check_no_whitespace),
     Setting("AWS_SECRET_ACCESS_KEY", "S3 secret key", "<the key's secret>", check_no_whitespace),
-    Setting("AWS_EC2_METADATA_DISABLED", "keeps AWS clients off the metadata address", "true",
-            check_true),
-    Setting("DAGSTER_HOME", "Dagster instance directory holding dagster.yaml", "/opt/dagster/home",
-            check_absolute_dir),
+    Setting(
+        "AWS_EC2_METADATA_DISABLED",
+        "keeps AWS clients off the metadata address",
+        "true",
+        check_true,
+    ),
+    Setting(
+        "DAGSTER_HOME",
+        "Dagster instance directory holding dagster.yaml",
+        "/opt/dagster/home",
+        check_absolute_dir,
+    ),
 )
 
 
@@ -217,16 +255,25 @@ def dagster_pg_url(value: str | None, name: str = DAGSTER_PG_URL) -> str:
     Accepts ``postgresql://``, ``postgres://`` and ``postgresql+<driver>://`` URLs; raises
     ``ConfigurationError`` naming ``name`` for anything else.
     """
-    example = f"e.g. {name}={DAGSTER_PG_URL_EXAMPLE}" if name.isidentifier() else f"e.g. {DAGSTER_PG_URL_EXAMPLE}"
+    example = (
+        f"e.g. {name}={DAGSTER_PG_URL_EXAMPLE}"
+        if name.isidentifier()
+        else f"e.g. {DAGSTER_PG_URL_EXAMPLE}"
+    )
     meaning = "PostgreSQL of the Dagster instance"
     if not value:
         raise ConfigurationError(f"configuration: {name} ({meaning}) is not set, {example}")
     scheme, sep, rest = value.partition("://")
     base = scheme.split("+", 1)[0]
     if not sep or base not in _POSTGRES_SCHEMES:
-        shown = f"has scheme '{scheme}'" if sep and re.fullmatch(r"[A-Za-z0-9+.\-]{1,30}", scheme) else "is not a URL"
+        shown = (
+            f"has scheme '{scheme}'"
+            if sep and re.fullmatch(r"[A-Za-z0-9+.\-]{1,30}", scheme)
+            else "is not a URL"
+        )
         raise ConfigurationError(
-            f"configuration: {name} ({meaning}) {shown}: it must be a postgresql:// URL, {example}")
+            f"configuration: {name} ({meaning}) {shown}: it must be a postgresql:// URL, {example}"
+        )
     parts = _split(f"postgresql://{rest}")
     problem = None
     if parts is None:

@@ -99,21 +99,32 @@ def freshness_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Freshne
         asset = evaluation.asset_key.to_user_string()
         spec = _DATASET_OF_BRONZE.get(asset)
         tick = evaluation.metadata.get("dagster/latest_cron_tick_timestamp")
-        deadline = datetime.fromtimestamp(float(tick.value), ZoneInfo(FRESHNESS_TIMEZONE)) if tick else None  # type: ignore[arg-type]
+        deadline = (
+            datetime.fromtimestamp(float(tick.value), ZoneInfo(FRESHNESS_TIMEZONE))
+            if tick
+            else None
+        )  # type: ignore[arg-type]
         month = overdue_month(deadline) if deadline else ""
         due = f"due by {deadline:%Y-%m-%d %H:%M} {FRESHNESS_TIMEZONE}" if deadline else "overdue"
-        lines.append(AlertLine(
-            dataset=spec.name if spec else asset,
-            asset_key=asset,
-            month=month,
-            kind="file overdue",
-            message=f"the landing file for {month} was {due} and has not been loaded: "
-                    "check the portal and the landing zone",
-        ))
+        lines.append(
+            AlertLine(
+                dataset=spec.name if spec else asset,
+                asset_key=asset,
+                month=month,
+                kind="file overdue",
+                message=f"the landing file for {month} was {due} and has not been loaded: "
+                "check the portal and the landing zone",
+            )
+        )
     if not lines:
         return None
-    return FreshnessAlert(run_id=run.run_id, job_name=run.job_name, lines=tuple(lines),
-                          fallback=None, link=run_url(run.run_id))
+    return FreshnessAlert(
+        run_id=run.run_id,
+        job_name=run.job_name,
+        lines=tuple(lines),
+        fallback=None,
+        link=run_url(run.run_id),
+    )
 
 
 def build_freshness_alert_sensor(minimum_interval_seconds: int = 30) -> dg.SensorDefinition:
@@ -136,7 +147,9 @@ def build_freshness_alert_sensor(minimum_interval_seconds: int = 30) -> dg.Senso
         if alert is None:
             return
         sent = deliver_alert(context.instance, run, alert)  # no channel configured: sends nothing
-        context.log.info(f"freshness: run {run.run_id} reported by {', '.join(sent) or 'no channel'}")
+        context.log.info(
+            f"freshness: run {run.run_id} reported by {', '.join(sent) or 'no channel'}"
+        )
 
     return freshness_alert_sensor
 
@@ -147,9 +160,12 @@ def freshness_definitions(minimum_interval_seconds: int = 30) -> dg.Definitions:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.SupersessionWarning)
         evaluator = dg.build_sensor_for_freshness_checks(
-            freshness_checks=checks, name=CHECKS_SENSOR_NAME, minimum_interval_seconds=3600,
+            freshness_checks=checks,
+            name=CHECKS_SENSOR_NAME,
+            minimum_interval_seconds=3600,
             default_status=dg.DefaultSensorStatus.RUNNING,
         )
     return dg.Definitions(
-        asset_checks=checks, sensors=[evaluator, build_freshness_alert_sensor(minimum_interval_seconds)]
+        asset_checks=checks,
+        sensors=[evaluator, build_freshness_alert_sensor(minimum_interval_seconds)],
     )

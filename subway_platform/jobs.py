@@ -10,7 +10,9 @@ from subway_platform.datasets import DAILY, HOURLY, STATION, DatasetSpec
 from subway_platform.partitions import monthly_partitions
 
 if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export the name
-    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 
 FRESHNESS_CHECK_NAME = "freshness_check"

@@ -15,7 +15,6 @@ delta-rs (``deltalake``), which commits the same Delta actions. Each table is he
 the same per-(table, month) locks as the loads, so a compaction never races a load.
 """
 
-
 from typing import Any
 
 import dagster as dg
@@ -72,20 +71,27 @@ def maintain_table(url: str, retention_hours: int, session: Any | None) -> dict[
     else:
         table.optimize.compact()
         table.vacuum(
-            retention_hours=retention_hours, dry_run=False,
+            retention_hours=retention_hours,
+            dry_run=False,
             enforce_retention_duration=retention_hours >= DEFAULT_RETENTION_HOURS,
         )
         engine = "delta-rs"
     from deltalake import DeltaTable
 
     after = DeltaTable(url, storage_options=delta_storage_options())
-    return {"files_before": files_before, "files_after": len(after.file_uris()),
-            "version": after.version(), "engine": engine}
+    return {
+        "files_before": files_before,
+        "files_after": len(after.file_uris()),
+        "version": after.version(),
+        "engine": engine,
+    }
 
 
 @dg.op(description=__doc__)
 def maintain_delta_tables(
-    context: dg.OpExecutionContext, config: MaintenanceConfig, spark: SparkEngine,
+    context: dg.OpExecutionContext,
+    config: MaintenanceConfig,
+    spark: SparkEngine,
     locks: TableLocks,
 ) -> dg.Output[dict[str, Any]]:
     """Compact and vacuum every Delta table of the lake (see the module docstring)."""
@@ -120,13 +126,17 @@ def maintain_delta_tables(
     return dg.Output(report, metadata=metadata)
 
 
-@dg.job(description="Compact (OPTIMIZE) and VACUUM every Delta table of the lake.",
-        tags={"subway/dataset": "maintenance"})
+@dg.job(
+    description="Compact (OPTIMIZE) and VACUUM every Delta table of the lake.",
+    tags={"subway/dataset": "maintenance"},
+)
 def delta_maintenance_job() -> None:
     maintain_delta_tables()
 
 
 maintenance_schedule = dg.ScheduleDefinition(
-    job=delta_maintenance_job, cron_schedule="0 3 * * 0", execution_timezone="Asia/Seoul",
+    job=delta_maintenance_job,
+    cron_schedule="0 3 * * 0",
+    execution_timezone="Asia/Seoul",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )

@@ -64,7 +64,9 @@ def months_between(first: str, last: str) -> list[str]:
     return out
 
 
-def context_months(context: dg.AssetExecutionContext | dg.InputContext | dg.OutputContext) -> list[str]:
+def context_months(
+    context: dg.AssetExecutionContext | dg.InputContext | dg.OutputContext,
+) -> list[str]:
     """The validated months a step or IO call covers (one, or a single-run range); empty
     for an unpartitioned asset."""
     if isinstance(context, dg.AssetExecutionContext):

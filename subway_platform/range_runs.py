@@ -92,15 +92,22 @@ def follow_up_requests(
             LOCK_TAG: f"{dataset}:{first}" if first == last else f"{dataset}:{first}-{last}",
         }
         if first == last:
-            requests.append(dg.RunRequest(
-                run_key=f"follow_up:{run.run_id}:{first}", job_name=run.job_name,
-                partition_key=first, tags=tags,
-            ))
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"follow_up:{run.run_id}:{first}",
+                    job_name=run.job_name,
+                    partition_key=first,
+                    tags=tags,
+                )
+            )
         else:
-            requests.append(dg.RunRequest(
-                run_key=f"follow_up:{run.run_id}:{first}-{last}", job_name=run.job_name,
-                tags={**tags, RANGE_START_TAG: first, RANGE_END_TAG: last},
-            ))
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"follow_up:{run.run_id}:{first}-{last}",
+                    job_name=run.job_name,
+                    tags={**tags, RANGE_START_TAG: first, RANGE_END_TAG: last},
+                )
+            )
     return requests
 
 
@@ -127,7 +134,10 @@ def range_run_sensor(context: dg.RunFailureSensorContext) -> list[dg.RunRequest]
         context.log.info(outcome.skip_message or "")
         return None
     for request in outcome:
-        months = request.partition_key or f"{request.tags[RANGE_START_TAG]}-{request.tags[RANGE_END_TAG]}"
+        months = (
+            request.partition_key
+            or f"{request.tags[RANGE_START_TAG]}-{request.tags[RANGE_END_TAG]}"
+        )
         context.log.info(
             f"follow-up of {context.dagster_run.run_id}: {request.job_name} {months} "
             f"(excluded {request.tags[EXCLUDED_MONTHS_TAG]})"

@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
 import dagster as dg
 
 from subway_platform.datasets import DAILY, HOURLY, STATION, DatasetSpec, dataset_for_file
@@ -50,10 +51,17 @@ class LandingCursor:
         if not raw:
             return cls()
         data = json.loads(raw)
-        return cls(after=data.get("after"), seen=dict(data.get("seen", {})), this_pass=list(data.get("this_pass", [])))
+        return cls(
+            after=data.get("after"),
+            seen=dict(data.get("seen", {})),
+            this_pass=list(data.get("this_pass", [])),
+        )
 
     def dump(self) -> str:
-        return json.dumps({"after": self.after, "seen": self.seen, "this_pass": self.this_pass}, ensure_ascii=False)
+        return json.dumps(
+            {"after": self.after, "seen": self.seen, "this_pass": self.this_pass},
+            ensure_ascii=False,
+        )
 
 
 def file_months(spec: DatasetSpec, obj: StoredObject, landing: LandingZone) -> list[str]:
@@ -68,7 +76,9 @@ def file_months(spec: DatasetSpec, obj: StoredObject, landing: LandingZone) -> l
 
     with tempfile.TemporaryDirectory(prefix="subway_sensor_") as tmp:
         local = landing.storage.download(obj.url, Path(tmp) / "file.csv")
-        staged = stage_landing_file(local, Path(tmp) / "staged.parquet", file_name=obj.name, spec=spec)
+        staged = stage_landing_file(
+            local, Path(tmp) / "staged.parquet", file_name=obj.name, spec=spec
+        )
     return sorted(validate_month(m) for m in staged.months)
 
 
@@ -77,10 +87,16 @@ def run_request_for(spec: DatasetSpec, obj: StoredObject, months: list[str]) -> 
     identity = f"{spec.name}:{obj.name}:{obj.etag}"
     tags = {"subway/source_file": obj.name[:200], "subway/source_etag": obj.etag[:64]}
     if not months:
-        return dg.RunRequest(run_key=identity, job_name=JOB_FOR_DATASET[spec.name], tags={**tags, "subway/lock": spec.name})
+        return dg.RunRequest(
+            run_key=identity,
+            job_name=JOB_FOR_DATASET[spec.name],
+            tags={**tags, "subway/lock": spec.name},
+        )
     if len(months) == 1:
         return dg.RunRequest(
-            run_key=identity, job_name=JOB_FOR_DATASET[spec.name], partition_key=months[0],
+            run_key=identity,
+            job_name=JOB_FOR_DATASET[spec.name],
+            partition_key=months[0],
             tags={**tags, "subway/lock": f"{spec.name}:{months[0]}"},
         )
     return dg.RunRequest(
@@ -100,7 +116,9 @@ def evaluate_landing(
 ) -> dg.SensorResult:
     """List one page of the landing zone and request runs for new or changed files."""
     cursor = LandingCursor.parse(context.cursor)
-    listed = list(landing.storage.list(landing.landing_url, start_after=cursor.after, limit=max_files))
+    listed = list(
+        landing.storage.list(landing.landing_url, start_after=cursor.after, limit=max_files)
+    )
     requests: list[dg.RunRequest] = []
     now = datetime.now(timezone.utc)
     for obj in listed:
@@ -166,8 +184,13 @@ class LandingSensorSettings(dg.ConfigurableResource):
     "file content).",
 )
 def landing_sensor(
-    context: dg.SensorEvaluationContext, landing: LandingZone, landing_sensor_settings: LandingSensorSettings
+    context: dg.SensorEvaluationContext,
+    landing: LandingZone,
+    landing_sensor_settings: LandingSensorSettings,
 ) -> dg.SensorResult:
     return evaluate_landing(
-        context, landing, landing_sensor_settings.max_files_per_tick, landing_sensor_settings.settle_seconds
+        context,
+        landing,
+        landing_sensor_settings.max_files_per_tick,
+        landing_sensor_settings.settle_seconds,
     )

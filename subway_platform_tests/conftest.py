@@ -87,8 +87,9 @@ def s3_client(services: RunningServices) -> Any:
 # The pipeline and reliability suites run once per engine: embedded Sail (the default) and
 # Apache Spark 4.2 with delta-spark behind a real Spark Connect server. SUBWAY_TEST_ENGINES
 # narrows the list (for example `SUBWAY_TEST_ENGINES=sail` while iterating).
-ENGINES = [e.strip() for e in os.environ.get("SUBWAY_TEST_ENGINES", "sail,spark").split(",")
-           if e.strip()]
+ENGINES = [
+    e.strip() for e in os.environ.get("SUBWAY_TEST_ENGINES", "sail,spark").split(",") if e.strip()
+]
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_ruff_finds_no_errors() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--select", "F,E9,B", "--quiet",
-         "subway_platform", "subway_platform_tests", "benchmarks"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--select",
+            "F,E9,B",
+            "--quiet",
+            "subway_platform",
+            "subway_platform_tests",
+            "benchmarks",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

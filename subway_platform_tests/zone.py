@@ -25,7 +25,11 @@ def real_data_dir() -> Path:
     clone. Missing, the tests that use them fail at collection with one line saying where
     they were looked for and how to point at them."""
     configured = os.environ.get(REAL_DATA_ENV)
-    path = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+    path = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+    )
     if not path.is_dir():
         raise FileNotFoundError(
             f"real data files not found at {path}: set {REAL_DATA_ENV} to the directory holding "
@@ -63,7 +67,9 @@ class Zone:
         resp = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix + "/")
         return sorted(o["Key"].rsplit("/", 1)[-1] for o in resp.get("Contents", []))
 
-    def run(self, job: str, months: list[str] | None = None, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    def run(
+        self, job: str, months: list[str] | None = None, raise_on_error: bool = True
+    ) -> dg.ExecuteInProcessResult:
         from subway_platform.definitions import defs
 
         tags: dict[str, str] = {}
@@ -76,7 +82,9 @@ class Zone:
             instance=self.instance, tags=tags, raise_on_error=raise_on_error
         )
 
-    def query(self, statement: sql.Composable | str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def query(
+        self, statement: sql.Composable | str, params: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.mart_dsn) as conn:
             return conn.execute(statement, params).fetchall()
 
@@ -85,13 +93,21 @@ class Zone:
 def zone(services: Any, s3_client: Any) -> Iterator[Zone]:
     """A fresh landing/archive/lake prefix and mart schema state for one test."""
     run = uuid.uuid4().hex[:8]
-    saved = {k: os.environ.get(k) for k in ("SUBWAY_LANDING_URL", "SUBWAY_ARCHIVE_URL", "SUBWAY_LAKE_URL")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("SUBWAY_LANDING_URL", "SUBWAY_ARCHIVE_URL", "SUBWAY_LAKE_URL")
+    }
     os.environ["SUBWAY_LANDING_URL"] = f"s3://subway/t{run}/landing"
     os.environ["SUBWAY_ARCHIVE_URL"] = f"s3://subway/t{run}/archive"
     os.environ["SUBWAY_LAKE_URL"] = f"s3://subway/t{run}/lake"
     with psycopg.connect(services.mart_dsn, autocommit=True) as conn:
         # CASCADE: the dashboard's views (elt_dashboard schema) depend on the ELT log.
-        for table in ("subway_passengers", "subway_passengers_time", "subway_station", "elt_manager_log"):
+        for table in (
+            "subway_passengers",
+            "subway_passengers_time",
+            "subway_station",
+            "elt_manager_log",
+        ):
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
     with dg.DagsterInstance.ephemeral() as instance:
         yield Zone(

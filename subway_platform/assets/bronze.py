@@ -7,7 +7,6 @@ the month in Delta. Files taken from the landing zone are moved to the archive o
 the bronze write committed, as the reference jobs did.
 """
 
-
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -16,19 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from subway_platform.assets.layer import layer_asset_args
 from subway_platform.checks import bronze_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.run_events import BAD_MONTHS_METADATA, GOOD_MONTHS_METADATA
-from subway_platform.ingest.errors import LandingFileError
 from subway_platform.frames import DataFrame
+from subway_platform.ingest.errors import LandingFileError
 from subway_platform.io_managers.delta import table_url
-from subway_platform.assets.layer import layer_asset_args
 from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
 from subway_platform.resources.landing import LandingZone
-from subway_platform.retries import retry_transient
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import StoredObject
+from subway_platform.retries import retry_transient
 
 if TYPE_CHECKING:
     from subway_platform.ingest.stage import StagedFile
@@ -59,8 +58,12 @@ def _raw_path(workdir: Path, obj: StoredObject) -> Path:
 
 
 def _stage_all(
-    context: dg.AssetExecutionContext, spec: DatasetSpec, landing: LandingZone, months: list[str],
-    workdir: Path, bad_months: dict[str, str],
+    context: dg.AssetExecutionContext,
+    spec: DatasetSpec,
+    landing: LandingZone,
+    months: list[str],
+    workdir: Path,
+    bad_months: dict[str, str],
 ) -> list[tuple[StoredObject, bool, "StagedFile", str]]:
     """Stage the files that hold the step's months, each month from one file.
 
@@ -88,7 +91,10 @@ def _stage_all(
         out = workdir / "staged" / f"{len(staged):04d}.parquet"
         try:
             result = stage_landing_file(
-                local, out, file_name=obj.name, spec=spec,
+                local,
+                out,
+                file_name=obj.name,
+                spec=spec,
                 months=sorted(remaining) if spec.partitioned else None,
             )
         except LandingFileError as err:
@@ -113,7 +119,9 @@ def _stage_all(
 
 
 def _check_coverage(
-    spec: DatasetSpec, months: list[str], staged: list[tuple[StoredObject, bool, "StagedFile", str]],
+    spec: DatasetSpec,
+    months: list[str],
+    staged: list[tuple[StoredObject, bool, "StagedFile", str]],
     bad_months: dict[str, str],
 ) -> None:
     """Every requested month was found in some file and none was bad; else the step fails
@@ -130,7 +138,10 @@ def _check_coverage(
             f"no landing or archived {spec.name} file holds month(s) {', '.join(missing)}",
             allow_retries=False,
         )
-    bad = {**bad_months, **{m: f"{m}: no landing or archived {spec.name} file holds this month" for m in missing}}
+    bad = {
+        **bad_months,
+        **{m: f"{m}: no landing or archived {spec.name} file holds this month" for m in missing},
+    }
     if not bad:
         return
     bad = {m: bad[m] for m in months if m in bad}
@@ -147,7 +158,9 @@ def _check_coverage(
     )
 
 
-def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, "StagedFile", str]]) -> dict[str, dict[str, Any]]:
+def _source_stats(
+    spec: DatasetSpec, staged: list[tuple[StoredObject, bool, "StagedFile", str]]
+) -> dict[str, dict[str, Any]]:
     stats: dict[str, dict[str, Any]] = {}
     for obj, _archived, result, _url in staged:
         per_month = result.months if spec.partitioned else {"": result.rows}
@@ -164,8 +177,11 @@ def _source_stats(spec: DatasetSpec, staged: list[tuple[StoredObject, bool, "Sta
 
 
 def _bronze_output(
-    context: dg.AssetExecutionContext, spec: DatasetSpec, session: Any,
-    staged: list[tuple[StoredObject, bool, "StagedFile", str]], stats: dict[str, dict[str, Any]],
+    context: dg.AssetExecutionContext,
+    spec: DatasetSpec,
+    session: Any,
+    staged: list[tuple[StoredObject, bool, "StagedFile", str]],
+    stats: dict[str, dict[str, Any]],
 ) -> dg.Output[DataFrame]:
     """Bronze rows (staged files read by the engine, with lineage) and their metadata."""
     from pyspark.sql import functions as F
@@ -228,7 +244,9 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         **layer_asset_args(spec, "bronze", "delta_io_manager"),
     )
     def bronze(
-        context: dg.AssetExecutionContext, spark: SparkEngine, landing: LandingZone,
+        context: dg.AssetExecutionContext,
+        spark: SparkEngine,
+        landing: LandingZone,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
         session = spark.spark_session
@@ -249,17 +267,25 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
 
                 # The Delta write has committed (the IO manager ran on yield): check what landed.
                 written = slice_months(
-                    session.read.format("delta").load(table_url(landing.lake_url, context.asset_key)), months
+                    session.read.format("delta").load(
+                        table_url(landing.lake_url, context.asset_key)
+                    ),
+                    months,
                 )
                 results = bronze_results(
-                    spec, written, months, stats,
+                    spec,
+                    written,
+                    months,
+                    stats,
                     sorted({c for *_, r, _u in staged for c in r.extra_columns}),
                     {k: v for *_, r, _u in staged for k, v in r.renamed.items()},
                     staged[0][2].missing_optional,
                 )
                 yield from results
                 if not all(r.passed for r in results if r.severity == dg.AssetCheckSeverity.ERROR):
-                    context.log.warning("bronze does not reconcile with its files: they stay in landing")
+                    context.log.warning(
+                        "bronze does not reconcile with its files: they stay in landing"
+                    )
                     return
                 # As the reference jobs did: move the ingested files to the archive.
                 for obj, archived, _result, _url in staged:

@@ -39,7 +39,9 @@ def alias_key(col: Column, aliases: Mapping[str, str]) -> Column:
     mapped: Column | None = None
     for spelling, canonical in aliases.items():
         hit = trimmed == F.lit(spelling)
-        mapped = F.when(hit, F.lit(canonical)) if mapped is None else mapped.when(hit, F.lit(canonical))
+        mapped = (
+            F.when(hit, F.lit(canonical)) if mapped is None else mapped.when(hit, F.lit(canonical))
+        )
     return trimmed if mapped is None else mapped.otherwise(trimmed)
 
 
@@ -60,10 +62,14 @@ def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
             .withColumn("longitude", F.lit(None).cast("double"))
         )
     # One row per normalised (line, name), so the join cannot multiply passengers.
-    lookup = _join_keys(station).groupBy(_LINE_KEY, _STATION_KEY).agg(
-        F.min("station_id").alias("_station_id"),
-        F.min("latitude").alias("latitude"),
-        F.min("longitude").alias("longitude"),
+    lookup = (
+        _join_keys(station)
+        .groupBy(_LINE_KEY, _STATION_KEY)
+        .agg(
+            F.min("station_id").alias("_station_id"),
+            F.min("latitude").alias("latitude"),
+            F.min("longitude").alias("longitude"),
+        )
     )
     joined = _join_keys(gold).join(lookup, on=[_LINE_KEY, _STATION_KEY], how="left")
     return joined.withColumn("station_id", F.coalesce(own, F.col("_station_id"))).drop(
@@ -85,7 +91,11 @@ class MonthCoverage:
 
     @property
     def boardings_matched_pct(self) -> float:
-        return 100.0 if not self.boardings else round(100.0 * self.matched_boardings / self.boardings, 3)
+        return (
+            100.0
+            if not self.boardings
+            else round(100.0 * self.matched_boardings / self.boardings, 3)
+        )
 
     @property
     def rows_matched_pct(self) -> float:
@@ -105,7 +115,9 @@ def coverage(frame: DataFrame, months: list[str]) -> dict[str, MonthCoverage]:
     """Per month (``""`` when unpartitioned): rows, boardings and alightings of the enriched
     gold ``frame``, and the share with a station id and coordinates."""
     matched = (
-        F.col("station_id").isNotNull() & F.col("latitude").isNotNull() & F.col("longitude").isNotNull()
+        F.col("station_id").isNotNull()
+        & F.col("latitude").isNotNull()
+        & F.col("longitude").isNotNull()
     )
     month = F.col(MONTH_COLUMN) if months else F.lit("")
     grouped = frame.groupBy(
@@ -131,7 +143,9 @@ def coverage(frame: DataFrame, months: list[str]) -> dict[str, MonthCoverage]:
     return out
 
 
-def stations_matched_result(spec: DatasetSpec, per_month: dict[str, MonthCoverage]) -> dg.AssetCheckResult:
+def stations_matched_result(
+    spec: DatasetSpec, per_month: dict[str, MonthCoverage]
+) -> dg.AssetCheckResult:
     """Warning check: every month has at least ``spec.station_match_target_pct`` % of its
     boardings with a station id and coordinates. Lists the unmatched (line, station) pairs
     (as the file wrote them) with their boardings, whether it passes or not."""
@@ -140,7 +154,9 @@ def stations_matched_result(spec: DatasetSpec, per_month: dict[str, MonthCoverag
     problems: dict[str, list[str]] = {}
     for month, cov in sorted(per_month.items()):
         for (line, name), boardings in cov.unmatched.items():
-            entry = pairs.setdefault((line, name), {"line_no": line, "station_name": name, "boardings": 0, "months": []})
+            entry = pairs.setdefault(
+                (line, name), {"line_no": line, "station_name": name, "boardings": 0, "months": []}
+            )
             entry["boardings"] += boardings
             entry["months"].append(month)
         if cov.boardings_matched_pct < target:
@@ -148,8 +164,12 @@ def stations_matched_result(spec: DatasetSpec, per_month: dict[str, MonthCoverag
                 f"{cov.boardings_matched_pct:.2f}% of {cov.boardings} boardings have a station "
                 f"(target {target}%)"
             ]
-    listed = sorted(pairs.values(), key=lambda p: (-p["boardings"], p["line_no"], p["station_name"]))
-    lowest = min(per_month.items(), key=lambda kv: kv[1].boardings_matched_pct, default=("", MonthCoverage()))
+    listed = sorted(
+        pairs.values(), key=lambda p: (-p["boardings"], p["line_no"], p["station_name"])
+    )
+    lowest = min(
+        per_month.items(), key=lambda kv: kv[1].boardings_matched_pct, default=("", MonthCoverage())
+    )
     shown = ", ".join(f"{p['line_no']} {p['station_name']} ({p['boardings']})" for p in listed[:5])
     description = (
         f"lowest month {lowest[0] or 'table'}: {lowest[1].boardings_matched_pct:.3f}% of boardings "
@@ -163,7 +183,9 @@ def stations_matched_result(spec: DatasetSpec, per_month: dict[str, MonthCoverag
         "unmatched_boardings": sum(p["boardings"] for p in listed),
         "unmatched_pairs": len(listed),
         "unmatched": dg.MetadataValue.json(listed[:LISTED_PAIRS]),
-        "per_partition": dg.MetadataValue.json({m: c.metadata() for m, c in sorted(per_month.items())}),
+        "per_partition": dg.MetadataValue.json(
+            {m: c.metadata() for m, c in sorted(per_month.items())}
+        ),
     }
     if problems:
         metadata["problems"] = dg.MetadataValue.json(problems)

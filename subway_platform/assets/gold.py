@@ -9,13 +9,18 @@ drops one. Passenger tables get the station id and coordinates from ``gold/subwa
 when that table exists, by a left join that loses no row.
 """
 
-
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 
-from subway_platform.checks import bronze_good_stats, first_rejected_rows, gold_results, rejects_result
+from subway_platform.assets.layer import layer_asset_args
+from subway_platform.checks import (
+    bronze_good_stats,
+    first_rejected_rows,
+    gold_results,
+    rejects_result,
+)
 from subway_platform.datasets import STATION, DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.frames import DataFrame
@@ -25,10 +30,9 @@ from subway_platform.io_managers.delta import (
     table_url,
     write_delta,
 )
+from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.locks import TableLocks
-from subway_platform.assets.layer import layer_asset_args
-from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
 from subway_platform.resources.spark import SparkEngine
 
 CELLS_PER_HOURLY_ROW = 24
@@ -46,7 +50,11 @@ def gold_frame(spec: DatasetSpec, typed_good: DataFrame) -> DataFrame:
     from subway_platform.assets.transforms import unpivot_hours
 
     rows = unpivot_hours(typed_good) if spec.wide_hours else typed_good
-    keys = [MONTH_COLUMN, *[k for k in spec.gold_key if k != MONTH_COLUMN]] if spec.partitioned else list(spec.gold_key)
+    keys = (
+        [MONTH_COLUMN, *[k for k in spec.gold_key if k != MONTH_COLUMN]]
+        if spec.partitioned
+        else list(spec.gold_key)
+    )
     aggs: list[Any] = [F.count(F.lit(1)).cast("bigint").alias("source_rows")]
     present = set(rows.columns)
     for name in spec.sum_columns:
@@ -54,15 +62,29 @@ def gold_frame(spec: DatasetSpec, typed_good: DataFrame) -> DataFrame:
     if "station_id" in present and "station_id" not in keys:
         aggs.append(F.min("station_id").alias("station_id"))
     if spec.name == STATION.name:
-        aggs += [F.min("station_name").alias("station_name"), F.min("latitude").alias("latitude"), F.min("longitude").alias("longitude")]
+        aggs += [
+            F.min("station_name").alias("station_name"),
+            F.min("latitude").alias("latitude"),
+            F.min("longitude").alias("longitude"),
+        ]
     if "reg_date" in present:
         aggs.append(F.max("reg_date").alias("reg_date"))
     return rows.groupBy(*keys).agg(*aggs)
 
 
 GOLD_COLUMN_ORDER = (
-    "month", "use_date", "hour", "line_no", "station_name", "station_id",
-    "pass_in", "pass_out", "source_rows", "reg_date", "latitude", "longitude",
+    "month",
+    "use_date",
+    "hour",
+    "line_no",
+    "station_name",
+    "station_id",
+    "pass_in",
+    "pass_out",
+    "source_rows",
+    "reg_date",
+    "latitude",
+    "longitude",
 )
 
 
@@ -90,20 +112,29 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         **layer_asset_args(spec, "gold", "delta_io_manager"),
     )
     def gold(
-        context: dg.AssetExecutionContext, bronze: DataFrame, spark: SparkEngine, landing: LandingZone,
+        context: dg.AssetExecutionContext,
+        bronze: DataFrame,
+        spark: SparkEngine,
+        landing: LandingZone,
         locks: TableLocks,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         # Spark code is imported by the step that runs it, not when the code location loads.
         from pyspark.sql import functions as F
 
-        from subway_platform.assets.enrichment import coverage, stations_matched_result, with_station
+        from subway_platform.assets.enrichment import (
+            coverage,
+            stations_matched_result,
+            with_station,
+        )
         from subway_platform.assets.transforms import rejects_of, typed_columns
 
         months = context_months(context)
         lake = landing.lake_url
         typed = typed_columns(spec, bronze)
         bronze_stats = bronze_good_stats(spec, typed, months)
-        unparseable = sum(int(s.get("rows") or 0) - int(s.get("good") or 0) for s in bronze_stats.values())
+        unparseable = sum(
+            int(s.get("rows") or 0) - int(s.get("good") or 0) for s in bronze_stats.values()
+        )
         rejects = rejects_url(lake, spec)
         with locks.hold(rejects, months):
             # The months' rejects are replaced, unless there are none now and none stored
@@ -116,7 +147,9 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         source = partition_rows(table_url(lake, bronze_key), months or None)
         first_rejects = first_rejected_rows(spec, typed, months) if unparseable else []
 
-        good = typed.filter(F.col("_reject_reason").isNull()).drop("_reject_reason", "_source_object", "_source_row")
+        good = typed.filter(F.col("_reject_reason").isNull()).drop(
+            "_reject_reason", "_source_object", "_source_row"
+        )
         if "_month_value" in good.columns:
             good = good.drop("_month_value")
         frame = gold_frame(spec, good)
@@ -132,8 +165,12 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         enrichment = coverage(frame, months) if spec.name != STATION.name else {}
         for month, cov in enrichment.items():
             # Numbers per month, so the UI plots their history (rows, passengers, rejects, coverage).
-            figures = {"gold/month_rows": cov.rows, "gold/month_pass_in": cov.boardings,
-                       "gold/month_pass_out": cov.alightings, "gold/month_rejected_rows": rejected.get(month, 0)}
+            figures = {
+                "gold/month_rows": cov.rows,
+                "gold/month_pass_in": cov.boardings,
+                "gold/month_pass_out": cov.alightings,
+                "gold/month_rejected_rows": rejected.get(month, 0),
+            }
             context.add_asset_metadata({**figures, **cov.metadata()}, partition_key=month or None)
 
         factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
@@ -158,7 +195,10 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 "gold/rejects_uri": rejects,
             },
         )
-        written = slice_months(spark.spark_session.read.format("delta").load(table_url(lake, context.asset_key)), months)
+        written = slice_months(
+            spark.spark_session.read.format("delta").load(table_url(lake, context.asset_key)),
+            months,
+        )
         yield from gold_results(spec, bronze_stats, written, months, rejected)
         yield rejects_result(spec, bronze_stats, rejected, first_rejects)
         if enrichment:

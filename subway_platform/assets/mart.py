@@ -1,20 +1,19 @@
 """Mart: the gold tables published to PostgreSQL for dashboards and analysts."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
 
+from subway_platform.assets.layer import layer_asset_args
 from subway_platform.checks import mart_results
 from subway_platform.datasets import DatasetSpec
+from subway_platform.elt_log.hops import HOPS
 from subway_platform.frames import DataFrame
+from subway_platform.io_managers.delta import partition_rows, table_url
+from subway_platform.partitions import context_months
+from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.retries import retry_transient
-from subway_platform.elt_log.hops import HOPS
-from subway_platform.io_managers.delta import partition_rows, table_url
-from subway_platform.resources.landing import LandingZone
-from subway_platform.assets.layer import layer_asset_args
-from subway_platform.partitions import context_months
 
 
 def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
@@ -32,12 +31,16 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         **layer_asset_args(spec, "mart", "mart_io_manager", metadata),
     )
     def mart_table(
-        context: dg.AssetExecutionContext, gold: DataFrame, landing: LandingZone,
+        context: dg.AssetExecutionContext,
+        gold: DataFrame,
+        landing: LandingZone,
         mart: MartDatabase,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
         source = partition_rows(table_url(landing.lake_url, gold_key), months or None)
-        stats = {key: {"source_read_size": rows, "cleaned_count": 0} for key, rows in source.items()}
+        stats = {
+            key: {"source_read_size": rows, "cleaned_count": 0} for key, rows in source.items()
+        }
         yield dg.Output(
             gold,
             metadata={

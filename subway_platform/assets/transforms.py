@@ -15,7 +15,6 @@ from subway_platform.ingest.values import COUNT_PATTERN, MAX_COUNT_DIGITS
 from subway_platform.partitions import MONTH_COLUMN
 
 
-
 def _trim_spaces_tabs(col: Column) -> Column:
     return F.regexp_replace(col, r"^[ \t]+|[ \t]+$", "")
 
@@ -80,7 +79,9 @@ def typed_columns(spec: DatasetSpec, bronze: DataFrame) -> DataFrame:
     for col in spec.columns:
         raw = F.col(col.name)
         parsed = parsers[col.kind](raw)
-        typed.append(parsed.alias(col.target) if col.target != MONTH_COLUMN else parsed.alias("_month_value"))
+        typed.append(
+            parsed.alias(col.target) if col.target != MONTH_COLUMN else parsed.alias("_month_value")
+        )
         problems.append(_problem(col.target, raw, parsed, col.required))
     if spec.partitioned and spec.month_column is not None:
         month_col = spec.column(spec.month_column)

@@ -40,8 +40,7 @@ class SupersetClient:
         """Log in with the database provider and fetch a CSRF token for POSTs."""
         response = self.session.post(
             self._url("/api/v1/security/login"),
-            json={"username": username, "password": password, "provider": "db",
-                  "refresh": True},
+            json={"username": username, "password": password, "provider": "db", "refresh": True},
             timeout=_TIMEOUT,
         )
         token = self._check(response, "login")["access_token"]

@@ -62,37 +62,55 @@ _FILTER_COLUMNS = (
 
 DATASETS: dict[str, tuple[Column, ...]] = {
     "target_tables": (
-        Column("target_object", "TEXT"), Column("target_type", "TEXT"),
-        Column("target_topic", "TEXT"), Column("operations", "BIGINT"),
+        Column("target_object", "TEXT"),
+        Column("target_type", "TEXT"),
+        Column("target_topic", "TEXT"),
+        Column("operations", "BIGINT"),
         Column("successes", "BIGINT"),
         Column("last_record_time", "TIMESTAMP WITH TIME ZONE", True),
     ),
     "total_records": (
-        Column("operations", "BIGINT"), Column("target_records", "BIGINT"),
+        Column("operations", "BIGINT"),
+        Column("target_records", "BIGINT"),
         Column("source_records", "BIGINT"),
     ),
     "status_split": (*_FILTER_COLUMNS, Column("operations", "BIGINT")),
     "status_by_domain": (
-        *_FILTER_COLUMNS, Column("success_count", "BIGINT"), Column("failure_count", "BIGINT"),
+        *_FILTER_COLUMNS,
+        Column("success_count", "BIGINT"),
+        Column("failure_count", "BIGINT"),
     ),
     "daily_operations": (
-        *_FILTER_COLUMNS, Column("record_day", "DATE", True),
-        Column("success_count", "BIGINT"), Column("failure_count", "BIGINT"),
+        *_FILTER_COLUMNS,
+        Column("record_day", "DATE", True),
+        Column("success_count", "BIGINT"),
+        Column("failure_count", "BIGINT"),
     ),
     "daily_records": (
-        *_FILTER_COLUMNS, Column("record_day", "DATE", True),
-        Column("source_rows", "BIGINT"), Column("target_rows", "BIGINT"),
+        *_FILTER_COLUMNS,
+        Column("record_day", "DATE", True),
+        Column("source_rows", "BIGINT"),
+        Column("target_rows", "BIGINT"),
         Column("target_ratio", "DOUBLE PRECISION"),
     ),
     "recent_failures": (
-        *_FILTER_COLUMNS, Column("action", "TEXT"), Column("source_object", "TEXT"),
-        Column("target_object", "TEXT"), Column("error_message", "VARCHAR(255)"),
-        Column("asset_key", "TEXT"), Column("partition_key", "TEXT"), Column("run_id", "TEXT"),
+        *_FILTER_COLUMNS,
+        Column("action", "TEXT"),
+        Column("source_object", "TEXT"),
+        Column("target_object", "TEXT"),
+        Column("error_message", "VARCHAR(255)"),
+        Column("asset_key", "TEXT"),
+        Column("partition_key", "TEXT"),
+        Column("run_id", "TEXT"),
     ),
     "loads_with_rejects": (
-        *_FILTER_COLUMNS, Column("asset_key", "TEXT"), Column("partition_key", "TEXT"),
-        Column("target_object", "TEXT"), Column("rejected_rows", "BIGINT"),
-        Column("error_message", "VARCHAR(255)"), Column("run_id", "TEXT"),
+        *_FILTER_COLUMNS,
+        Column("asset_key", "TEXT"),
+        Column("partition_key", "TEXT"),
+        Column("target_object", "TEXT"),
+        Column("rejected_rows", "BIGINT"),
+        Column("error_message", "VARCHAR(255)"),
+        Column("run_id", "TEXT"),
     ),
 }
 """Each view of ``views.sql`` and its columns (the order of the view's SELECT)."""
@@ -143,13 +161,16 @@ class Chart:
 
 
 def _query(
-    *, columns: list[Any], metrics: list[dict[str, Any]], filterable: bool,
-    orderby: list[Any] | None = None, row_limit: int = 1000,
+    *,
+    columns: list[Any],
+    metrics: list[dict[str, Any]],
+    filterable: bool,
+    orderby: list[Any] | None = None,
+    row_limit: int = 1000,
 ) -> dict[str, Any]:
     return {
         "filters": (
-            [{"col": TIME_COLUMN, "op": "TEMPORAL_RANGE", "val": "No filter"}]
-            if filterable else []
+            [{"col": TIME_COLUMN, "op": "TEMPORAL_RANGE", "val": "No filter"}] if filterable else []
         ),
         "extras": {"having": "", "where": ""},
         "applied_time_extras": {},
@@ -166,8 +187,9 @@ def _query(
     }
 
 
-def _big_number(key: str, title: str, dataset: str, metric: dict[str, Any],
-                subheader: str) -> Chart:
+def _big_number(
+    key: str, title: str, dataset: str, metric: dict[str, Any], subheader: str
+) -> Chart:
     params = {
         "viz_type": "big_number_total",
         "metric": metric,
@@ -178,14 +200,31 @@ def _big_number(key: str, title: str, dataset: str, metric: dict[str, Any],
         "y_axis_format": ",d",
         "time_format": "smart_date",
     }
-    return Chart(key, title, dataset, "big_number_total", params,
-                 [_query(columns=[], metrics=[metric], filterable=False)],
-                 filterable=False, width=3, height=40,
-                 description=f"{subheader} Dashboard filters do not apply.")
+    return Chart(
+        key,
+        title,
+        dataset,
+        "big_number_total",
+        params,
+        [_query(columns=[], metrics=[metric], filterable=False)],
+        filterable=False,
+        width=3,
+        height=40,
+        description=f"{subheader} Dashboard filters do not apply.",
+    )
 
 
-def _bar(key: str, title: str, dataset: str, x_axis: str, metrics: list[dict[str, Any]],
-         *, temporal: bool, stacked: bool, description: str) -> Chart:
+def _bar(
+    key: str,
+    title: str,
+    dataset: str,
+    x_axis: str,
+    metrics: list[dict[str, Any]],
+    *,
+    temporal: bool,
+    stacked: bool,
+    description: str,
+) -> Chart:
     params: dict[str, Any] = {
         "viz_type": "echarts_timeseries_bar",
         "x_axis": x_axis,
@@ -209,10 +248,15 @@ def _bar(key: str, title: str, dataset: str, x_axis: str, metrics: list[dict[str
         params.update({"time_grain_sqla": "P1D", "x_axis_time_format": "%Y-%m-%d"})
     else:
         params.update({"x_axis_sort": x_axis, "x_axis_sort_series_type": "sum"})
-    return Chart(key, title, dataset, "echarts_timeseries_bar", params,
-                 [_query(columns=[x_axis], metrics=metrics, filterable=True,
-                         orderby=[[x_axis, True]])],
-                 description=description)
+    return Chart(
+        key,
+        title,
+        dataset,
+        "echarts_timeseries_bar",
+        params,
+        [_query(columns=[x_axis], metrics=metrics, filterable=True, orderby=[[x_axis, True]])],
+        description=description,
+    )
 
 
 SUCCESS = sql_metric("SUM(success_count)", "success")
@@ -225,10 +269,23 @@ TARGET_RATIO = sql_metric(
 OPERATIONS = sql_metric("SUM(operations)", "operations")
 TARGET_TABLE_COUNT = sql_metric("COUNT(*)", "target tables")  # one view row per table
 TOTAL_RECORDS = sql_metric("SUM(target_records)", "records")
-FAILURE_COLUMNS = ["record_time", "domain", "source_object", "target_object",
-                   "error_message", "asset_key", "partition_key"]
-REJECT_COLUMNS = ["record_time", "domain", "asset_key", "partition_key", "rejected_rows",
-                  "error_message"]
+FAILURE_COLUMNS = [
+    "record_time",
+    "domain",
+    "source_object",
+    "target_object",
+    "error_message",
+    "asset_key",
+    "partition_key",
+]
+REJECT_COLUMNS = [
+    "record_time",
+    "domain",
+    "asset_key",
+    "partition_key",
+    "rejected_rows",
+    "error_message",
+]
 
 
 def _daily_records() -> Chart:
@@ -239,32 +296,54 @@ def _daily_records() -> Chart:
         "time_grain_sqla": "P1D",
         "metrics": [SOURCE_ROWS, TARGET_ROWS],
         "metrics_b": [TARGET_RATIO],
-        "groupby": [], "groupby_b": [],
+        "groupby": [],
+        "groupby_b": [],
         "adhoc_filters": [_time_filter()],
         "adhoc_filters_b": [_time_filter()],
-        "seriesType": "bar", "seriesTypeB": "line",
-        "yAxisIndex": 0, "yAxisIndexB": 1,
-        "show_value": False, "show_valueB": True,
+        "seriesType": "bar",
+        "seriesTypeB": "line",
+        "yAxisIndex": 0,
+        "yAxisIndexB": 1,
+        "show_value": False,
+        "show_valueB": True,
         "markerEnabledB": True,
-        "row_limit": 10000, "row_limit_b": 10000,
+        "row_limit": 10000,
+        "row_limit_b": 10000,
         "y_axis_format": "SMART_NUMBER",
         "y_axis_format_secondary": ".1%",
         "x_axis_time_format": "%Y-%m-%d",
-        "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
+        "show_legend": True,
+        "legendType": "scroll",
+        "legendOrientation": "top",
         "rich_tooltip": True,
         "truncate_metric": True,
         "zoomable": False,
     }
     queries = [
-        _query(columns=["record_day"], metrics=[SOURCE_ROWS, TARGET_ROWS], filterable=True,
-               orderby=[["record_day", True]]),
-        _query(columns=["record_day"], metrics=[TARGET_RATIO], filterable=True,
-               orderby=[["record_day", True]]),
+        _query(
+            columns=["record_day"],
+            metrics=[SOURCE_ROWS, TARGET_ROWS],
+            filterable=True,
+            orderby=[["record_day", True]],
+        ),
+        _query(
+            columns=["record_day"],
+            metrics=[TARGET_RATIO],
+            filterable=True,
+            orderby=[["record_day", True]],
+        ),
     ]
-    return Chart("daily_records", "Daily ELT records", "daily_records", "mixed_timeseries",
-                 params, queries, width=12,
-                 description="Source vs target rows per day; the line is target/source "
-                             "(the filtering/transformation ratio).")
+    return Chart(
+        "daily_records",
+        "Daily ELT records",
+        "daily_records",
+        "mixed_timeseries",
+        params,
+        queries,
+        width=12,
+        description="Source vs target rows per day; the line is target/source "
+        "(the filtering/transformation ratio).",
+    )
 
 
 def _recent_failures() -> Chart:
@@ -280,11 +359,23 @@ def _recent_failures() -> Chart:
         "include_search": True,
         "show_cell_bars": False,
     }
-    query = _query(columns=FAILURE_COLUMNS, metrics=[], filterable=True,
-                   orderby=[["record_time", False]], row_limit=100)
-    return Chart("recent_failures", "Recent ELT failures", "recent_failures", "table",
-                 params, [query], width=12,
-                 description="Failed operations, newest first: rerun them, spot repeats.")
+    query = _query(
+        columns=FAILURE_COLUMNS,
+        metrics=[],
+        filterable=True,
+        orderby=[["record_time", False]],
+        row_limit=100,
+    )
+    return Chart(
+        "recent_failures",
+        "Recent ELT failures",
+        "recent_failures",
+        "table",
+        params,
+        [query],
+        width=12,
+        description="Failed operations, newest first: rerun them, spot repeats.",
+    )
 
 
 def _loads_with_rejects() -> Chart:
@@ -300,39 +391,95 @@ def _loads_with_rejects() -> Chart:
         "include_search": True,
         "show_cell_bars": False,
     }
-    query = _query(columns=REJECT_COLUMNS, metrics=[], filterable=True,
-                   orderby=[["record_time", False]], row_limit=100)
-    return Chart("loads_with_rejects", "ELT loads with rejects", "loads_with_rejects", "table",
-                 params, [query], width=12,
-                 description="Loads that published a month but left rows in gold/rejects "
-                             "(valid: every source row is accounted for), newest first: "
-                             "rejected rows and the first reason.")
+    query = _query(
+        columns=REJECT_COLUMNS,
+        metrics=[],
+        filterable=True,
+        orderby=[["record_time", False]],
+        row_limit=100,
+    )
+    return Chart(
+        "loads_with_rejects",
+        "ELT loads with rejects",
+        "loads_with_rejects",
+        "table",
+        params,
+        [query],
+        width=12,
+        description="Loads that published a month but left rows in gold/rejects "
+        "(valid: every source row is accounted for), newest first: "
+        "rejected rows and the first reason.",
+    )
 
 
 CHARTS: tuple[Chart, ...] = (
-    _big_number("target_tables", "ELT target tables", "target_tables", TARGET_TABLE_COUNT,
-                "Distinct target tables."),
-    _big_number("total_records", "ELT records", "total_records", TOTAL_RECORDS,
-                "Rows written to targets (known counts)."),
-    Chart("status_split", "ELT status", "status_split", "pie",
-          {
-              "viz_type": "pie", "groupby": ["outcome"], "metric": OPERATIONS,
-              "adhoc_filters": [_time_filter()], "row_limit": 100,
-              "sort_by_metric": True, "show_labels": True, "show_legend": True,
-              "label_type": "key_value_percent", "number_format": "SMART_NUMBER",
-              "donut": False, "outerRadius": 70, "labels_outside": True,
-              "legendType": "scroll", "legendOrientation": "top",
-              "label_colors": dict(OUTCOME_COLORS),
-          },
-          [_query(columns=["outcome"], metrics=[OPERATIONS], filterable=True,
-                  orderby=[["outcome", True]])],
-          description="Success vs failure: counts and share."),
-    _bar("status_by_domain", "ELT status by domain", "status_by_domain", "domain",
-         [SUCCESS, FAILURE], temporal=False, stacked=True,
-         description="Successful and failed operations per domain."),
-    _bar("daily_operations", "Daily ELT operations", "daily_operations", "record_day",
-         [SUCCESS, FAILURE], temporal=True, stacked=True,
-         description="Successful and failed operations per day (UTC)."),
+    _big_number(
+        "target_tables",
+        "ELT target tables",
+        "target_tables",
+        TARGET_TABLE_COUNT,
+        "Distinct target tables.",
+    ),
+    _big_number(
+        "total_records",
+        "ELT records",
+        "total_records",
+        TOTAL_RECORDS,
+        "Rows written to targets (known counts).",
+    ),
+    Chart(
+        "status_split",
+        "ELT status",
+        "status_split",
+        "pie",
+        {
+            "viz_type": "pie",
+            "groupby": ["outcome"],
+            "metric": OPERATIONS,
+            "adhoc_filters": [_time_filter()],
+            "row_limit": 100,
+            "sort_by_metric": True,
+            "show_labels": True,
+            "show_legend": True,
+            "label_type": "key_value_percent",
+            "number_format": "SMART_NUMBER",
+            "donut": False,
+            "outerRadius": 70,
+            "labels_outside": True,
+            "legendType": "scroll",
+            "legendOrientation": "top",
+            "label_colors": dict(OUTCOME_COLORS),
+        },
+        [
+            _query(
+                columns=["outcome"],
+                metrics=[OPERATIONS],
+                filterable=True,
+                orderby=[["outcome", True]],
+            )
+        ],
+        description="Success vs failure: counts and share.",
+    ),
+    _bar(
+        "status_by_domain",
+        "ELT status by domain",
+        "status_by_domain",
+        "domain",
+        [SUCCESS, FAILURE],
+        temporal=False,
+        stacked=True,
+        description="Successful and failed operations per domain.",
+    ),
+    _bar(
+        "daily_operations",
+        "Daily ELT operations",
+        "daily_operations",
+        "record_day",
+        [SUCCESS, FAILURE],
+        temporal=True,
+        stacked=True,
+        description="Successful and failed operations per day (UTC).",
+    ),
     _daily_records(),
     _recent_failures(),
     _loads_with_rejects(),
@@ -344,18 +491,24 @@ _CHART_IDS = {chart.key: index for index, chart in enumerate(CHARTS, start=1)}
 
 
 # -- native filters ---------------------------------------------------------------------
-def _native_filter(key: str, name: str, filter_type: str, column: str | None,
-                   description: str) -> dict[str, Any]:
+def _native_filter(
+    key: str, name: str, filter_type: str, column: str | None, description: str
+) -> dict[str, Any]:
     excluded = [_CHART_IDS[c.key] for c in CHARTS if not c.filterable]
     in_scope = [_CHART_IDS[c.key] for c in CHARTS if c.filterable]
     targets: list[dict[str, Any]] = [{}]
     control_values: dict[str, Any] = {}
     if column is not None:
-        targets = [{"datasetUuid": stable_uuid("dataset", "status_split"),
-                    "column": {"name": column}}]
-        control_values = {"enableEmptyFilter": False, "defaultToFirstItem": False,
-                          "multiSelect": True, "searchAllOptions": False,
-                          "inverseSelection": False}
+        targets = [
+            {"datasetUuid": stable_uuid("dataset", "status_split"), "column": {"name": column}}
+        ]
+        control_values = {
+            "enableEmptyFilter": False,
+            "defaultToFirstItem": False,
+            "multiSelect": True,
+            "searchAllOptions": False,
+            "inverseSelection": False,
+        }
     return {
         "id": f"NATIVE_FILTER-{key}",
         "name": name,
@@ -373,10 +526,16 @@ def _native_filter(key: str, name: str, filter_type: str, column: str | None,
 
 
 NATIVE_FILTERS: tuple[dict[str, Any], ...] = (
-    _native_filter("time_range", "Time range", "filter_time", None,
-                   "Record time of the ELT operations."),
-    _native_filter("valid", "Valid (success / failure)", "filter_select", "outcome",
-                   "Successful or failed operations."),
+    _native_filter(
+        "time_range", "Time range", "filter_time", None, "Record time of the ELT operations."
+    ),
+    _native_filter(
+        "valid",
+        "Valid (success / failure)",
+        "filter_select",
+        "outcome",
+        "Successful or failed operations.",
+    ),
     _native_filter("domain", "Domain", "filter_select", "domain", "Data set domain."),
 )
 
@@ -406,18 +565,27 @@ def _position() -> dict[str, Any]:
         row_id = f"ROW-{index}"
         position["GRID_ID"]["children"].append(row_id)
         position[row_id] = {
-            "type": "ROW", "id": row_id, "children": [],
-            "parents": ["ROOT_ID", "GRID_ID"], "meta": {"background": "BACKGROUND_TRANSPARENT"},
+            "type": "ROW",
+            "id": row_id,
+            "children": [],
+            "parents": ["ROOT_ID", "GRID_ID"],
+            "meta": {"background": "BACKGROUND_TRANSPARENT"},
         }
         for chart in row:
             chart_id = f"CHART-{chart.key}"
             position[row_id]["children"].append(chart_id)
             position[chart_id] = {
-                "type": "CHART", "id": chart_id, "children": [],
+                "type": "CHART",
+                "id": chart_id,
+                "children": [],
                 "parents": ["ROOT_ID", "GRID_ID", row_id],
-                "meta": {"width": chart.width, "height": chart.height,
-                         "chartId": _CHART_IDS[chart.key], "sliceName": chart.title,
-                         "uuid": stable_uuid("chart", chart.key)},
+                "meta": {
+                    "width": chart.width,
+                    "height": chart.height,
+                    "chartId": _CHART_IDS[chart.key],
+                    "sliceName": chart.title,
+                    "uuid": stable_uuid("chart", chart.key),
+                },
             }
     return position
 
@@ -433,8 +601,12 @@ def _database(database_uri: str) -> dict[str, Any]:
         "allow_cvas": False,
         "allow_dml": False,
         "allow_file_upload": False,
-        "extra": {"allows_virtual_table_explore": True, "metadata_params": {},
-                  "engine_params": {}, "schemas_allowed_for_file_upload": []},
+        "extra": {
+            "allows_virtual_table_explore": True,
+            "metadata_params": {},
+            "engine_params": {},
+            "schemas_allowed_for_file_upload": [],
+        },
         "uuid": stable_uuid("database", DATABASE_NAME),
         "version": _VERSION,
     }
@@ -459,25 +631,46 @@ def _dataset(view: str, columns: tuple[Column, ...]) -> dict[str, Any]:
         "normalize_columns": False,
         "always_filter_main_dttm": False,
         "uuid": stable_uuid("dataset", view),
-        "metrics": [{
-            "metric_name": "count", "verbose_name": "COUNT(*)", "metric_type": "count",
-            "expression": "COUNT(*)", "description": None, "d3format": None,
-            "extra": None, "warning_text": None,
-        }],
-        "columns": [{
-            "column_name": c.name, "verbose_name": None, "is_dttm": c.is_dttm,
-            "is_active": True, "type": c.type, "advanced_data_type": None,
-            "groupby": True, "filterable": True, "expression": None,
-            "description": None, "python_date_format": None, "extra": None,
-        } for c in columns],
+        "metrics": [
+            {
+                "metric_name": "count",
+                "verbose_name": "COUNT(*)",
+                "metric_type": "count",
+                "expression": "COUNT(*)",
+                "description": None,
+                "d3format": None,
+                "extra": None,
+                "warning_text": None,
+            }
+        ],
+        "columns": [
+            {
+                "column_name": c.name,
+                "verbose_name": None,
+                "is_dttm": c.is_dttm,
+                "is_active": True,
+                "type": c.type,
+                "advanced_data_type": None,
+                "groupby": True,
+                "filterable": True,
+                "expression": None,
+                "description": None,
+                "python_date_format": None,
+                "extra": None,
+            }
+            for c in columns
+        ],
         "version": _VERSION,
         "database_uuid": stable_uuid("database", DATABASE_NAME),
     }
 
 
 def _chart(chart: Chart) -> dict[str, Any]:
-    params = {**chart.params, "datasource": f"{chart.dataset}__table",
-              "slice_id": _CHART_IDS[chart.key]}
+    params = {
+        **chart.params,
+        "datasource": f"{chart.dataset}__table",
+        "slice_id": _CHART_IDS[chart.key],
+    }
     query_context = {
         "datasource": {"type": "table"},
         "force": False,
@@ -515,8 +708,10 @@ def _dashboard() -> dict[str, Any]:
         "metadata": {
             "native_filter_configuration": list(NATIVE_FILTERS),
             "chart_configuration": {},
-            "global_chart_configuration": {"scope": {"rootPath": ["ROOT_ID"], "excluded": []},
-                                           "chartsInScope": list(_CHART_IDS.values())},
+            "global_chart_configuration": {
+                "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+                "chartsInScope": list(_CHART_IDS.values()),
+            },
             "cross_filters_enabled": False,
             "color_scheme": "",
             "refresh_frequency": 0,
@@ -534,8 +729,7 @@ def _dashboard() -> dict[str, Any]:
 def bundle_files(database_uri: str) -> dict[str, dict[str, Any]]:
     """Every file of the bundle (path inside the bundle -> YAML content)."""
     files: dict[str, dict[str, Any]] = {
-        "metadata.yaml": {"version": _VERSION, "type": "assets",
-                          "timestamp": _FIXED_TIMESTAMP},
+        "metadata.yaml": {"version": _VERSION, "type": "assets", "timestamp": _FIXED_TIMESTAMP},
         DATABASE_FILE: _database(database_uri),
     }
     for view, columns in DATASETS.items():

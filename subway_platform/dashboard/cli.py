@@ -31,27 +31,45 @@ def _parser() -> argparse.ArgumentParser:
         prog="subway-platform dashboard",
         description="Set up and serve the ELT monitoring dashboard (Apache Superset).",
     )
-    parser.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR),
-                        help="where Superset's venv, metadata DB and logs live")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help="port of the local Superset on 127.0.0.1")
-    parser.add_argument("--no-serve", action="store_true",
-                        help="set up and import, then stop (no server left running)")
-    parser.add_argument("--venv", type=Path, default=None,
-                        help="Superset's venv (default: <state dir>/superset-venv)")
-    parser.add_argument("--superset-url", default=None,
-                        help="import into this existing Superset via its REST API instead")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(DEFAULT_STATE_DIR),
+        help="where Superset's venv, metadata DB and logs live",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port of the local Superset on 127.0.0.1"
+    )
+    parser.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="set up and import, then stop (no server left running)",
+    )
+    parser.add_argument(
+        "--venv",
+        type=Path,
+        default=None,
+        help="Superset's venv (default: <state dir>/superset-venv)",
+    )
+    parser.add_argument(
+        "--superset-url",
+        default=None,
+        help="import into this existing Superset via its REST API instead",
+    )
     parser.add_argument("--user", default=None, help="Superset user for --superset-url")
-    parser.add_argument("--password", default=None,
-                        help="its password (default: $SUPERSET_PASSWORD)")
+    parser.add_argument(
+        "--password", default=None, help="its password (default: $SUPERSET_PASSWORD)"
+    )
     return parser
 
 
 def _mart_dsn() -> str:
     dsn = os.environ.get("SUBWAY_MART_DSN", "")
     if not dsn:
-        raise SystemExit("subway-platform dashboard: SUBWAY_MART_DSN is not set "
-                         "(point it at the mart, e.g. run inside `subway-platform dev`'s env)")
+        raise SystemExit(
+            "subway-platform dashboard: SUBWAY_MART_DSN is not set "
+            "(point it at the mart, e.g. run inside `subway-platform dev`'s env)"
+        )
     return dsn
 
 
@@ -74,8 +92,10 @@ def import_dashboard(client: SupersetClient, dsn: str) -> str:
 def _remote(args: argparse.Namespace, dsn: str) -> int:
     password = args.password or os.environ.get("SUPERSET_PASSWORD")
     if not args.user or not password:
-        raise SystemExit("subway-platform dashboard: --superset-url needs --user and "
-                         "--password (or SUPERSET_PASSWORD)")
+        raise SystemExit(
+            "subway-platform dashboard: --superset-url needs --user and "
+            "--password (or SUPERSET_PASSWORD)"
+        )
     create_views(dsn)
     client = SupersetClient(args.superset_url)
     client.login(args.user, password)
@@ -88,7 +108,8 @@ def _local(args: argparse.Namespace, dsn: str) -> int:
     state_dir = args.state_dir.resolve()
     if port_accepts(args.port):  # before the slow steps, not after them
         raise ServiceError(
-            f"port {args.port} on 127.0.0.1 is already in use; choose another with --port")
+            f"port {args.port} on 127.0.0.1 is already in use; choose another with --port"
+        )
     venv = ensure_superset_venv(args.venv or state_dir / "superset-venv")
     superset = LocalSuperset(state_dir / "superset", venv)
     superset.initialise()
@@ -98,8 +119,11 @@ def _local(args: argparse.Namespace, dsn: str) -> int:
         client = SupersetClient(url)
         client.login(ADMIN_USER, superset.admin_password)
         path = import_dashboard(client, dsn)
-        print(f"Superset login: user {ADMIN_USER!r}, password {superset.admin_password!r} "
-              f"(kept in {superset.home / 'admin_password'})", flush=True)
+        print(
+            f"Superset login: user {ADMIN_USER!r}, password {superset.admin_password!r} "
+            f"(kept in {superset.home / 'admin_password'})",
+            flush=True,
+        )
         if args.no_serve:
             print(f"Dashboard imported (--no-serve): {url}{path}", flush=True)
             return 0

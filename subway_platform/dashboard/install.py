@@ -83,8 +83,13 @@ def _run_with_progress(cmd: list[str], label: str, log: Path, out: TextIO) -> No
     spinner.start()
     try:
         with log.open("a", encoding="utf-8") as log_file:
-            result = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log_file,
-                                    stderr=subprocess.STDOUT, check=False)
+            result = subprocess.run(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
     finally:
         done.set()
         spinner.join()
@@ -106,8 +111,7 @@ def ensure_superset_venv(venv: Path, out: TextIO = sys.stdout) -> Path:
     started = time.monotonic()
     _run_with_progress([sys.executable, "-m", "venv", str(venv)], "creating venv", log, out)
     pip = [str(venv_bin(venv, "python")), "-m", "pip", "install", "--disable-pip-version-check"]
-    _run_with_progress([*pip, "--upgrade", "pip", "setuptools", "wheel"],
-                       "upgrading pip", log, out)
+    _run_with_progress([*pip, "--upgrade", "pip", "setuptools", "wheel"], "upgrading pip", log, out)
     _run_with_progress([*pip, *SUPERSET_REQUIREMENTS], "installing apache-superset", log, out)
     _marker(venv).write_text("\n".join(SUPERSET_REQUIREMENTS) + "\n", encoding="utf-8")
     print(f"Superset installed in {int(time.monotonic() - started)}s", file=out, flush=True)

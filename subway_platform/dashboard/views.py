@@ -47,7 +47,8 @@ def dashboard_time_zone(conn: psycopg.Connection, time_zone: str | None = None) 
     zone = (time_zone or os.environ.get(TIME_ZONE_ENV) or DEFAULT_TIME_ZONE).strip()
     known = conn.execute(
         "SELECT 1 FROM pg_timezone_names WHERE name = %s UNION ALL "
-        "SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = %s LIMIT 1", (zone, zone),
+        "SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = %s LIMIT 1",
+        (zone, zone),
     ).fetchone()
     if known is None:
         raise ValueError(

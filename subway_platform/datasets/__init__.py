@@ -16,4 +16,12 @@ def dataset_for_file(file_name: str) -> DatasetSpec | None:
     return None
 
 
-__all__ = ["ALL_DATASETS", "DAILY", "HOURLY", "STATION", "DatasetSpec", "SourceColumn", "dataset_for_file"]
+__all__ = [
+    "ALL_DATASETS",
+    "DAILY",
+    "HOURLY",
+    "STATION",
+    "DatasetSpec",
+    "SourceColumn",
+    "dataset_for_file",
+]

@@ -22,7 +22,11 @@ def _hour_columns() -> tuple[SourceColumn, ...]:
         # column names (without column mapping, which delta-rs cannot read). The portal's
         # spelling with a space is the same column (see ``delta_safe``), not a rename.
         for kind, target in (("승차인원", f"h{hour:02d}_in"), ("하차인원", f"h{hour:02d}_out")):
-            spellings = (f"{label} {kind}", *(f"{a} {kind}" for a in alt), *(f"{a}_{kind}" for a in alt))
+            spellings = (
+                f"{label} {kind}",
+                *(f"{a} {kind}" for a in alt),
+                *(f"{a}_{kind}" for a in alt),
+            )
             cols.append(SourceColumn(f"{label}_{kind}", target, "count", aliases=spellings))
     return tuple(cols)
 

@@ -130,10 +130,7 @@ class DatasetSpec:
         """
         suffix = "_in" if sum_column == "pass_in" else "_out" if sum_column == "pass_out" else None
         if self.wide_hours and suffix:
-            return tuple(
-                c.name for c in self.columns
-                if re.fullmatch(r"h\d\d" + suffix, c.target)
-            )
+            return tuple(c.name for c in self.columns if re.fullmatch(r"h\d\d" + suffix, c.target))
         return tuple(c.name for c in self.columns if c.target == sum_column)
 
     def file_month(self, file_name: str) -> str | None:

@@ -101,7 +101,9 @@ def check_failure_message(
 
 
 def check_failure_detail(
-    failed: Sequence[CheckOutcome], asset_key: str, partition: str,
+    failed: Sequence[CheckOutcome],
+    asset_key: str,
+    partition: str,
     what: str = "blocking check(s) failed",
 ) -> str:
     """Every failed check in full: name, description, and its metadata (the figures)."""

@@ -19,14 +19,16 @@ ERROR_MESSAGE_CHARS = 255
 """Width of the reference's ``error_message`` column."""
 ERROR_DETAIL_CHARS = 4000
 
-_WRAPPERS = frozenset({
-    "DagsterExecutionStepExecutionError",
-    "DagsterUserCodeExecutionError",
-    "DagsterExecutionHandleOutputError",
-    "DagsterExecutionLoadInputError",
-    # Retries exhausted: "Exceeded max_retries of 3", caused by the error that was retried.
-    "RetryRequested",
-})
+_WRAPPERS = frozenset(
+    {
+        "DagsterExecutionStepExecutionError",
+        "DagsterUserCodeExecutionError",
+        "DagsterExecutionHandleOutputError",
+        "DagsterExecutionLoadInputError",
+        # Retries exhausted: "Exceeded max_retries of 3", caused by the error that was retried.
+        "RetryRequested",
+    }
+)
 
 
 _DELIBERATE = frozenset({"Failure"})
@@ -41,7 +43,7 @@ def without_class_paths(text: str, cls_name: str | None = None) -> str:
     deliberate ``Failure``, the leading class name dropped."""
     text = _CLASS_PATH.sub(r"\1", " ".join(text.split()))
     if cls_name in _DELIBERATE and text.startswith(f"{cls_name}: "):
-        text = text[len(cls_name) + 2:]
+        text = text[len(cls_name) + 2 :]
     return text
 
 

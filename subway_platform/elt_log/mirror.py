@@ -66,9 +66,16 @@ from subway_platform.redact import redact
 METADATA_PREFIX = "elt/"
 PARTITIONS_METADATA = "elt/partitions"
 HOP_FIELDS: tuple[str, ...] = (
-    "domain", "action",
-    "source_type", "source_topic", "source_dpath", "source_object",
-    "target_type", "target_topic", "target_dpath", "target_object",
+    "domain",
+    "action",
+    "source_type",
+    "source_topic",
+    "source_dpath",
+    "source_object",
+    "target_type",
+    "target_topic",
+    "target_dpath",
+    "target_object",
 )
 UNKNOWN_TEXT = "unknown"
 """``domain``/``action`` of an asset with neither metadata nor a known hop (NOT NULL columns)."""
@@ -197,9 +204,14 @@ def _materialized_row(
     message = detail = None
     if not valid:
         failed = failed_error_checks(events.checks, mat.asset_key, partition)
-        counts = {name: _count(entry, key) for name, key in (
-            ("read", "source_read_size"), ("written", "target_read_size"),
-            ("cleaned", "cleaned_count"))}
+        counts = {
+            name: _count(entry, key)
+            for name, key in (
+                ("read", "source_read_size"),
+                ("written", "target_read_size"),
+                ("cleaned", "cleaned_count"),
+            )
+        }
         message = check_failure_message(failed, mat.asset_key, partition, counts)
         detail = check_failure_detail(failed, mat.asset_key, partition)
     elif warned := failed_warning_checks(events.checks, mat.asset_key, partition):
@@ -231,7 +243,11 @@ def _materialized_row(
 
 
 def _failed_row(
-    run: dg.DagsterRun, events: RunEvents, failure: StepFailure, asset_key: str, partition: str,
+    run: dg.DagsterRun,
+    events: RunEvents,
+    failure: StepFailure,
+    asset_key: str,
+    partition: str,
     message: str | None = None,
 ) -> EltLogRow:
     span = events.spans.get(failure.step_key)
@@ -293,7 +309,9 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
                     # file): the load is not valid, the counts of what was written stay.
                     if written.step_key == failure.step_key and written.status == "materialized":
                         rows[(asset_key, partition)] = replace(
-                            written, valid=False, status="failed",
+                            written,
+                            valid=False,
+                            status="failed",
                             error_message=error_message(failure.error),
                             error_detail=error_detail(failure.error),
                         )
@@ -308,7 +326,9 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
 
 
 def _mark_cancelled(
-    run: dg.DagsterRun, events: RunEvents, rows: dict[tuple[str, str], EltLogRow],
+    run: dg.DagsterRun,
+    events: RunEvents,
+    rows: dict[tuple[str, str], EltLogRow],
     launched_for: list[str],
 ) -> None:
     """A cancelled run: every row it wrote keeps its counts but is not valid (the run did
@@ -323,12 +343,17 @@ def _mark_cancelled(
             message = f"run cancelled while {where} was loading: rerun it"
         else:
             written = f" ({row.target_read_size} rows)" if row.target_read_size >= 0 else ""
-            message = (f"run cancelled after {where} was written{written}; "
-                       "the rest of the run did not run: rerun it")
+            message = (
+                f"run cancelled after {where} was written{written}; "
+                "the rest of the run did not run: rerun it"
+            )
         detail = "\n\n".join(t for t in (dagster_says, row.error_detail) if t)
         rows[key] = replace(
-            row, valid=False, status="cancelled",
-            error_message=short_message(message), error_detail=detail_text(detail),
+            row,
+            valid=False,
+            status="cancelled",
+            error_message=short_message(message),
+            error_detail=detail_text(detail),
         )
     for step_key, assets in events.planned.items():
         for asset_key, planned in assets.items():
@@ -345,7 +370,9 @@ def _mark_cancelled(
                     source_read_size=UNKNOWN_COUNT,
                     target_read_size=UNKNOWN_COUNT,
                     cleaned_count=UNKNOWN_COUNT,
-                    error_message=short_message(f"run cancelled before {where} was loaded: rerun it"),
+                    error_message=short_message(
+                        f"run cancelled before {where} was loaded: rerun it"
+                    ),
                     elapsed=None,
                     run_id=run.run_id,
                     job_name=run.job_name,

@@ -67,9 +67,7 @@ def _params(row: EltLogRow) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def insert_rows(
-    conn: psycopg.Connection, rows: list[EltLogRow], table: str = ELT_LOG_TABLE
-) -> int:
+def insert_rows(conn: psycopg.Connection, rows: list[EltLogRow], table: str = ELT_LOG_TABLE) -> int:
     """Insert ``rows``, skipping any (run, asset, partition) already logged; return how many
     were new. Creates the table first if it is missing."""
     ensure_elt_log_table(conn, table)

@@ -181,7 +181,9 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                 user = data.user_failure_data
                 out.failures.append(
                     StepFailure(
-                        event.step_key, entry.timestamp, data.error,
+                        event.step_key,
+                        entry.timestamp,
+                        data.error,
                         _metadata_values(dict(user.metadata or {})) if user else {},
                     )
                 )
@@ -229,8 +231,11 @@ def month_failures(events: RunEvents, failure: StepFailure) -> dict[str, str]:
     if not any(e.cls_name == BLOCKING_CHECK_ERROR for e in causes):
         return {}
     failed = [
-        c for c in events.checks
-        if c.step_key == failure.step_key and c.blocking and not c.passed
+        c
+        for c in events.checks
+        if c.step_key == failure.step_key
+        and c.blocking
+        and not c.passed
         and c.severity == dg.AssetCheckSeverity.ERROR.value
     ]
     out: dict[str, str] = {}

@@ -22,11 +22,13 @@ from subway_platform.elt_log.mirror import mirror_run
 from subway_platform.resources.postgres import MartDatabase
 
 FinishedEvent = Literal[
-    dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterEventType.RUN_SUCCESS,
+    dg.DagsterEventType.RUN_FAILURE,
     dg.DagsterEventType.RUN_CANCELED,
 ]
 FINISHED_EVENTS: tuple[FinishedEvent, ...] = (
-    dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterEventType.RUN_SUCCESS,
+    dg.DagsterEventType.RUN_FAILURE,
     dg.DagsterEventType.RUN_CANCELED,
 )
 PAGE_SIZE = 25

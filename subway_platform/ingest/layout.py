@@ -103,7 +103,5 @@ def match_layout(
         # Portal downloads that end every data row with a comma: an unnamed empty field.
         unnamed.append(field_count)
         field_count += 1
-    missing_optional = [
-        c.name for c in spec.columns if not c.required and c.name not in present
-    ]
+    missing_optional = [c.name for c in spec.columns if not c.required and c.name not in present]
     return FileLayout(headers, field_count, canonical, extra, unnamed, renamed, missing_optional)

@@ -200,9 +200,7 @@ def _stream(
     )
     schema = staged_schema(spec)
     # c_j = B_j - j - 2: data row i lies after blank line j iff i >= c_j.
-    blank_offsets = np.array(
-        [b - j - 2 for j, b in enumerate(blank_lines)], dtype=np.int64
-    )
+    blank_offsets = np.array([b - j - 2 for j, b in enumerate(blank_lines)], dtype=np.int64)
     declared = spec.file_month(file_name)
     totals = _Totals()
     seen = 0

@@ -10,7 +10,6 @@ rescan of the data: rows of the written months (file statistics), table version,
 schema.
 """
 
-
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,7 +64,11 @@ def partition_rows(url: str, months: list[str] | None = None) -> dict[str, int]:
     actions = pa.table(table.get_add_actions(flatten=True))
     counts: dict[str, int] = {}
     part_col = f"partition.{MONTH_COLUMN}"
-    keys = actions.column(part_col).to_pylist() if part_col in actions.column_names else [""] * actions.num_rows
+    keys = (
+        actions.column(part_col).to_pylist()
+        if part_col in actions.column_names
+        else [""] * actions.num_rows
+    )
     for key, n in zip(keys, actions.column("num_records").to_pylist(), strict=True):
         if n is None:
             raise RuntimeError(f"{url}: a data file has no row count statistics")
@@ -80,9 +83,7 @@ def table_schema(table: "DeltaTable") -> dg.TableSchema:
     import pyarrow as pa
 
     schema = pa.schema(table.schema().to_arrow())
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema]
-    )
+    return dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema])
 
 
 def month_predicate(months: list[str]) -> str:

@@ -76,7 +76,9 @@ class PostgresCopyWriter(DataSourceArrowWriter):
             conn = psycopg.connect(dsn, application_name="subway_platform_copy")
         except psycopg.Error as err:
             # The message can quote the DSN (a malformed one) and reaches the step failure.
-            raise RuntimeError(f"loading {self.table}: cannot connect: {redact(str(err))}") from None
+            raise RuntimeError(
+                f"loading {self.table}: cannot connect: {redact(str(err))}"
+            ) from None
         with conn:
             with conn.cursor() as cur, cur.copy(stmt) as copy:
                 for batch in iterator:

@@ -37,5 +37,6 @@ def jdbc_target(dsn: str) -> JdbcTarget:
     url = f"jdbc:postgresql://{host}:{port}/{database}"
     if params.get("sslmode"):
         url += f"?sslmode={params['sslmode']}"
-    return JdbcTarget(url=url, user=str(params.get("user") or ""),
-                      password=str(params.get("password") or ""))
+    return JdbcTarget(
+        url=url, user=str(params.get("user") or ""), password=str(params.get("password") or "")
+    )

@@ -29,8 +29,7 @@ transaction, by :func:`partition_existing`.
 import psycopg
 from psycopg import sql
 
-from subway_platform.partitions import MONTH_COLUMN
-from subway_platform.partitions import validate_month
+from subway_platform.partitions import MONTH_COLUMN, validate_month
 
 _MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names (NAMEDATALEN - 1)
 
@@ -72,27 +71,39 @@ def _month_partition(schema: str, parent: str, name: str, month: str) -> sql.Com
         "CREATE TABLE {part} PARTITION OF {parent} (CONSTRAINT {check} CHECK ({col} = {month})) "
         "FOR VALUES IN ({month})"
     ).format(
-        part=sql.Identifier(schema, name), parent=sql.Identifier(schema, parent),
-        check=sql.Identifier(_name(name, "month")), col=sql.Identifier(MONTH_COLUMN),
+        part=sql.Identifier(schema, name),
+        parent=sql.Identifier(schema, parent),
+        check=sql.Identifier(_name(name, "month")),
+        col=sql.Identifier(MONTH_COLUMN),
         month=sql.Literal(month),
     )
 
 
 def create_partitioned(
-    conn: psycopg.Connection, schema: str, table: str, columns: list[sql.Composable], primary_key: list[str]
+    conn: psycopg.Connection,
+    schema: str,
+    table: str,
+    columns: list[sql.Composable],
+    primary_key: list[str],
 ) -> None:
     """Create the partitioned mart table (no partitions yet)."""
     pk = sql.SQL(", ").join(sql.Identifier(c) for c in partition_key(primary_key))
     conn.execute(
         sql.SQL("CREATE TABLE {} ({}, PRIMARY KEY ({})) PARTITION BY LIST ({})").format(
-            sql.Identifier(schema, table), sql.SQL(", ").join(columns), pk,
+            sql.Identifier(schema, table),
+            sql.SQL(", ").join(columns),
+            pk,
             sql.Identifier(MONTH_COLUMN),
         )
     )
 
 
 def partition_existing(
-    conn: psycopg.Connection, schema: str, table: str, columns: list[sql.Composable], primary_key: list[str]
+    conn: psycopg.Connection,
+    schema: str,
+    table: str,
+    columns: list[sql.Composable],
+    primary_key: list[str],
 ) -> int:
     """Convert a plain mart table of an earlier version into month partitions.
 
@@ -103,21 +114,38 @@ def partition_existing(
     rows moved.
     """
     legacy = _name(table, "unpartitioned")
-    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(schema, table), sql.Identifier(legacy)))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+            sql.Identifier(schema, table), sql.Identifier(legacy)
+        )
+    )
     # The old indexes keep their names; free those the new table needs.
-    conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(
-        sql.Identifier(schema, f"{table}_{MONTH_COLUMN}_idx")))
-    conn.execute(sql.SQL("ALTER INDEX IF EXISTS {} RENAME TO {}").format(
-        sql.Identifier(schema, f"{table}_pkey"), sql.Identifier(_name(legacy, "pkey"))))
+    conn.execute(
+        sql.SQL("DROP INDEX IF EXISTS {}").format(
+            sql.Identifier(schema, f"{table}_{MONTH_COLUMN}_idx")
+        )
+    )
+    conn.execute(
+        sql.SQL("ALTER INDEX IF EXISTS {} RENAME TO {}").format(
+            sql.Identifier(schema, f"{table}_pkey"), sql.Identifier(_name(legacy, "pkey"))
+        )
+    )
     create_partitioned(conn, schema, table, columns, primary_key)
     _copy_grants(conn, schema, legacy, table)
-    months = [r[0] for r in conn.execute(
-        sql.SQL("SELECT DISTINCT {} FROM {}").format(sql.Identifier(MONTH_COLUMN), sql.Identifier(schema, legacy))
-    ).fetchall()]
+    months = [
+        r[0]
+        for r in conn.execute(
+            sql.SQL("SELECT DISTINCT {} FROM {}").format(
+                sql.Identifier(MONTH_COLUMN), sql.Identifier(schema, legacy)
+            )
+        ).fetchall()
+    ]
     for month in months:
         conn.execute(_month_partition(schema, table, partition_name(table, month), month))
     moved = conn.execute(
-        sql.SQL("INSERT INTO {} SELECT * FROM {}").format(sql.Identifier(schema, table), sql.Identifier(schema, legacy))
+        sql.SQL("INSERT INTO {} SELECT * FROM {}").format(
+            sql.Identifier(schema, table), sql.Identifier(schema, legacy)
+        )
     ).rowcount
     conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, legacy)))
     return moved
@@ -132,23 +160,29 @@ def _copy_grants(conn: psycopg.Connection, schema: str, source: str, target: str
         (schema, source),
     ).fetchall()
     for privilege, grantee in grants:
-        conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(
-            sql.SQL(privilege),  # one of PostgreSQL's own privilege keywords, from aclexplode
-            sql.Identifier(schema, target),
-            sql.SQL("PUBLIC") if grantee == "PUBLIC" else sql.Identifier(grantee),
-        ))
+        conn.execute(
+            sql.SQL("GRANT {} ON {} TO {}").format(
+                sql.SQL(privilege),  # one of PostgreSQL's own privilege keywords, from aclexplode
+                sql.Identifier(schema, target),
+                sql.SQL("PUBLIC") if grantee == "PUBLIC" else sql.Identifier(grantee),
+            )
+        )
 
 
 def stage_partition(stage: str, month: str) -> str:
     return _name(stage, validate_month(month))
 
 
-def create_stage(conn: psycopg.Connection, schema: str, table: str, stage: str, months: list[str]) -> None:
+def create_stage(
+    conn: psycopg.Connection, schema: str, table: str, stage: str, months: list[str]
+) -> None:
     """The staging table of a load: ``table``'s columns, one partition per month."""
     with conn.transaction():
         conn.execute(
             sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS) PARTITION BY LIST ({})").format(
-                sql.Identifier(schema, stage), sql.Identifier(schema, table), sql.Identifier(MONTH_COLUMN)
+                sql.Identifier(schema, stage),
+                sql.Identifier(schema, table),
+                sql.Identifier(MONTH_COLUMN),
             )
         )
         for month in months:
@@ -172,11 +206,13 @@ def finish_stage(
                     sql.Identifier(schema, part), sql.Identifier(_name(part, "pkey")), pk
                 )
             )
-        rows = dict(conn.execute(
-            sql.SQL("SELECT {}, count(*) FROM {} GROUP BY 1").format(
-                sql.Identifier(MONTH_COLUMN), sql.Identifier(schema, stage)
-            )
-        ).fetchall())
+        rows = dict(
+            conn.execute(
+                sql.SQL("SELECT {}, count(*) FROM {} GROUP BY 1").format(
+                    sql.Identifier(MONTH_COLUMN), sql.Identifier(schema, stage)
+                )
+            ).fetchall()
+        )
     # No ANALYZE here (0.34 s of a twelve-month load): the COPY counts as changes to the
     # new partitions, so autovacuum analyses them within its next round.
     return {m: int(rows.get(m, 0)) for m in months}
@@ -199,7 +235,9 @@ def _attached(conn: psycopg.Connection, schema: str, table: str) -> dict[str, st
     return out
 
 
-def swap_months(conn: psycopg.Connection, schema: str, table: str, stage: str, months: list[str]) -> None:
+def swap_months(
+    conn: psycopg.Connection, schema: str, table: str, stage: str, months: list[str]
+) -> None:
     """In one transaction: the staged months replace the table's months."""
     target = sql.Identifier(schema, table)
     staged = sql.Identifier(schema, stage)
@@ -209,16 +247,39 @@ def swap_months(conn: psycopg.Connection, schema: str, table: str, stage: str, m
         current = _attached(conn, schema, table)
         for month in months:
             new, final = stage_partition(stage, month), partition_name(table, month)
-            conn.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(staged, sql.Identifier(schema, new)))
+            conn.execute(
+                sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                    staged, sql.Identifier(schema, new)
+                )
+            )
             old = current.get(month)
             if old is not None:
-                conn.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(target, sql.Identifier(schema, old)))
+                conn.execute(
+                    sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                        target, sql.Identifier(schema, old)
+                    )
+                )
                 conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, old)))
-            conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(schema, new), sql.Identifier(final)))
-            conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(
-                sql.Identifier(schema, _name(new, "pkey")), sql.Identifier(_name(final, "pkey"))))
-            conn.execute(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
-                sql.Identifier(schema, final), sql.Identifier(_name(new, "month")), sql.Identifier(_name(final, "month"))))
-            conn.execute(sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
-                target, sql.Identifier(schema, final), sql.Literal(validate_month(month))))
+            conn.execute(
+                sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                    sql.Identifier(schema, new), sql.Identifier(final)
+                )
+            )
+            conn.execute(
+                sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                    sql.Identifier(schema, _name(new, "pkey")), sql.Identifier(_name(final, "pkey"))
+                )
+            )
+            conn.execute(
+                sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                    sql.Identifier(schema, final),
+                    sql.Identifier(_name(new, "month")),
+                    sql.Identifier(_name(final, "month")),
+                )
+            )
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
+                    target, sql.Identifier(schema, final), sql.Literal(validate_month(month))
+                )
+            )
         conn.execute(sql.SQL("DROP TABLE {}").format(staged))

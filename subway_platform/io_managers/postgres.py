@@ -17,7 +17,6 @@ deletes its rows and inserts the staged ones. Tables are created with proper col
 (from the DataFrame's schema) and the asset's primary key if missing.
 """
 
-
 import os
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -73,7 +72,11 @@ def pg_type(dtype: "T.DataType") -> str:
 
 
 def ensure_table(
-    conn: psycopg.Connection, table: str, schema: "T.StructType", primary_key: list[str], partitioned: bool,
+    conn: psycopg.Connection,
+    table: str,
+    schema: "T.StructType",
+    primary_key: list[str],
+    partitioned: bool,
 ) -> int | None:
     """Create the mart table if it is missing: typed columns, primary key, and for a
     partitioned asset ``PARTITION BY LIST (month)``. A plain table left by an earlier
@@ -98,10 +101,16 @@ def ensure_table(
             )
         if kind is None:
             if primary_key:
-                cols.append(sql.SQL("PRIMARY KEY ({})").format(
-                    sql.SQL(", ").join(sql.Identifier(c) for c in primary_key)))
-            conn.execute(sql.SQL("CREATE TABLE {}.{} ({})").format(
-                sql.Identifier(SCHEMA), sql.Identifier(table), sql.SQL(", ").join(cols)))
+                cols.append(
+                    sql.SQL("PRIMARY KEY ({})").format(
+                        sql.SQL(", ").join(sql.Identifier(c) for c in primary_key)
+                    )
+                )
+            conn.execute(
+                sql.SQL("CREATE TABLE {}.{} ({})").format(
+                    sql.Identifier(SCHEMA), sql.Identifier(table), sql.SQL(", ").join(cols)
+                )
+            )
 
 
 def replace_table(conn: psycopg.Connection, table: str, stage: str, columns: list[str]) -> int:
@@ -113,7 +122,8 @@ def replace_table(conn: psycopg.Connection, table: str, stage: str, columns: lis
         conn.execute(sql.SQL("DELETE FROM {}").format(target))
         cur = conn.execute(
             sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-                target, col_list, col_list, sql.Identifier(SCHEMA, stage))
+                target, col_list, col_list, sql.Identifier(SCHEMA, stage)
+            )
         )
         conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(SCHEMA, stage)))
     return cur.rowcount
@@ -140,7 +150,9 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
     def _table(self, context: dg.InputContext | dg.OutputContext) -> str:
         table = asset_metadata(context).get("table")
         if not table or not str(table).isidentifier():
-            raise dg.Failure(f"{context.asset_key.to_user_string()}: bad or missing 'table' metadata")
+            raise dg.Failure(
+                f"{context.asset_key.to_user_string()}: bad or missing 'table' metadata"
+            )
         return str(table)
 
     def handle_output(self, context: dg.OutputContext, obj: DataFrame | None) -> None:
@@ -165,7 +177,9 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
         with retry_transient(context), self.mart.connect() as conn:
             moved = ensure_table(conn, table, obj.schema, primary_key, partitioned=bool(months))
             if moved is not None:
-                context.log.info(f"mart table {table} converted to month partitions ({moved} rows moved)")
+                context.log.info(
+                    f"mart table {table} converted to month partitions ({moved} rows moved)"
+                )
             if months:
                 create_stage(conn, SCHEMA, table, stage, months)
             else:
@@ -188,7 +202,8 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
                     from subway_platform.io_managers.pg_copy import FORMAT_NAME
 
                     (
-                        obj.repartition(self.copy_tasks).write.format(FORMAT_NAME)
+                        obj.repartition(self.copy_tasks)
+                        .write.format(FORMAT_NAME)
                         .mode("append")
                         .option("table", f"{SCHEMA}.{stage}")
                         .option("columns", ",".join(columns))
@@ -220,7 +235,8 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
         """Append ``obj`` to the staging table through the engine's JDBC writer."""
         target = jdbc_target(self.mart.dsn)
         (
-            obj.write.format("jdbc").mode("append")
+            obj.write.format("jdbc")
+            .mode("append")
             .option("url", target.url)
             .option("dbtable", f"{SCHEMA}.{stage}")
             .option("user", target.user)
@@ -235,7 +251,9 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
     def _drop_stage(self, stage: str) -> None:
         try:
             with self.mart.connect(autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, stage)))
+                conn.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, stage))
+                )
         except MartUnavailable:
             # The mart is gone entirely; the unlogged staging table holds no published
             # data and the next load's clean-up removes leftovers.
@@ -262,5 +280,7 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
 
         spark = self.spark.spark_session
         if not rows:
-            return spark.createDataFrame([], T.StructType([T.StructField(n, T.StringType()) for n in names]))
+            return spark.createDataFrame(
+                [], T.StructType([T.StructField(n, T.StringType()) for n in names])
+            )
         return spark.createDataFrame(rows, names).select(*[F.col(n) for n in names])

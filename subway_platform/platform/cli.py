@@ -46,20 +46,33 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="services + Sail server + the Dagster UI")
     dev.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
     dev.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
-    dev.add_argument("--engine", choices=("sail", "spark"), default="sail",
-                     help="sail (default) or spark: Apache Spark 4.2 + delta-spark")
-    dev.add_argument("--workers", type=int, default=0,
-                     help="with --engine spark: workers of a standalone cluster (0: local[2])")
+    dev.add_argument(
+        "--engine",
+        choices=("sail", "spark"),
+        default="sail",
+        help="sail (default) or spark: Apache Spark 4.2 + delta-spark",
+    )
+    dev.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="with --engine spark: workers of a standalone cluster (0: local[2])",
+    )
 
     commands.add_parser("spark-jars", help="resolve the Apache Spark engine's jars once")
     spark_server = commands.add_parser(
         "spark-server", help="Apache Spark 4.2 Connect server with Delta on 127.0.0.1"
     )
     spark_server.add_argument("--port", type=int, default=15002, help="Spark Connect port")
-    spark_server.add_argument("--workers", type=int, default=0,
-                              help="workers of a standalone cluster on loopback (0: local[2])")
-    spark_server.add_argument("--log-dir", type=Path,
-                              default=Path(DEFAULT_STATE_DIR) / "logs" / "spark-server")
+    spark_server.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="workers of a standalone cluster on loopback (0: local[2])",
+    )
+    spark_server.add_argument(
+        "--log-dir", type=Path, default=Path(DEFAULT_STATE_DIR) / "logs" / "spark-server"
+    )
 
     demo = commands.add_parser("demo", help="load sample months headless and print counts")
     demo.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
@@ -73,11 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     elt_log = commands.add_parser("elt-log", help="ELT log tools")
     elt_commands = elt_log.add_subparsers(dest="elt_command", required=True)
     sync = elt_commands.add_parser("sync", help="mirror Dagster run events into the ELT log")
-    sync.add_argument("--since", type=datetime.fromisoformat, default=None,
-                      help="only events at or after this ISO 8601 time")
+    sync.add_argument(
+        "--since",
+        type=datetime.fromisoformat,
+        default=None,
+        help="only events at or after this ISO 8601 time",
+    )
 
-    commands.add_parser("dashboard", help="dashboard tools (arguments forwarded)",
-                        add_help=False)
+    commands.add_parser("dashboard", help="dashboard tools (arguments forwarded)", add_help=False)
     return parser
 
 
@@ -123,8 +139,11 @@ def _dev(state_dir: Path, port: int, engine: str = "sail", workers: int = 0) -> 
     if engine == "spark":
         _spark_jars()
     services = EmbeddedServices(
-        state_dir, sail_server=True, sail_mode=os.environ.get("SAIL_MODE") or None,
-        engine=engine, spark_workers=workers,
+        state_dir,
+        sail_server=True,
+        sail_mode=os.environ.get("SAIL_MODE") or None,
+        engine=engine,
+        spark_workers=workers,
     )
     with services as env:
         os.environ.update(env)
@@ -132,13 +151,25 @@ def _dev(state_dir: Path, port: int, engine: str = "sail", workers: int = 0) -> 
         workspace = _workspace_file(services.state_dir)
         _init_dagster_storage()
         print(_ephemeral_s3_notice(), flush=True)
-        engine_name = (f"Apache Spark 4.2 + delta-spark ({workers} workers)" if engine == "spark"
-                       and workers else "Apache Spark 4.2 + delta-spark (local[2])"
-                       if engine == "spark" else "Sail")
+        engine_name = (
+            f"Apache Spark 4.2 + delta-spark ({workers} workers)"
+            if engine == "spark" and workers
+            else "Apache Spark 4.2 + delta-spark (local[2])"
+            if engine == "spark"
+            else "Sail"
+        )
         print(f"engine: {engine_name} at SPARK_REMOTE={env['SPARK_REMOTE']}", flush=True)
         dagster = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1",
-             "-p", str(port), "-w", str(workspace)],
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "dev",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-w",
+                str(workspace),
+            ],
             cwd=workspace.parent,
             env=dict(os.environ),
             stdin=subprocess.DEVNULL,
@@ -176,7 +207,9 @@ def read_env_file(state_dir: Path) -> dict[str, str]:
     path = state_dir / ENV_FILE
     if not path.is_file():
         return {}
-    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
+    pairs = (
+        line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line
+    )
     return {k: v for k, v in pairs}
 
 
@@ -248,8 +281,9 @@ def _spark_server(port: int, workers: int, log_dir: Path) -> int:
     url = server.start()
     try:
         print(f"SPARK_REMOTE={url}", flush=True)
-        print(f"ready in {server.started_in_s:.1f} s; logs in {log_dir} (Ctrl-C stops it)",
-              flush=True)
+        print(
+            f"ready in {server.started_in_s:.1f} s; logs in {log_dir} (Ctrl-C stops it)", flush=True
+        )
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         while True:
             time.sleep(3600)
@@ -262,9 +296,8 @@ def _spark_server(port: int, workers: int, log_dir: Path) -> int:
 
 # -- demo ------------------------------------------------------------------------------------
 def _demo(state_dir: Path, months_arg: str) -> int:
-    from subway_platform.platform.services import EmbeddedServices
-
     from subway_platform.platform.demo import consecutive_months, run_demo
+    from subway_platform.platform.services import EmbeddedServices
 
     months = consecutive_months([m.strip() for m in months_arg.split(",") if m.strip()])
     # In-process Sail: no Sail server, SPARK_REMOTE is not set by us.

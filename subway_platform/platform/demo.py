@@ -49,7 +49,9 @@ def run_demo(months: list[str]) -> int:
         run_ids = [
             _execute(defs, "station_job", instance, tags={}),
             _execute(
-                defs, "monthly_all_job", instance,
+                defs,
+                "monthly_all_job",
+                instance,
                 tags={RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]},
             ),
         ]
@@ -79,8 +81,7 @@ def consecutive_months(months: Sequence[str]) -> list[str]:
     ordered = sorted(set(months))
     if ordered != months_between(ordered[0], ordered[-1]):
         raise DemoError(
-            "the demo loads one range of consecutive months in one run; "
-            f"got {','.join(ordered)}"
+            f"the demo loads one range of consecutive months in one run; got {','.join(ordered)}"
         )
     return ordered
 
@@ -127,8 +128,9 @@ def _s3_client() -> Any:
     )
 
 
-def _execute(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance,
-             tags: dict[str, str]) -> str:
+def _execute(
+    defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance, tags: dict[str, str]
+) -> str:
     try:
         job = defs.resolve_job_def(job_name)
     except dg.DagsterInvariantViolationError as err:
@@ -137,7 +139,9 @@ def _execute(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance,
     # Step-by-step DEBUG lines belong in the UI (the runs are in the instance); the demo
     # prints warnings, errors and its own summary.
     result = job.execute_in_process(
-        instance=instance, tags=tags, raise_on_error=False,
+        instance=instance,
+        tags=tags,
+        raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
     if not result.success:

@@ -39,16 +39,22 @@ POOL_RECYCLE_S = 3600
 class PooledPostgresStorage(DagsterPostgresStorage):
     """dagster-postgres storage (runs, events, schedules) over pooled connections."""
 
-    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
-                 inst_data: ConfigurableClassData | None = None, token_provider: Any = None) -> None:
+    def __init__(
+        self,
+        postgres_url: str,
+        should_autocreate_tables: bool = True,
+        inst_data: ConfigurableClassData | None = None,
+        token_provider: Any = None,
+    ) -> None:
         super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
         self.pool()
 
     def pool(self) -> None:
         """Give each of the three storages a pool (statement timeout 0 = none)."""
         for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):
-            storage.optimize_for_webserver(statement_timeout=0, pool_recycle=POOL_RECYCLE_S,
-                                           max_overflow=MAX_OVERFLOW)
+            storage.optimize_for_webserver(
+                statement_timeout=0, pool_recycle=POOL_RECYCLE_S, max_overflow=MAX_OVERFLOW
+            )
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:  # type: ignore[override]
@@ -57,8 +63,11 @@ class PooledPostgresStorage(DagsterPostgresStorage):
         return {**DagsterPostgresStorage.config_type(), "postgres_url_env": postgres_url_env}
 
     @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None,  # type: ignore[override]
-                          config_value: Mapping[str, Any]) -> "PooledPostgresStorage":
+    def from_config_value(
+        cls,
+        inst_data: ConfigurableClassData | None,  # type: ignore[override]
+        config_value: Mapping[str, Any],
+    ) -> "PooledPostgresStorage":
         return cls(
             postgres_url=postgres_url_from_config(config_value),
             should_autocreate_tables=config_value.get("should_autocreate_tables", True),

@@ -43,7 +43,8 @@ def find_pg_binary(name: str) -> Path:
         return Path(found)
     candidates = sorted(
         glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit()
+        key=lambda p: int(Path(p).parent.parent.name)
+        if Path(p).parent.parent.name.isdigit()
         else 0,
         reverse=True,
     )
@@ -107,8 +108,19 @@ class EmbeddedPostgres:
         # The server gets its own session so that a Ctrl-C in the terminal does not
         # reach it before the databases are cleanly stopped by stop().
         run_checked(
-            [str(self._pg_ctl), "start", "-D", str(self.data_dir), "-l", str(self.log_file),
-             "-w", "-t", "60", "-o", options],
+            [
+                str(self._pg_ctl),
+                "start",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+            ],
             what=f"pg_ctl start (log: {self.log_file})",
             start_new_session=True,
             **self._as_owner(),
@@ -156,9 +168,19 @@ class EmbeddedPostgres:
             os.chown(pwfile, *self._owner)
         try:
             run_checked(
-                [str(self._initdb), "-D", str(self.data_dir), "-U", PG_USER,
-                 f"--pwfile={pwfile}", "--auth-local=scram-sha-256",
-                 "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+                [
+                    str(self._initdb),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    PG_USER,
+                    f"--pwfile={pwfile}",
+                    "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ],
                 what="initdb",
                 **self._as_owner(),
             )
@@ -179,7 +201,9 @@ class EmbeddedPostgres:
         """
         status = subprocess.run(
             [str(self._pg_ctl), "status", "-D", str(self.data_dir)],
-            capture_output=True, stdin=subprocess.DEVNULL, **self._as_owner(),
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            **self._as_owner(),
         )
         if status.returncode == 0:
             run_checked(

@@ -146,8 +146,12 @@ def run_checked(
 ) -> subprocess.CompletedProcess[str]:
     """Run a short command; raise ServiceError with its output when it fails."""
     done = subprocess.run(  # noqa: PLW1510 - checked below, with the output in the error
-        list(argv), env=dict(env) if env is not None else None, capture_output=True,
-        text=True, stdin=subprocess.DEVNULL, **kwargs,  # type: ignore[call-overload]
+        list(argv),
+        env=dict(env) if env is not None else None,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        **kwargs,  # type: ignore[call-overload]
     )
     if done.returncode != 0:
         output = (done.stderr or done.stdout).strip().splitlines()

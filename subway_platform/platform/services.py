@@ -31,8 +31,8 @@ from types import FrameType, TracebackType
 from typing import IO, Any
 
 from subway_platform.platform.postgres import EmbeddedPostgres
-from subway_platform.process_settings import EVENT_BATCH_SIZE
 from subway_platform.platform.processes import ManagedProcess, ServiceError, free_port
+from subway_platform.process_settings import EVENT_BATCH_SIZE
 
 BUCKET = "subway"
 REGION = "us-east-1"
@@ -116,7 +116,9 @@ class EmbeddedServices:
                 # $1": server-side binding); name the driver it is written for.
                 "DAGSTER_PG_URL": self.postgres.dsn("dagster", driver="psycopg2"),
                 # Batched event writes (process_settings.py), also in the daemon.
-                "DAGSTER_EVENT_BATCH_SIZE": os.environ.get("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE),
+                "DAGSTER_EVENT_BATCH_SIZE": os.environ.get(
+                    "DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE
+                ),
                 **aws,
                 "DAGSTER_HOME": str(self._write_dagster_home()),
             }
@@ -193,7 +195,9 @@ class EmbeddedServices:
         import boto3  # imported here: only this step needs it
 
         client = boto3.client(
-            "s3", endpoint_url=aws["AWS_ENDPOINT_URL"], region_name=REGION,
+            "s3",
+            endpoint_url=aws["AWS_ENDPOINT_URL"],
+            region_name=REGION,
             aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
         )

@@ -1,6 +1,5 @@
 """Where landing files arrive, where they are archived, and where staged copies go."""
 
-
 from pathlib import Path
 
 import dagster as dg

@@ -27,7 +27,9 @@ class MartDatabase(dg.ConfigurableResource):
         """A new connection, closed on exit. Connection errors carry no credentials."""
         try:
             conn = psycopg.connect(
-                self.dsn, autocommit=autocommit, connect_timeout=self.connect_timeout,
+                self.dsn,
+                autocommit=autocommit,
+                connect_timeout=self.connect_timeout,
                 application_name="subway_platform",
             )
         except psycopg.OperationalError as err:
@@ -41,11 +43,12 @@ class MartDatabase(dg.ConfigurableResource):
         finally:
             conn.close()
 
-
     def _scrub(self, text: str) -> str:
         """``text`` redacted, and without this resource's own password (which may not be
         in the environment when the DSN comes from run configuration)."""
-        found = re.search(r"://[^:/@\s]*:([^@\s]+)@", self.dsn) or re.search(r"(?i)password\s*=\s*(\S+)", self.dsn)
+        found = re.search(r"://[^:/@\s]*:([^@\s]+)@", self.dsn) or re.search(
+            r"(?i)password\s*=\s*(\S+)", self.dsn
+        )
         out = redact(text)
         if found and found.group(1):
             out = out.replace(found.group(1), "***")

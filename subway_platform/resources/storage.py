@@ -22,7 +22,6 @@ from urllib.parse import urlparse
 
 import dagster as dg
 
-
 _CLIENTS: dict[tuple[str, ...], Any] = {}
 _CLIENTS_LOCK = threading.Lock()
 
@@ -138,7 +137,9 @@ class ObjectStorage(dg.ConfigurableResource):
         return boto3.session.Session().client("s3", **kwargs)
 
     # -- listing ---------------------------------------------------------------------------
-    def list(self, location: str, *, start_after: str | None = None, limit: int | None = None) -> Iterator[StoredObject]:
+    def list(
+        self, location: str, *, start_after: str | None = None, limit: int | None = None
+    ) -> Iterator[StoredObject]:
         """Files directly or indirectly under ``location``, in key order, paged.
 
         ``start_after`` (a URL) resumes a listing; ``limit`` bounds the work of one call.
@@ -283,7 +284,11 @@ class ObjectStorage(dg.ConfigurableResource):
             return
         # Between S3 and a local directory: copy through a local file, verify, delete.
         with tempfile.TemporaryDirectory(prefix="subway_move_") as tmp:
-            local = local_copy if local_copy is not None and not is_s3(dst) else self.download(src, Path(tmp) / "object")
+            local = (
+                local_copy
+                if local_copy is not None and not is_s3(dst)
+                else self.download(src, Path(tmp) / "object")
+            )
             self.upload(local, dst)
         if not self.exists(dst):
             raise RuntimeError(f"copy of {src} to {dst} is missing; source kept")

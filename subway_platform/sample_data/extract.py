@@ -41,14 +41,21 @@ def extract(real: Path) -> None:
             acc[slot + 2] += 1
     with (HERE / "stations.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["line", "station", "weekday_in", "weekday_out", "weekend_in", "weekend_out"])
+        writer.writerow(
+            ["line", "station", "weekday_in", "weekday_out", "weekend_in", "weekend_out"]
+        )
         for (line, station), (wi, wo, wn, ei, eo, en) in sorted(totals.items()):
             station.encode("cp949")  # the hourly sample file is CP949
-            writer.writerow([
-                line, station,
-                round(wi / wn) if wn else 0, round(wo / wn) if wn else 0,
-                round(ei / en) if en else 0, round(eo / en) if en else 0,
-            ])
+            writer.writerow(
+                [
+                    line,
+                    station,
+                    round(wi / wn) if wn else 0,
+                    round(wo / wn) if wn else 0,
+                    round(ei / en) if en else 0,
+                    round(eo / en) if en else 0,
+                ]
+            )
     hourly = _rows(real / "card_subway_time" / "hourly_202210_cp949.csv", "cp949")
     header, body = hourly[0], hourly[1:]
     sums = [sum(int(r[i]) for r in body) for i in range(3, 51)]
@@ -58,7 +65,9 @@ def extract(real: Path) -> None:
         writer.writerow(["band", "in_share", "out_share"])
         for k in range(24):
             band = header[3 + 2 * k].split(" ")[0]
-            writer.writerow([band, f"{sums[2 * k] / total_in:.6f}", f"{sums[2 * k + 1] / total_out:.6f}"])
+            writer.writerow(
+                [band, f"{sums[2 * k] / total_in:.6f}", f"{sums[2 * k + 1] / total_out:.6f}"]
+            )
     master = _rows(real / "subway_station" / "station_master_utf8.csv", "utf-8")
     with (HERE / "station_master.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")

@@ -91,7 +91,8 @@ def _float_text(values: np.ndarray) -> pa.Array:
 def _csv_bytes(table: pa.Table, eol: bytes) -> bytes:
     sink = io.BytesIO()
     pacsv.write_csv(
-        table, sink,
+        table,
+        sink,
         write_options=pacsv.WriteOptions(include_header=False, quoting_style="all_valid"),
     )
     data = sink.getvalue()
@@ -106,8 +107,13 @@ def write_daily_file(
     n = len(stations.name)
     keys = set(zip(stations.line.to_pylist(), stations.name.to_pylist(), strict=True))
     repeated = np.array(
-        [i for i, key in enumerate(zip(stations.line.to_pylist(), stations.name.to_pylist(),
-                                       strict=True)) if key in REPEATED_STATIONS and key in keys],
+        [
+            i
+            for i, key in enumerate(
+                zip(stations.line.to_pylist(), stations.name.to_pylist(), strict=True)
+            )
+            if key in REPEATED_STATIONS and key in keys
+        ],
         dtype=np.int64,
     )
     with path.open("wb") as out:
@@ -122,14 +128,18 @@ def write_daily_file(
                 order = np.concatenate([order, extra])
                 counts = np.concatenate([counts, rng.integers(0, 6, size=(len(extra), 2))])
             rows = len(order)
-            table = pa.table({
-                "use_date": pa.array([day.strftime("%Y%m%d")] * rows, pa.string()),
-                "line": stations.line.take(pa.array(order)),
-                "station": stations.name.take(pa.array(order)),
-                "in": _float_text(counts[:, 0]),
-                "out": _float_text(counts[:, 1]),
-                "reg": pa.array([(day + timedelta(days=3)).strftime("%Y%m%d")] * rows, pa.string()),
-            })
+            table = pa.table(
+                {
+                    "use_date": pa.array([day.strftime("%Y%m%d")] * rows, pa.string()),
+                    "line": stations.line.take(pa.array(order)),
+                    "station": stations.name.take(pa.array(order)),
+                    "in": _float_text(counts[:, 0]),
+                    "out": _float_text(counts[:, 1]),
+                    "reg": pa.array(
+                        [(day + timedelta(days=3)).strftime("%Y%m%d")] * rows, pa.string()
+                    ),
+                }
+            )
             out.write(_csv_bytes(table, b"\r\n"))
     return path
 
@@ -153,7 +163,9 @@ def write_hourly_file(
         for month in months:
             days = _days(month)
             weekend_days = sum(1 for d in days if d.weekday() >= 5)
-            monthly = stations.weekday * (len(days) - weekend_days) + stations.weekend * weekend_days
+            monthly = (
+                stations.weekday * (len(days) - weekend_days) + stations.weekend * weekend_days
+            )
             columns: dict[str, pa.Array] = {
                 "month": pa.array([month] * len(stations.name), pa.string()),
                 "line": stations.line,
@@ -182,15 +194,25 @@ def write_station_file(dest_dir: Path, scale: float) -> Path:
     cycle = np.arange(n) // len(rows)
     ids = [rows[i][0] if c == 0 else f"{c}{rows[i][0]}" for i, c in zip(pick, cycle, strict=True)]
     shift = cycle * 0.0007
-    table = pa.table({
-        "id": pa.array(ids, pa.string()),
-        "name": pa.array(_scaled_names([r[1] for r in rows], n), pa.string()),
-        "line": pa.array([rows[i][2] for i in pick], pa.string()),
-        "lat": pa.array([f"{float(rows[i][3]) + s:.6f}" if c else rows[i][3]
-                         for i, c, s in zip(pick, cycle, shift, strict=True)]),
-        "lon": pa.array([f"{float(rows[i][4]) + s:.6f}" if c else rows[i][4]
-                         for i, c, s in zip(pick, cycle, shift, strict=True)]),
-    })
+    table = pa.table(
+        {
+            "id": pa.array(ids, pa.string()),
+            "name": pa.array(_scaled_names([r[1] for r in rows], n), pa.string()),
+            "line": pa.array([rows[i][2] for i in pick], pa.string()),
+            "lat": pa.array(
+                [
+                    f"{float(rows[i][3]) + s:.6f}" if c else rows[i][3]
+                    for i, c, s in zip(pick, cycle, shift, strict=True)
+                ]
+            ),
+            "lon": pa.array(
+                [
+                    f"{float(rows[i][4]) + s:.6f}" if c else rows[i][4]
+                    for i, c, s in zip(pick, cycle, shift, strict=True)
+                ]
+            ),
+        }
+    )
     path = dest_dir / STATION_FILE_NAME
     with path.open("wb") as out:
         out.write('"역사_ID","역사명","호선","위도","경도"\n'.encode())

@@ -33,7 +33,8 @@ def bronze_refuses_file(context: dg.AssetExecutionContext) -> None:
 
 
 @dg.asset(
-    key=GOLD, partitions_def=monthly_partitions,
+    key=GOLD,
+    partitions_def=monthly_partitions,
     check_specs=[dg.AssetCheckSpec(RECONCILES_WITH_BRONZE, asset=GOLD, blocking=True)],
 )
 def gold_loses_a_row(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -44,20 +45,26 @@ def gold_loses_a_row(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=["mart", "subway_passengers"], deps=[gold_loses_a_row],
-          partitions_def=monthly_partitions)
+@dg.asset(
+    key=["mart", "subway_passengers"], deps=[gold_loses_a_row], partitions_def=monthly_partitions
+)
 def mart_blocked() -> None:
     """Never runs: the blocking check stops it."""
 
 
-refuse_job = dg.define_asset_job("refuse_file_job", selection=[BRONZE],
-                                 partitions_def=monthly_partitions)
-blocked_job = dg.define_asset_job("blocked_check_job", selection=[GOLD, mart_blocked.key],
-                                  partitions_def=monthly_partitions)
+refuse_job = dg.define_asset_job(
+    "refuse_file_job", selection=[BRONZE], partitions_def=monthly_partitions
+)
+blocked_job = dg.define_asset_job(
+    "blocked_check_job", selection=[GOLD, mart_blocked.key], partitions_def=monthly_partitions
+)
 
 
-@dg.sensor(minimum_interval_seconds=1, default_status=dg.DefaultSensorStatus.RUNNING,
-           jobs=[refuse_job, blocked_job])
+@dg.sensor(
+    minimum_interval_seconds=1,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    jobs=[refuse_job, blocked_job],
+)
 def trigger_sensor(context: dg.SensorEvaluationContext) -> Iterator[dg.RunRequest]:
     """One run per trigger file (the file name is the run key)."""
     for path in sorted(Path(os.environ[TRIGGER_DIR_ENV]).glob("*__*")):

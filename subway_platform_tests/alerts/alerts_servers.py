@@ -35,12 +35,18 @@ class Mailbox:
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                              "content": bytes(envelope.original_content or envelope.content)})
+        self.messages.append(
+            {
+                "from": envelope.mail_from,
+                "to": list(envelope.rcpt_tos),
+                "content": bytes(envelope.original_content or envelope.content),
+            }
+        )
         return "250 OK"
 
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                     auth_data: Any) -> AuthResult:
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword)
         if ok:
             login, password = auth_data.login.decode(), auth_data.password.decode()
@@ -62,9 +68,14 @@ def smtp_server() -> Iterator[SmtpServer]:
     """aiosmtpd on 127.0.0.1 requiring a login (over plain SMTP: loopback only)."""
     mailbox = Mailbox()
     port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port,
-                            authenticator=mailbox.authenticate, auth_required=True,
-                            auth_require_tls=False)
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=mailbox.authenticate,
+        auth_required=True,
+        auth_require_tls=False,
+    )
     controller.start()
     try:
         yield SmtpServer(f"smtp://{SMTP_USER}:{SMTP_PASSWORD_IN_URL}@127.0.0.1:{port}", mailbox)
@@ -89,8 +100,13 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            received.append({"path": self.path, "content_type": self.headers.get("Content-Type"),
-                             "json": json.loads(body)})
+            received.append(
+                {
+                    "path": self.path,
+                    "content_type": self.headers.get("Content-Type"),
+                    "json": json.loads(body),
+                }
+            )
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b"ok")
@@ -118,8 +134,10 @@ def alert_dagster_home(services: Any, tmp_path: Path) -> Iterator[tuple[Path, st
     with psycopg.connect(services.mart_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     parts = conninfo_to_dict(services.mart_dsn)
-    url = (f"postgresql+psycopg2://{parts['user']}:{parts['password']}@{parts['host']}:"
-           f"{parts['port']}/{database}")
+    url = (
+        f"postgresql+psycopg2://{parts['user']}:{parts['password']}@{parts['host']}:"
+        f"{parts['port']}/{database}"
+    )
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(
@@ -130,5 +148,6 @@ def alert_dagster_home(services: Any, tmp_path: Path) -> Iterator[tuple[Path, st
         yield home, url
     finally:
         with psycopg.connect(services.mart_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(database)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )

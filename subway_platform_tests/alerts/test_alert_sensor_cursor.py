@@ -36,8 +36,10 @@ def _tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str
 
 
 def test_cursor_and_tag_send_each_alert_once_per_channel(
-    smtp_server: SmtpServer, webhook_receiver: WebhookReceiver,
-    alert_dagster_home: tuple[Path, str], monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,
+    webhook_receiver: WebhookReceiver,
+    alert_dagster_home: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     home, url = alert_dagster_home
     monkeypatch.setenv("DAGSTER_HOME", str(home))
@@ -49,8 +51,9 @@ def test_cursor_and_tag_send_each_alert_once_per_channel(
     sensor = build_alert_sensor()
     with dg.DagsterInstance.get() as instance:
         start = _tick(sensor, instance, None)  # first evaluation: the cursor starts at "now"
-        result = dg.materialize([bronze_hourly_fails], instance=instance,
-                                partition_key="202210", raise_on_error=False)
+        result = dg.materialize(
+            [bronze_hourly_fails], instance=instance, partition_key="202210", raise_on_error=False
+        )
         run_id = result.run_id
 
         after_first = _tick(sensor, instance, start)

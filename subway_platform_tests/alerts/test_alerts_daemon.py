@@ -44,8 +44,9 @@ def _wait(what: str, condition: Callable[[], Any], timeout: float, log: Path) ->
         if value:
             return value
         time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}; daemon log:\n"
-                         + log.read_text(errors="replace")[-6000:])
+    raise AssertionError(
+        f"timed out waiting for {what}; daemon log:\n" + log.read_text(errors="replace")[-6000:]
+    )
 
 
 @contextmanager
@@ -54,7 +55,10 @@ def daemon(env: dict[str, str], workspace: Path, log: Path) -> Iterator[subproce
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(workspace)],
-            cwd=workspace.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=workspace.parent,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
@@ -77,19 +81,24 @@ def daemon(env: dict[str, str], workspace: Path, log: Path) -> Iterator[subproce
 def _alert_ticks(instance: dg.DagsterInstance) -> list[Any]:
     for state in instance.all_instigator_state():
         if state.name == SENSOR_NAME:
-            return list(instance.get_ticks(state.instigator_origin_id, state.selector_id,
-                                           limit=10_000))
+            return list(
+                instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=10_000)
+            )
     return []
 
 
 def _emails(smtp: SmtpServer) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(m["content"], policy=email.policy.default)  # type: ignore[misc]
-            for m in smtp.mailbox.messages]
+    return [
+        email.message_from_bytes(m["content"], policy=email.policy.default)  # type: ignore[misc]
+        for m in smtp.mailbox.messages
+    ]
 
 
 def test_daemon_sends_each_failure_once_by_email_and_webhook_without_secrets(
-    smtp_server: SmtpServer, webhook_receiver: WebhookReceiver,
-    alert_dagster_home: tuple[Path, str], tmp_path: Path,
+    smtp_server: SmtpServer,
+    webhook_receiver: WebhookReceiver,
+    alert_dagster_home: tuple[Path, str],
+    tmp_path: Path,
 ) -> None:
     home, instance_url = alert_dagster_home
     triggers = tmp_path / "triggers"
@@ -97,10 +106,12 @@ def test_daemon_sends_each_failure_once_by_email_and_webhook_without_secrets(
     workspace = tmp_path / "workspace.yaml"
     workspace.write_text(
         "load_from:\n  - python_module:\n      module_name: alerts_location\n"
-        f"      working_directory: {HERE}\n      location_name: alerts_test\n")
+        f"      working_directory: {HERE}\n      location_name: alerts_test\n"
+    )
     env = {
         **os.environ,
-        "DAGSTER_HOME": str(home), INSTANCE_URL_ENV: instance_url,
+        "DAGSTER_HOME": str(home),
+        INSTANCE_URL_ENV: instance_url,
         TRIGGER_DIR_ENV: str(triggers),
         "SUBWAY_ALERT_EMAIL_TO": "oncall@example.org, data@example.org",
         "SUBWAY_SMTP_URL": smtp_server.url,
@@ -117,19 +128,32 @@ def test_daemon_sends_each_failure_once_by_email_and_webhook_without_secrets(
                 # The sensor's first tick sets its cursor to "now"; failures come after.
                 _wait("the alert sensor's first tick", lambda: _alert_ticks(instance), 180, log)
                 (triggers / f"refuse_file_job__{MONTH}").touch()
-                _wait("the first alert", lambda: smtp_server.mailbox.messages
-                      and webhook_receiver.requests, 180, log)
+                _wait(
+                    "the first alert",
+                    lambda: smtp_server.mailbox.messages and webhook_receiver.requests,
+                    180,
+                    log,
+                )
                 (triggers / f"blocked_check_job__{MONTH}").touch()
-                _wait("the second alert", lambda: len(smtp_server.mailbox.messages) >= 2
-                      and len(webhook_receiver.requests) >= 2, 180, log)
+                _wait(
+                    "the second alert",
+                    lambda: len(smtp_server.mailbox.messages) >= 2
+                    and len(webhook_receiver.requests) >= 2,
+                    180,
+                    log,
+                )
                 # More evaluations of the sensor: nothing is sent again.
                 seen = len(_alert_ticks(instance))
                 _wait("three more ticks", lambda: len(_alert_ticks(instance)) >= seen + 3, 120, log)
             # The daemon restarted: its sensor resumes from its stored cursor.
             before_restart = len(_alert_ticks(instance))
             with daemon(env, workspace, log):
-                _wait("three ticks after the restart",
-                      lambda: len(_alert_ticks(instance)) >= before_restart + 3, 180, log)
+                _wait(
+                    "three ticks after the restart",
+                    lambda: len(_alert_ticks(instance)) >= before_restart + 3,
+                    180,
+                    log,
+                )
             assert len(smtp_server.mailbox.messages) == 2
             assert len(webhook_receiver.requests) == 2
 
@@ -154,7 +178,8 @@ def test_daemon_sends_each_failure_once_by_email_and_webhook_without_secrets(
         f"Run: {UI_URL}/runs/{refused.run_id}",
     ]
     assert mails[1]["Subject"] == (
-        f"[subway_platform] blocking check failed: card_subway_month {MONTH}")
+        f"[subway_platform] blocking check failed: card_subway_month {MONTH}"
+    )
     assert second.splitlines() == [
         f"Dagster run {blocked.run_id} of job blocked_check_job failed.",
         f"- data set card_subway_month, month {MONTH}, gold/subway_passengers blocking check "

@@ -38,27 +38,35 @@ def _expected_month() -> str:
     now = datetime.now(ZoneInfo(FRESHNESS_TIMEZONE))
     deadline = now.replace(day=DAILY.due_day or 1, hour=0, minute=0, second=0, microsecond=0)
     if deadline > now:
-        deadline = deadline.replace(month=deadline.month - 1) if deadline.month > 1 else deadline.replace(
-            year=deadline.year - 1, month=12)
+        deadline = (
+            deadline.replace(month=deadline.month - 1)
+            if deadline.month > 1
+            else deadline.replace(year=deadline.year - 1, month=12)
+        )
     return overdue_month(deadline)
 
 
 def _run_freshness(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     checks = [c for c in freshness_checks() if BRONZE in {k.asset_key for k in c.check_keys}]
     defs = dg.Definitions(
-        assets=[bronze_daily_stub], asset_checks=checks,
+        assets=[bronze_daily_stub],
+        asset_checks=checks,
         jobs=[dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(*checks))],
     )
     return defs.resolve_job_def("freshness").execute_in_process(instance=instance)
 
 
-def _tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None) -> str | None:
+def _tick(
+    sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None
+) -> str | None:
     return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor)).cursor
 
 
 def test_missing_month_fails_the_freshness_check_and_alerts_once(
-    smtp_server: SmtpServer, webhook_receiver: WebhookReceiver,
-    alert_dagster_home: tuple[Path, str], monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,
+    webhook_receiver: WebhookReceiver,
+    alert_dagster_home: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     home, url = alert_dagster_home
     monkeypatch.setenv("DAGSTER_HOME", str(home))
@@ -85,7 +93,9 @@ def test_missing_month_fails_the_freshness_check_and_alerts_once(
 
         cursor = _tick(sensor, instance, cursor)
         assert len(smtp_server.mailbox.messages) == 1 and len(webhook_receiver.requests) == 1
-        mail = email.message_from_bytes(smtp_server.mailbox.messages[0]["content"], policy=email.policy.default)
+        mail = email.message_from_bytes(
+            smtp_server.mailbox.messages[0]["content"], policy=email.policy.default
+        )
         mail_text = f"{mail['Subject']}\n{mail.get_content()}"  # type: ignore[union-attr]
         text = webhook_receiver.requests[0]["json"]["text"]
         for shown in (mail_text, text):

@@ -40,8 +40,9 @@ def dashboard_dsn(services: object) -> str:
     """
     mart_dsn: str = services.mart_dsn  # type: ignore[attr-defined]
     with psycopg.connect(mart_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(TEST_DB)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEST_DB))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEST_DB)))
     dsn = make_conninfo(mart_dsn, dbname=TEST_DB)
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -23,9 +23,17 @@ from websockets.sync.client import ClientConnection, connect
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = (1600, 2000)
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1600,2000", "--remote-debugging-port=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1600,2000",
+    "--remote-debugging-port=0",
     "--remote-debugging-address=127.0.0.1",
 )
 
@@ -36,7 +44,8 @@ def ensure_chromium() -> Path:
         return CHROMIUM
     raise RuntimeError(
         "headless Chromium is needed for the dashboard browser test: run `make test` "
-        "(installs it as root) or `sudo apt-get install -y chromium`")
+        "(installs it as root) or `sudo apt-get install -y chromium`"
+    )
 
 
 class Browser:
@@ -45,23 +54,38 @@ class Browser:
     def __init__(self) -> None:
         self.profile = Path(tempfile.mkdtemp(prefix="subway-chromium-"))
         self.process = subprocess.Popen(
-            [str(ensure_chromium()), *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
-             "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(ensure_chromium()),
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         port = self._devtools_port()
-        pages = [t for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-                 if t["type"] == "page"]
-        self.ws: ClientConnection = connect(pages[0]["webSocketDebuggerUrl"],
-                                            max_size=64 * 1024 * 1024)
+        pages = [
+            t
+            for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+            if t["type"] == "page"
+        ]
+        self.ws: ClientConnection = connect(
+            pages[0]["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024
+        )
         self._ids = itertools.count(1)
         self.send("Page.enable")
         self.send("Runtime.enable")
         # A viewport tall enough for the whole dashboard: capturing beyond the viewport
         # resizes it, and Superset re-lays out (and blanks) its grid on a resize.
-        self.send("Emulation.setDeviceMetricsOverride", width=VIEWPORT[0], height=VIEWPORT[1],
-                  deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=VIEWPORT[0],
+            height=VIEWPORT[1],
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def _devtools_port(self, timeout: float = 60.0) -> int:
         marker = self.profile / "DevToolsActivePort"
@@ -87,8 +111,9 @@ class Browser:
 
     def evaluate(self, expression: str) -> Any:
         """Evaluate JavaScript in the page (awaiting promises) and return its JSON value."""
-        result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True,
-                           returnByValue=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -132,14 +157,18 @@ class Browser:
         x, y = point["x"], point["y"]
         self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
         for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left",
-                      clickCount=1)
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
 
     def press_key(self, key: str, code: str, key_code: int) -> None:
         """Press and release one key (e.g. ``"Escape", "Escape", 27``)."""
         for kind in ("keyDown", "keyUp"):
-            self.send("Input.dispatchKeyEvent", type=kind, key=key, code=code,
-                      windowsVirtualKeyCode=key_code)
+            self.send(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key=key,
+                code=code,
+                windowsVirtualKeyCode=key_code,
+            )
 
     def screenshot(self, path: Path) -> None:
         """Save a PNG of the viewport (which is sized to hold the whole dashboard)."""

@@ -16,29 +16,61 @@ from subway_platform.elt_log.row import UNKNOWN_COUNT, EltLogRow
 U = UNKNOWN_COUNT
 
 
-def _row(n: int, at: str, domain: str, target: str | None, valid: bool,
-         source: int, target_rows: int, error: str | None = None,
-         cleaned: int = 0) -> EltLogRow:
+def _row(
+    n: int,
+    at: str,
+    domain: str,
+    target: str | None,
+    valid: bool,
+    source: int,
+    target_rows: int,
+    error: str | None = None,
+    cleaned: int = 0,
+) -> EltLogRow:
     return EltLogRow(
         record_time=datetime.fromisoformat(at).replace(tzinfo=UTC),
-        domain=domain, action="inc",
-        source_type="delta", source_topic="bronze", source_dpath=f"bronze/{domain}",
+        domain=domain,
+        action="inc",
+        source_type="delta",
+        source_topic="bronze",
+        source_dpath=f"bronze/{domain}",
         source_object=f"bronze_{domain}",
-        target_type="delta" if target else None, target_topic="gold" if target else None,
-        target_dpath=f"gold/{domain}" if target else None, target_object=target,
-        valid=valid, source_read_size=source, target_read_size=target_rows,
-        cleaned_count=cleaned, error_message=error, elapsed=1.5,
-        run_id=f"run-{n:02d}", job_name="test_job", asset_key=f"gold/{domain}",
-        partition_key=at[:7], step_key=f"step_{n}",
+        target_type="delta" if target else None,
+        target_topic="gold" if target else None,
+        target_dpath=f"gold/{domain}" if target else None,
+        target_object=target,
+        valid=valid,
+        source_read_size=source,
+        target_read_size=target_rows,
+        cleaned_count=cleaned,
+        error_message=error,
+        elapsed=1.5,
+        run_id=f"run-{n:02d}",
+        job_name="test_job",
+        asset_key=f"gold/{domain}",
+        partition_key=at[:7],
+        step_key=f"step_{n}",
         status="materialized" if valid else "failed",
-        merged_count=None, pass_in_sum=None, pass_out_sum=None, check_outcomes=None,
+        merged_count=None,
+        pass_in_sum=None,
+        pass_out_sum=None,
+        check_outcomes=None,
         error_detail=error,
     )
 
 
 ROWS: list[EltLogRow] = [
-    _row(1, "2024-03-01T01:00:00", "daily", "gold.daily", True, 100, 90,
-         "gold.daily 2024-03: loaded with 10 rejected rows (no_rows_rejected)", cleaned=10),
+    _row(
+        1,
+        "2024-03-01T01:00:00",
+        "daily",
+        "gold.daily",
+        True,
+        100,
+        90,
+        "gold.daily 2024-03: loaded with 10 rejected rows (no_rows_rejected)",
+        cleaned=10,
+    ),
     _row(2, "2024-03-01T02:00:00", "hourly", "gold.hourly", True, 200, 200),
     _row(3, "2024-03-01T23:30:00", "station", "gold.station", False, U, U, "boom: disk full"),
     _row(4, "2024-03-02T00:10:00", "daily", "gold.daily", False, 50, U, "check failed: nulls"),
@@ -56,12 +88,21 @@ TOTAL_TARGET_RECORDS = 90 + 200 + 110 + 280 + 40 + 280
 TOTAL_SOURCE_RECORDS = 100 + 200 + 50 + 120 + 300 + 40 + 280
 STATUS_SPLIT = {"success": 6, "failure": 4}
 STATUS_BY_DOMAIN = {"daily": (2, 2), "hourly": (3, 1), "station": (1, 1)}  # (success, failure)
-DAILY_OPERATIONS = {date(2024, 3, 1): (2, 0), date(2024, 3, 2): (2, 2),
-                    date(2024, 3, 3): (2, 2)}  # Seoul days
-DAILY_OPERATIONS_UTC = {date(2024, 3, 1): (2, 1), date(2024, 3, 2): (2, 1),
-                        date(2024, 3, 3): (2, 2)}
-DAILY_RECORDS = {date(2024, 3, 1): (300, 290), date(2024, 3, 2): (470, 390),
-                 date(2024, 3, 3): (320, 320)}  # (source rows, target rows)
+DAILY_OPERATIONS = {
+    date(2024, 3, 1): (2, 0),
+    date(2024, 3, 2): (2, 2),
+    date(2024, 3, 3): (2, 2),
+}  # Seoul days
+DAILY_OPERATIONS_UTC = {
+    date(2024, 3, 1): (2, 1),
+    date(2024, 3, 2): (2, 1),
+    date(2024, 3, 3): (2, 2),
+}
+DAILY_RECORDS = {
+    date(2024, 3, 1): (300, 290),
+    date(2024, 3, 2): (470, 390),
+    date(2024, 3, 3): (320, 320),
+}  # (source rows, target rows)
 RECENT_FAILURES = ["run-10", "run-09", "run-04", "run-03"]  # newest first
 LOADS_WITH_REJECTS = ["run-01"]  # valid, 10 of its 100 source rows rejected
 

@@ -87,8 +87,8 @@ _CHART_STATE_JS = """
 _HOLDERS = "[...document.querySelectorAll('[data-test=\"chart-grid-component\"]')]"
 _SETTLED_JS = (
     f"{_HOLDERS}.every(h => !h.querySelector('[data-test=\"loading-indicator\"], .loading') "
-    "&& h.querySelector('canvas, svg, table, [data-test=\"error-alert\"], .alert-danger, "
-    "[role=\"alert\"], .ant-empty, [data-test=\"empty-state\"]'))"
+    '&& h.querySelector(\'canvas, svg, table, [data-test="error-alert"], .alert-danger, '
+    '[role="alert"], .ant-empty, [data-test="empty-state"]\'))'
 )
 
 
@@ -98,14 +98,17 @@ class DashboardPage:
     def __init__(self, browser: Browser, superset: RunningSuperset) -> None:
         self.browser = browser
         self.superset = superset
-        self.chart_ids = {c["slice_name"]: c["id"]
-                          for c in superset.client.dashboard_charts(DASHBOARD_SLUG)}
+        self.chart_ids = {
+            c["slice_name"]: c["id"] for c in superset.client.dashboard_charts(DASHBOARD_SLUG)
+        }
 
     def open(self) -> None:
         """Log in through the page (up to three tries) and open the dashboard, settled."""
         self.browser.add_script_on_new_document(_RECORD_CHART_DATA_JS)
-        login_js = _LOGIN_JS % {"user": json.dumps(ADMIN_USER),
-                                "password": json.dumps(self.superset.superset.admin_password)}
+        login_js = _LOGIN_JS % {
+            "user": json.dumps(ADMIN_USER),
+            "password": json.dumps(self.superset.superset.admin_password),
+        }
         attempts = []
         # Seen once in many runs: the form post left the session logged out (401). A
         # person would log in again; so do we, up to three times, and report each try.
@@ -116,13 +119,13 @@ class DashboardPage:
                 break
         assert attempts[-1].endswith(" 200"), f"browser login failed: {attempts}"
         self.browser.navigate(f"{self.superset.url}/superset/dashboard/{DASHBOARD_SLUG}/")
-        self.browser.wait_for(
-            f"{_HOLDERS}.length === {len(CHART_TITLES)}", timeout=180)
+        self.browser.wait_for(f"{_HOLDERS}.length === {len(CHART_TITLES)}", timeout=180)
         self.wait_settled()
         # The valid and domain filters loaded their values from the views.
         self.browser.wait_for(
-            "document.querySelectorAll('[data-test=\"form-item-value\"] .ant-select')"
-            ".length >= 2", timeout=120)
+            "document.querySelectorAll('[data-test=\"form-item-value\"] .ant-select').length >= 2",
+            timeout=120,
+        )
 
     def wait_settled(self) -> None:
         """Until every chart drew something (or an error / empty state), none loading, and
@@ -138,14 +141,19 @@ class DashboardPage:
 
     def chart_text(self, title: str) -> str:
         """The text a chart shows (a big number's figure and subheader, a table's rows)."""
-        return str(self.browser.evaluate(
-            f"{_HOLDERS}.find(h => h.innerText.includes({json.dumps(title)})).innerText"))
+        return str(
+            self.browser.evaluate(
+                f"{_HOLDERS}.find(h => h.innerText.includes({json.dumps(title)})).innerText"
+            )
+        )
 
     def charts_answered_since(self, since: int) -> str:
         """JavaScript: how many distinct charts got data after the first ``since`` answers."""
         ids = json.dumps(sorted(self.chart_ids.values()))
-        return (f"(new Set(window.__chartData.slice({since}).map(a => a.sliceId)"
-                f".filter(i => {ids}.includes(i)))).size")
+        return (
+            f"(new Set(window.__chartData.slice({since}).map(a => a.sliceId)"
+            f".filter(i => {ids}.includes(i)))).size"
+        )
 
     def data_answers(self) -> int:
         """How many chart data answers the page has received so far."""
@@ -181,8 +189,10 @@ class DashboardPage:
         self.browser.wait_for(option, timeout=60)
         # The list grows in with an animation: click once it stands still.
         self.browser.wait_for(
-            "!document.querySelector('.ant-select-dropdown[class*=\"-enter\"], "
-            ".ant-select-dropdown[class*=\"-appear\"]')", timeout=30)
+            '!document.querySelector(\'.ant-select-dropdown[class*="-enter"], '
+            '.ant-select-dropdown[class*="-appear"]\')',
+            timeout=30,
+        )
         self.browser.click(option)
         self.browser.wait_for(f"{select}.innerText.includes({json.dumps(value)})", timeout=30)
         self.browser.press_key("Escape", "Escape", 27)
@@ -196,7 +206,9 @@ class DashboardPage:
             buttons = self.browser.evaluate(
                 "[...document.querySelectorAll('button')].map(b => [b.innerText.trim(), "
                 "b.disabled, b.getAttribute('data-test'), b.closest('[data-test]') && "
-                "b.closest('[data-test]').getAttribute('data-test')])")
-            raise AssertionError(f"no enabled 'Apply filters' button; buttons: {buttons}") \
-                from error
+                "b.closest('[data-test]').getAttribute('data-test')])"
+            )
+            raise AssertionError(
+                f"no enabled 'Apply filters' button; buttons: {buttons}"
+            ) from error
         self.browser.click(apply_button)

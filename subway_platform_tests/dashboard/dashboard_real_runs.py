@@ -75,11 +75,14 @@ def postgres_dagster_home(mart_dsn: str, folder: Path) -> Iterator[dg.DagsterIns
     with psycopg.connect(mart_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     parts = conninfo_to_dict(mart_dsn)
-    url = (f"postgresql+psycopg2://{parts['user']}:{parts['password']}@{parts['host']}:"
-           f"{parts['port']}/{database}")
+    url = (
+        f"postgresql+psycopg2://{parts['user']}:{parts['password']}@{parts['host']}:"
+        f"{parts['port']}/{database}"
+    )
     (folder / "dagster.yaml").write_text(
         f"storage:\n  postgres:\n    postgres_url:\n      env: {INSTANCE_URL_ENV}\n"
-        "telemetry:\n  enabled: false\n")
+        "telemetry:\n  enabled: false\n"
+    )
     saved = {k: os.environ.get(k) for k in ("DAGSTER_HOME", INSTANCE_URL_ENV)}
     os.environ["DAGSTER_HOME"] = str(folder)
     os.environ[INSTANCE_URL_ENV] = url
@@ -93,22 +96,29 @@ def postgres_dagster_home(mart_dsn: str, folder: Path) -> Iterator[dg.DagsterIns
             else:
                 os.environ[key] = value
         with psycopg.connect(mart_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(database)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
 
 
-def _wait_for_slow_step(instance: dg.DagsterInstance, token: str,
-                        proc: subprocess.Popen[bytes], timeout: float = 120.0) -> str:
+def _wait_for_slow_step(
+    instance: dg.DagsterInstance, token: str, proc: subprocess.Popen[bytes], timeout: float = 120.0
+) -> str:
     """The run's id once bronze is written and the slow gold step is running."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the run's process ended before it could be cancelled"
         runs = instance.get_runs(filters=dg.RunsFilter(tags={TOKEN_TAG: token}))
         if runs:
-            kinds = {(e.dagster_event.event_type, e.dagster_event.step_key)
-                     for e in instance.all_logs(runs[0].run_id) if e.dagster_event}
+            kinds = {
+                (e.dagster_event.event_type, e.dagster_event.step_key)
+                for e in instance.all_logs(runs[0].run_id)
+                if e.dagster_event
+            }
             if (dg.DagsterEventType.ASSET_MATERIALIZATION, "bronze__elt_demo") in kinds and (
-                    dg.DagsterEventType.STEP_START, "gold__elt_slow") in kinds:
+                dg.DagsterEventType.STEP_START,
+                "gold__elt_slow",
+            ) in kinds:
                 return runs[0].run_id
         time.sleep(0.2)
     raise AssertionError("the slow step never started")
@@ -119,12 +129,18 @@ def cancelled_run(instance: dg.DagsterInstance, log_file: Path) -> str:
     becomes CANCELING, as when a user presses "Terminate") and its process is interrupted,
     as Dagster's run worker is; returns the id of the run, then CANCELED."""
     token = uuid.uuid4().hex
-    env = {**os.environ,
-           "PYTHONPATH": os.pathsep.join([str(ELT_LOG_TESTS), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ELT_LOG_TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
     with log_file.open("wb") as output:
-        proc = subprocess.Popen([sys.executable, str(CANCEL_WORKER), token, CANCELLED],
-                                cwd=ELT_LOG_TESTS, env=env, stdout=output,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, str(CANCEL_WORKER), token, CANCELLED],
+            cwd=ELT_LOG_TESTS,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
         try:
             run_id = _wait_for_slow_step(instance, token, proc)
             instance.report_run_canceling(instance.get_run_by_id(run_id))
@@ -158,5 +174,10 @@ def make_real_runs(zone: Zone, folder: Path) -> RealRuns:
             for run in (good, rejects, failed):
                 assert mirror_run(zone.instance, run.run_id, conn) > 0
             assert mirror_run(instance, cancelled, conn) > 0
-    return RealRuns(good=good.run_id, rejects=rejects.run_id, failed=failed.run_id,
-                    cancelled=cancelled, failed_file=failed_file.name)
+    return RealRuns(
+        good=good.run_id,
+        rejects=rejects.run_id,
+        failed=failed.run_id,
+        cancelled=cancelled,
+        failed_file=failed_file.name,
+    )

@@ -32,18 +32,24 @@ def _by_domain(data: list[list[dict]]) -> dict[str, tuple[int, int]]:
 
 
 def _daily(data: list[list[dict]]) -> dict[object, tuple[int, int]]:
-    return {datetime.fromtimestamp(r["record_day"] / 1000, tz=UTC).date():
-            (r["success"], r["failure"]) for r in data[0]}
+    return {
+        datetime.fromtimestamp(r["record_day"] / 1000, tz=UTC).date(): (r["success"], r["failure"])
+        for r in data[0]
+    }
 
 
 def test_dashboard_renders_and_the_valid_filter_changes_pie_and_bars(
-        superset: RunningSuperset) -> None:
+    superset: RunningSuperset,
+) -> None:
     browser = Browser()
     try:
         page = DashboardPage(browser, superset)
         page.open()
-        browser.wait_for("document.body.innerText.includes('2 options') && "
-                         "document.body.innerText.includes('3 options')", timeout=120)
+        browser.wait_for(
+            "document.body.innerText.includes('2 options') && "
+            "document.body.innerText.includes('3 options')",
+            timeout=120,
+        )
         states = page.chart_states()
         browser.screenshot(BEFORE)
         assert page.chart_states() == states  # the screenshot changed nothing
@@ -78,8 +84,12 @@ def test_dashboard_renders_and_the_valid_filter_changes_pie_and_bars(
         daily_after = _daily(after["Daily ELT operations"])
         assert sum(s for s, _ in daily_after.values()) == 0
         assert sum(f for _, f in daily_after.values()) == expected.STATUS_SPLIT["failure"]
-        for title in ("ELT status", "ELT status by domain", "Daily ELT operations",
-                      "Daily ELT records"):
+        for title in (
+            "ELT status",
+            "ELT status by domain",
+            "Daily ELT operations",
+            "Daily ELT records",
+        ):
             assert after[title] != before[title], title
         # The big numbers ignore the filters: not asked again, showing the same figures.
         assert not set(BIG_NUMBERS) & set(after)

@@ -25,24 +25,37 @@ from dashboard_running import RunningSuperset  # noqa: E402
 SCREENSHOT = ARTIFACTS / "dashboard-real-runs.png"
 
 
-def test_dashboard_on_an_elt_log_of_real_runs(zone: Zone, superset: RunningSuperset,
-                                              dashboard_dsn: str, tmp_path: Path) -> None:
+def test_dashboard_on_an_elt_log_of_real_runs(
+    zone: Zone, superset: RunningSuperset, dashboard_dsn: str, tmp_path: Path
+) -> None:
     runs = make_real_runs(zone, tmp_path)
     with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
         ensure_dashboard_views(conn)
-        statuses = dict(conn.execute(
-            "SELECT run_id, array_agg(DISTINCT status ORDER BY status) FROM elt_manager_log "
-            "GROUP BY run_id").fetchall())
-        split = dict(conn.execute("SELECT outcome, sum(operations)::int "
-                                  "FROM elt_dashboard.status_split GROUP BY 1").fetchall())
-        by_domain = {d: (s, f) for d, s, f in conn.execute(
-            "SELECT domain, sum(success_count)::int, sum(failure_count)::int "
-            "FROM elt_dashboard.status_by_domain GROUP BY 1").fetchall()}
+        statuses = dict(
+            conn.execute(
+                "SELECT run_id, array_agg(DISTINCT status ORDER BY status) FROM elt_manager_log "
+                "GROUP BY run_id"
+            ).fetchall()
+        )
+        split = dict(
+            conn.execute(
+                "SELECT outcome, sum(operations)::int FROM elt_dashboard.status_split GROUP BY 1"
+            ).fetchall()
+        )
+        by_domain = {
+            d: (s, f)
+            for d, s, f in conn.execute(
+                "SELECT domain, sum(success_count)::int, sum(failure_count)::int "
+                "FROM elt_dashboard.status_by_domain GROUP BY 1"
+            ).fetchall()
+        }
         (tables,) = conn.execute("SELECT count(*) FROM elt_dashboard.target_tables").fetchone()
         (records,) = conn.execute(
-            "SELECT target_records FROM elt_dashboard.total_records").fetchone()
+            "SELECT target_records FROM elt_dashboard.total_records"
+        ).fetchone()
         rejected = conn.execute(
-            "SELECT run_id, error_message FROM elt_dashboard.loads_with_rejects").fetchall()
+            "SELECT run_id, error_message FROM elt_dashboard.loads_with_rejects"
+        ).fetchall()
     # The log holds each kind of run.
     assert statuses[runs.good] == ["materialized"]
     assert "failed" in statuses[runs.failed]
@@ -51,7 +64,8 @@ def test_dashboard_on_an_elt_log_of_real_runs(zone: Zone, superset: RunningSuper
     # rows too) is a failure, listed with the failures.
     assert [run_id for run_id, _ in rejected] == [runs.rejects]
     assert rejected[0][1].startswith(
-        f"gold/subway_passengers {REJECTS}: loaded with 1 rejected rows")
+        f"gold/subway_passengers {REJECTS}: loaded with 1 rejected rows"
+    )
     assert split["failure"] >= 4 and split["success"] >= 6  # failed file + 3 cancelled rows
 
     import_dashboard(superset.client, zone.mart_dsn)  # the dashboard now reads this log
@@ -66,8 +80,9 @@ def test_dashboard_on_an_elt_log_of_real_runs(zone: Zone, superset: RunningSuper
 
         shown = page.chart_data()
         assert {r["outcome"]: r["operations"] for r in shown["ELT status"][0]} == split
-        assert {r["domain"]: (r["success"], r["failure"])
-                for r in shown["ELT status by domain"][0]} == by_domain
+        assert {
+            r["domain"]: (r["success"], r["failure"]) for r in shown["ELT status by domain"][0]
+        } == by_domain
         assert f"{tables:,}" in page.chart_text("ELT target tables")
         assert f"{records:,}" in page.chart_text("ELT records")
         failures = page.chart_text("Recent ELT failures")
@@ -77,12 +92,16 @@ def test_dashboard_on_an_elt_log_of_real_runs(zone: Zone, superset: RunningSuper
 
         answered = page.data_answers()
         page.choose_in_filter("Valid (success / failure)", "failure")
-        browser.wait_for(f"window.__chartData.slice({answered}).some(a => a.sliceId === "
-                         f"{page.chart_ids['ELT status']})", timeout=120)
+        browser.wait_for(
+            f"window.__chartData.slice({answered}).some(a => a.sliceId === "
+            f"{page.chart_ids['ELT status']})",
+            timeout=120,
+        )
         page.wait_settled()
         after = page.chart_data(since=answered)
         assert {r["outcome"]: r["operations"] for r in after["ELT status"][0]} == {
-            "failure": split["failure"]}
+            "failure": split["failure"]
+        }
         assert f"{records:,}" in page.chart_text("ELT records")
     finally:
         browser.close()

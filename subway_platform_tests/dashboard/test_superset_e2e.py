@@ -36,8 +36,9 @@ def _saved_data(superset: RunningSuperset, chart: dict[str, Any]) -> list[list[d
     return [r["data"] for r in result]
 
 
-def _filtered_data(superset: RunningSuperset, chart: dict[str, Any],
-                   extra_filters: list[dict[str, Any]]) -> list[list[dict]]:
+def _filtered_data(
+    superset: RunningSuperset, chart: dict[str, Any], extra_filters: list[dict[str, Any]]
+) -> list[list[dict]]:
     """The chart's saved query with the dashboard's filters applied, as the UI sends them."""
     context = json.loads(chart["query_context"])
     context["datasource"] = _datasource(chart)
@@ -75,8 +76,9 @@ def test_dashboard_imported_with_eight_charts(superset: RunningSuperset) -> None
         assert set(native_filter["scope"]["excluded"]) == big_ids
 
 
-def test_every_chart_equals_its_view(superset: RunningSuperset,
-                                     dashboard_conn: psycopg.Connection) -> None:
+def test_every_chart_equals_its_view(
+    superset: RunningSuperset, dashboard_conn: psycopg.Connection
+) -> None:
     charts = _charts(superset)
     assert len(charts) == 8
 
@@ -91,68 +93,108 @@ def test_every_chart_equals_its_view(superset: RunningSuperset,
     assert view_records[0][0] == expected.TOTAL_TARGET_RECORDS
 
     (split,) = _saved_data(superset, charts["ELT status"])
-    view_split = dict(_view(dashboard_conn, "SELECT outcome, sum(operations) "
-                                            "FROM elt_dashboard.status_split GROUP BY 1"))
+    view_split = dict(
+        _view(
+            dashboard_conn,
+            "SELECT outcome, sum(operations) FROM elt_dashboard.status_split GROUP BY 1",
+        )
+    )
     assert {r["outcome"]: r["operations"] for r in split} == view_split == expected.STATUS_SPLIT
 
     (by_domain,) = _saved_data(superset, charts["ELT status by domain"])
-    view_domain = {d: (s, f) for d, s, f in _view(
-        dashboard_conn, "SELECT domain, sum(success_count), sum(failure_count) "
-                        "FROM elt_dashboard.status_by_domain GROUP BY 1")}
+    view_domain = {
+        d: (s, f)
+        for d, s, f in _view(
+            dashboard_conn,
+            "SELECT domain, sum(success_count), sum(failure_count) "
+            "FROM elt_dashboard.status_by_domain GROUP BY 1",
+        )
+    }
     assert {r["domain"]: (r["success"], r["failure"]) for r in by_domain} == view_domain
     assert view_domain == expected.STATUS_BY_DOMAIN
 
     (daily_ops,) = _saved_data(superset, charts["Daily ELT operations"])
-    view_ops = {d: (s, f) for d, s, f in _view(
-        dashboard_conn, "SELECT record_day, sum(success_count), sum(failure_count) "
-                        "FROM elt_dashboard.daily_operations GROUP BY 1")}
+    view_ops = {
+        d: (s, f)
+        for d, s, f in _view(
+            dashboard_conn,
+            "SELECT record_day, sum(success_count), sum(failure_count) "
+            "FROM elt_dashboard.daily_operations GROUP BY 1",
+        )
+    }
     assert {_day(r["record_day"]): (r["success"], r["failure"]) for r in daily_ops} == view_ops
     assert view_ops == expected.DAILY_OPERATIONS
 
     bars, ratio = _saved_data(superset, charts["Daily ELT records"])
-    view_records_daily = {d: (s, t) for d, s, t in _view(
-        dashboard_conn, "SELECT record_day, sum(source_rows), sum(target_rows) "
-                        "FROM elt_dashboard.daily_records GROUP BY 1")}
-    assert {_day(r["record_day"]): (r["source rows"], r["target rows"]) for r in bars} \
-        == view_records_daily == expected.DAILY_RECORDS
+    view_records_daily = {
+        d: (s, t)
+        for d, s, t in _view(
+            dashboard_conn,
+            "SELECT record_day, sum(source_rows), sum(target_rows) "
+            "FROM elt_dashboard.daily_records GROUP BY 1",
+        )
+    }
+    assert (
+        {_day(r["record_day"]): (r["source rows"], r["target rows"]) for r in bars}
+        == view_records_daily
+        == expected.DAILY_RECORDS
+    )
     assert {_day(r["record_day"]): r["target / source"] for r in ratio} == pytest.approx(
-        {d: t / s for d, (s, t) in expected.DAILY_RECORDS.items()})
+        {d: t / s for d, (s, t) in expected.DAILY_RECORDS.items()}
+    )
 
     (failures,) = _saved_data(superset, charts["Recent ELT failures"])
-    view_failures = _view(dashboard_conn, "SELECT error_message, source_object, target_object "
-                                          "FROM elt_dashboard.recent_failures")
-    assert [(r["error_message"], r["source_object"], r["target_object"])
-            for r in failures] == view_failures
+    view_failures = _view(
+        dashboard_conn,
+        "SELECT error_message, source_object, target_object FROM elt_dashboard.recent_failures",
+    )
+    assert [
+        (r["error_message"], r["source_object"], r["target_object"]) for r in failures
+    ] == view_failures
     assert len(view_failures) == len(expected.RECENT_FAILURES)
 
     (rejects,) = _saved_data(superset, charts["ELT loads with rejects"])
-    view_rejects = _view(dashboard_conn, "SELECT asset_key, partition_key, rejected_rows, "
-                                         "error_message FROM elt_dashboard.loads_with_rejects")
-    assert [(r["asset_key"], r["partition_key"], r["rejected_rows"], r["error_message"])
-            for r in rejects] == view_rejects
+    view_rejects = _view(
+        dashboard_conn,
+        "SELECT asset_key, partition_key, rejected_rows, "
+        "error_message FROM elt_dashboard.loads_with_rejects",
+    )
+    assert [
+        (r["asset_key"], r["partition_key"], r["rejected_rows"], r["error_message"])
+        for r in rejects
+    ] == view_rejects
     assert [r[2] for r in view_rejects] == [10]
 
 
 def test_charts_with_dashboard_filters_equal_filtered_views(
-        superset: RunningSuperset, dashboard_conn: psycopg.Connection) -> None:
+    superset: RunningSuperset, dashboard_conn: psycopg.Connection
+) -> None:
     charts = _charts(superset)
     domain = [{"col": "domain", "op": "IN", "val": [expected.FILTER_DOMAIN]}]
-    where = ("WHERE domain = %s AND record_time >= %s AND record_time < %s")
+    where = "WHERE domain = %s AND record_time >= %s AND record_time < %s"
     params = (expected.FILTER_DOMAIN, expected.FILTER_FROM, expected.FILTER_TO)
 
     (split,) = _filtered_data(superset, charts["ELT status"], domain)
-    view_split = dict(_view(dashboard_conn, "SELECT outcome, sum(operations) FROM "
-                            "elt_dashboard.status_split " + where + " GROUP BY 1", params))
+    view_split = dict(
+        _view(
+            dashboard_conn,
+            "SELECT outcome, sum(operations) FROM "
+            "elt_dashboard.status_split " + where + " GROUP BY 1",
+            params,
+        )
+    )
     assert {r["outcome"]: r["operations"] for r in split} == view_split
     assert view_split == expected.FILTERED_STATUS_SPLIT
 
     (daily_ops,) = _filtered_data(superset, charts["Daily ELT operations"], domain)
-    assert {_day(r["record_day"]): (r["success"], r["failure"]) for r in daily_ops} \
-        == expected.FILTERED_DAILY_OPERATIONS
+    assert {
+        _day(r["record_day"]): (r["success"], r["failure"]) for r in daily_ops
+    } == expected.FILTERED_DAILY_OPERATIONS
 
     bars, _ratio = _filtered_data(superset, charts["Daily ELT records"], domain)
-    assert {_day(r["record_day"]): (r["source rows"], r["target rows"]) for r in bars} \
-        == expected.FILTERED_DAILY_RECORDS
+    assert {
+        _day(r["record_day"]): (r["source rows"], r["target rows"]) for r in bars
+    } == expected.FILTERED_DAILY_RECORDS
 
     (failures,) = _filtered_data(superset, charts["Recent ELT failures"], domain)
     assert [r["error_message"] for r in failures] == ["connection refused"]
@@ -162,24 +204,30 @@ def test_charts_with_dashboard_filters_equal_filtered_views(
     context["datasource"] = _datasource(charts["ELT status by domain"])
     context["queries"][0]["filters"] += only_failures
     (result,) = superset.client.chart_data(context)
-    assert {r["domain"]: (r["success"], r["failure"]) for r in result["data"]} \
-        == expected.FAILURES_BY_DOMAIN
+    assert {
+        r["domain"]: (r["success"], r["failure"]) for r in result["data"]
+    } == expected.FAILURES_BY_DOMAIN
 
 
 def test_reimport_overwrites_in_place(superset: RunningSuperset, dashboard_dsn: str) -> None:
-    before = sorted((c["id"], c["slice_name"])
-                    for c in superset.client.dashboard_charts(DASHBOARD_SLUG))
+    before = sorted(
+        (c["id"], c["slice_name"]) for c in superset.client.dashboard_charts(DASHBOARD_SLUG)
+    )
     import_dashboard(superset.client, dashboard_dsn)
-    after = sorted((c["id"], c["slice_name"])
-                   for c in superset.client.dashboard_charts(DASHBOARD_SLUG))
+    after = sorted(
+        (c["id"], c["slice_name"]) for c in superset.client.dashboard_charts(DASHBOARD_SLUG)
+    )
     assert after == before
     dashboards = superset.client.get("/api/v1/dashboard/")["result"]
     assert [d["slug"] for d in dashboards] == [DASHBOARD_SLUG]
 
 
-def test_cli_imports_into_existing_superset(superset: RunningSuperset, dashboard_dsn: str,
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_imports_into_existing_superset(
+    superset: RunningSuperset,
+    dashboard_dsn: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("SUBWAY_MART_DSN", dashboard_dsn)
     monkeypatch.setenv("SUPERSET_PASSWORD", superset.superset.admin_password)
     code = dashboard_main(["--superset-url", superset.url, "--user", "admin"])
@@ -189,8 +237,9 @@ def test_cli_imports_into_existing_superset(superset: RunningSuperset, dashboard
     assert superset.superset.admin_password not in out
 
 
-def test_cli_refuses_a_taken_port(superset: RunningSuperset, dashboard_dsn: str,
-                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_refuses_a_taken_port(
+    superset: RunningSuperset, dashboard_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SUBWAY_MART_DSN", dashboard_dsn)
     port = superset.superset.port
     assert port is not None

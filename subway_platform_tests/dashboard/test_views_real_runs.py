@@ -17,9 +17,21 @@ GOOD, BLOCKED, BROKEN = "201903", "201904", "201905"
 def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) -> None:
     good_file = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{GOOD}.csv"
     zone.upload(good_file)
-    lines = (REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{BLOCKED}.csv").read_text(encoding="utf-8").splitlines()
+    lines = (
+        (REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{BLOCKED}.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
     blocked = tmp_path / f"CARD_SUBWAY_MONTH_{BLOCKED}.csv"
-    blocked.write_text("\n".join([lines[0]] + [line.replace(line.split(",")[3], '"x"', 1) for line in lines[1:100]] + lines[100:]) + "\n", encoding="utf-8")
+    blocked.write_text(
+        "\n".join(
+            [lines[0]]
+            + [line.replace(line.split(",")[3], '"x"', 1) for line in lines[1:100]]
+            + lines[100:]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     zone.upload(blocked)
     broken = tmp_path / f"CARD_SUBWAY_MONTH_{BROKEN}.csv"
     broken.write_text(lines[0] + "\n", encoding="utf-8")  # header only
@@ -38,19 +50,32 @@ def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) ->
         conn.commit()
 
         # good: 3 valid rows; blocked: bronze valid + gold check_failed; broken: bronze failed.
-        split = dict(conn.execute(
-            "SELECT outcome, sum(operations) FROM elt_dashboard.status_split GROUP BY outcome"
-        ).fetchall())
+        split = dict(
+            conn.execute(
+                "SELECT outcome, sum(operations) FROM elt_dashboard.status_split GROUP BY outcome"
+            ).fetchall()
+        )
         assert split == {"success": 4, "failure": 2}
         by_domain = conn.execute(
             "SELECT domain, sum(success_count), sum(failure_count) FROM elt_dashboard.status_by_domain GROUP BY domain"
         ).fetchall()
         assert by_domain == [("life", 4, 2)]
-        targets = {r[0] for r in conn.execute("SELECT target_object FROM elt_dashboard.target_tables").fetchall()}
-        assert targets == {"bronze/card_subway_month", "gold/subway_passengers", "subway_passengers"}
+        targets = {
+            r[0]
+            for r in conn.execute(
+                "SELECT target_object FROM elt_dashboard.target_tables"
+            ).fetchall()
+        }
+        assert targets == {
+            "bronze/card_subway_month",
+            "gold/subway_passengers",
+            "subway_passengers",
+        }
 
         totals = file_totals(good_file)
-        records = conn.execute("SELECT source_records, target_records FROM elt_dashboard.total_records").fetchone()
+        records = conn.execute(
+            "SELECT source_records, target_records FROM elt_dashboard.total_records"
+        ).fetchone()
         log_sums = conn.execute(
             "SELECT sum(source_read_size) FILTER (WHERE source_read_size >= 0), "
             "sum(target_read_size) FILTER (WHERE target_read_size >= 0) FROM elt_manager_log"
@@ -72,7 +97,9 @@ def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) ->
         ]
         assert broken.name in failures[0][2]
         # The blocked month's message quotes the check's figures for that month.
-        assert failures[1][2].startswith(f"gold/subway_passengers {BLOCKED}: 99 of "), failures[1][2]
+        assert failures[1][2].startswith(f"gold/subway_passengers {BLOCKED}: 99 of "), failures[1][
+            2
+        ]
         assert failures[1][2].endswith("(reconciles_with_bronze)")
         assert "dagster." not in failures[0][2] + failures[1][2]
 

@@ -15,6 +15,9 @@ if __name__ == "__main__":
     token, month = sys.argv[1], sys.argv[2]
     with dg.DagsterInstance.get() as instance:
         dg.materialize(
-            [bronze_demo, gold_slow, mart_slow], instance=instance, partition_key=month,
-            tags={TOKEN_TAG: token}, raise_on_error=False,
+            [bronze_demo, gold_slow, mart_slow],
+            instance=instance,
+            partition_key=month,
+            tags={TOKEN_TAG: token},
+            raise_on_error=False,
         )

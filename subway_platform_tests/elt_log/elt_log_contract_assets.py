@@ -4,7 +4,6 @@ They do no I/O of their own: each returns the ``elt/*`` metadata the platform's 
 emit (the contract under test) with fixed counts, or fails the way a load fails.
 """
 
-
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,26 +18,54 @@ MONTHS = ["202301", "202302", "202303"]
 
 # partition -> counts the bronze asset reports (source = target + cleaned + merged).
 BRONZE_COUNTS: dict[str, dict[str, Any]] = {
-    "202301": {"source_read_size": 110, "target_read_size": 100, "cleaned_count": 4,
-               "merged_count": 6, "pass_in": 5000, "pass_out": 4900},
-    "202302": {"source_read_size": 220, "target_read_size": 210, "cleaned_count": 0,
-               "merged_count": 10, "pass_in": 6000, "pass_out": 5950,
-               "source_object": "CARD_SUBWAY_MONTH_202302.csv"},
-    "202303": {"source_read_size": 330, "target_read_size": 330, "cleaned_count": 0,
-               "merged_count": 0, "pass_in": None, "pass_out": None},
+    "202301": {
+        "source_read_size": 110,
+        "target_read_size": 100,
+        "cleaned_count": 4,
+        "merged_count": 6,
+        "pass_in": 5000,
+        "pass_out": 4900,
+    },
+    "202302": {
+        "source_read_size": 220,
+        "target_read_size": 210,
+        "cleaned_count": 0,
+        "merged_count": 10,
+        "pass_in": 6000,
+        "pass_out": 5950,
+        "source_object": "CARD_SUBWAY_MONTH_202302.csv",
+    },
+    "202303": {
+        "source_read_size": 330,
+        "target_read_size": 330,
+        "cleaned_count": 0,
+        "merged_count": 0,
+        "pass_in": None,
+        "pass_out": None,
+    },
 }
 BRONZE_HOP = {
-    "elt/domain": "life", "elt/action": "inc",
-    "elt/source_type": "csv", "elt/source_topic": "landing", "elt/source_dpath": "landing",
+    "elt/domain": "life",
+    "elt/action": "inc",
+    "elt/source_type": "csv",
+    "elt/source_topic": "landing",
+    "elt/source_dpath": "landing",
     "elt/source_object": "CARD_SUBWAY_MONTH_*.csv",
-    "elt/target_type": "delta", "elt/target_topic": "bronze", "elt/target_dpath": "bronze/life",
+    "elt/target_type": "delta",
+    "elt/target_topic": "bronze",
+    "elt/target_dpath": "bronze/life",
     "elt/target_object": "elt_demo",
 }
 GOLD_HOP = {
-    "elt/domain": "life", "elt/action": "inc",
-    "elt/source_type": "delta", "elt/source_topic": "bronze", "elt/source_dpath": "bronze/life",
+    "elt/domain": "life",
+    "elt/action": "inc",
+    "elt/source_type": "delta",
+    "elt/source_topic": "bronze",
+    "elt/source_dpath": "bronze/life",
     "elt/source_object": "elt_demo",
-    "elt/target_type": "delta", "elt/target_topic": "gold", "elt/target_dpath": "gold/life",
+    "elt/target_type": "delta",
+    "elt/target_topic": "gold",
+    "elt/target_dpath": "gold/life",
     "elt/target_object": "elt_demo",
 }
 FAILING_PASSWORD = "s3cr3t-Pa55"
@@ -59,21 +86,33 @@ def bronze_demo(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    key=["gold", "elt_demo"], deps=[bronze_demo], **_monthly,
+    key=["gold", "elt_demo"],
+    deps=[bronze_demo],
+    **_monthly,
     check_specs=[dg.AssetCheckSpec("sums_reconcile", asset=dg.AssetKey(["gold", "elt_demo"]))],
 )
 def gold_demo(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Every row kept; its non-blocking WARN check fails, which must not invalidate it."""
     parts = {
-        month: {"source_read_size": 100, "target_read_size": 100, "cleaned_count": 0,
-                "merged_count": 0, "pass_in": 5000, "pass_out": 4900}
+        month: {
+            "source_read_size": 100,
+            "target_read_size": 100,
+            "cleaned_count": 0,
+            "merged_count": 0,
+            "pass_in": 5000,
+            "pass_out": 4900,
+        }
         for month in context.partition_keys
     }
     return dg.MaterializeResult(
         metadata=_metadata(GOLD_HOP, parts),
-        check_results=[dg.AssetCheckResult(
-            check_name="sums_reconcile", passed=False, severity=dg.AssetCheckSeverity.WARN,
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="sums_reconcile",
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+            )
+        ],
     )
 
 
@@ -94,21 +133,38 @@ def mart_never(context: dg.AssetExecutionContext) -> None:
 
 
 @dg.asset(
-    key=["bronze", "elt_checked"], **_monthly,
-    check_specs=[dg.AssetCheckSpec(
-        "rows_reconcile", asset=dg.AssetKey(["bronze", "elt_checked"]), blocking=True,
-    )],
+    key=["bronze", "elt_checked"],
+    **_monthly,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "rows_reconcile",
+            asset=dg.AssetKey(["bronze", "elt_checked"]),
+            blocking=True,
+        )
+    ],
 )
 def bronze_checked(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Written, but its blocking ERROR check fails (10 read, 8 written, nothing explained)."""
-    parts = {month: {"source_read_size": 10, "target_read_size": 8, "cleaned_count": 0,
-                     "merged_count": 0, "pass_in": 70, "pass_out": 60}
-             for month in context.partition_keys}
+    parts = {
+        month: {
+            "source_read_size": 10,
+            "target_read_size": 8,
+            "cleaned_count": 0,
+            "merged_count": 0,
+            "pass_in": 70,
+            "pass_out": 60,
+        }
+        for month in context.partition_keys
+    }
     return dg.MaterializeResult(
         metadata=_metadata({**BRONZE_HOP, "elt/target_object": "elt_checked"}, parts),
-        check_results=[dg.AssetCheckResult(
-            check_name="rows_reconcile", passed=False, severity=dg.AssetCheckSeverity.ERROR,
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="rows_reconcile",
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+            )
+        ],
     )
 
 
@@ -117,19 +173,35 @@ GOLD_PROBLEM = "17186 rows + 0 rejected != 17187 in bronze"
 
 
 @dg.asset(
-    key=["gold", "elt_reconciled"], **_monthly,
-    check_specs=[dg.AssetCheckSpec(
-        RECONCILES_WITH_BRONZE, asset=dg.AssetKey(["gold", "elt_reconciled"]), blocking=True,
-    )],
+    key=["gold", "elt_reconciled"],
+    **_monthly,
+    check_specs=[
+        dg.AssetCheckSpec(
+            RECONCILES_WITH_BRONZE,
+            asset=dg.AssetKey(["gold", "elt_reconciled"]),
+            blocking=True,
+        )
+    ],
 )
 def gold_reconciled(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Written, but the platform's own verdict (``checks._verdict``) fails for the last month
     of the run only, with a password in a second problem (which must be redacted)."""
     months = context.partition_keys
-    parts = {m: {"source_read_size": 17187, "target_read_size": 17186, "cleaned_count": 0,
-                 "merged_count": 0, "pass_in": 1, "pass_out": 1} for m in months}
-    problems = [f"{months[-1]}: {GOLD_PROBLEM}",
-                f"{months[-1]}: pass_in 5 in gold, 6 in {FAILING_DSN}"]
+    parts = {
+        m: {
+            "source_read_size": 17187,
+            "target_read_size": 17186,
+            "cleaned_count": 0,
+            "merged_count": 0,
+            "pass_in": 1,
+            "pass_out": 1,
+        }
+        for m in months
+    }
+    problems = [
+        f"{months[-1]}: {GOLD_PROBLEM}",
+        f"{months[-1]}: pass_in 5 in gold, 6 in {FAILING_DSN}",
+    ]
     return dg.MaterializeResult(
         metadata=_metadata({**GOLD_HOP, "elt/target_object": "elt_reconciled"}, parts),
         check_results=[_verdict(RECONCILES_WITH_BRONZE, problems, "rows and sums reconcile")],
@@ -162,8 +234,16 @@ def mart_after_check(context: dg.AssetExecutionContext) -> None:
 @dg.asset(key=["bronze", "elt_station"])
 def bronze_station() -> dg.MaterializeResult:
     """An unpartitioned full load: its counts sit under the partition key ``""``."""
-    parts = {"": {"source_read_size": 50, "target_read_size": 49, "cleaned_count": 1,
-                  "merged_count": 0, "pass_in": None, "pass_out": None}}
+    parts = {
+        "": {
+            "source_read_size": 50,
+            "target_read_size": 49,
+            "cleaned_count": 1,
+            "merged_count": 0,
+            "pass_in": None,
+            "pass_out": None,
+        }
+    }
     hop = {**BRONZE_HOP, "elt/action": "full", "elt/target_object": "elt_station"}
     return dg.MaterializeResult(metadata=_metadata(hop, parts))
 
@@ -183,12 +263,18 @@ def month_range_tags(first: str, last: str) -> dict[str, str]:
 
 
 def run(
-    instance: dg.DagsterInstance, assets: list[Any], tags: dict[str, str] | None = None,
+    instance: dg.DagsterInstance,
+    assets: list[Any],
+    tags: dict[str, str] | None = None,
     partition_key: str | None = None,
 ) -> str:
     """Materialize ``assets`` in process on ``instance``; return the run id."""
     result = dg.materialize(
-        assets, instance=instance, tags=tags, partition_key=partition_key, raise_on_error=False,
+        assets,
+        instance=instance,
+        tags=tags,
+        partition_key=partition_key,
+        raise_on_error=False,
     )
     return result.run_id
 

@@ -27,8 +27,9 @@ HERE = Path(__file__).parent
 MONTH = "202301"
 
 
-def _wait_for_slow_step(instance: dg.DagsterInstance, token: str, proc: subprocess.Popen[bytes],
-                        timeout: float = 120.0) -> str:
+def _wait_for_slow_step(
+    instance: dg.DagsterInstance, token: str, proc: subprocess.Popen[bytes], timeout: float = 120.0
+) -> str:
     """The run's id once bronze is written and the slow gold step is running."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -36,24 +37,39 @@ def _wait_for_slow_step(instance: dg.DagsterInstance, token: str, proc: subproce
         runs = instance.get_runs(filters=dg.RunsFilter(tags={TOKEN_TAG: token}))
         if runs:
             run_id = runs[0].run_id
-            kinds = {(e.dagster_event.event_type, e.dagster_event.step_key)
-                     for e in instance.all_logs(run_id) if e.dagster_event}
+            kinds = {
+                (e.dagster_event.event_type, e.dagster_event.step_key)
+                for e in instance.all_logs(run_id)
+                if e.dagster_event
+            }
             if (dg.DagsterEventType.ASSET_MATERIALIZATION, "bronze__elt_demo") in kinds and (
-                    dg.DagsterEventType.STEP_START, "gold__elt_slow") in kinds:
+                dg.DagsterEventType.STEP_START,
+                "gold__elt_slow",
+            ) in kinds:
                 return run_id
         time.sleep(0.2)
     raise AssertionError("the slow step never started")
 
 
 def test_run_cancelled_after_bronze_is_logged_invalid_with_what_it_wrote(
-    instance: dg.DagsterInstance, conn: psycopg.Connection, tmp_path: Path,
+    instance: dg.DagsterInstance,
+    conn: psycopg.Connection,
+    tmp_path: Path,
 ) -> None:
     _, before = finished_runs_after(instance, 0, limit=10_000)
     token = uuid.uuid4().hex
     output = (tmp_path / "run.log").open("wb")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, str(HERE / "elt_log_cancel_run.py"), token, MONTH],
-                            cwd=HERE, env=env, stdout=output, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "elt_log_cancel_run.py"), token, MONTH],
+        cwd=HERE,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
     try:
         run_id = _wait_for_slow_step(instance, token, proc)
         instance.report_run_canceling(instance.get_run_by_id(run_id))
@@ -81,16 +97,29 @@ def test_run_cancelled_after_bronze_is_logged_invalid_with_what_it_wrote(
     bronze = rows[("bronze/elt_demo", MONTH)]
     counts = BRONZE_COUNTS[MONTH]
     # What the run had written keeps its counts.
-    assert (bronze["source_read_size"], bronze["target_read_size"], bronze["cleaned_count"],
-            bronze["pass_in_sum"]) == (counts["source_read_size"], counts["target_read_size"],
-                                      counts["cleaned_count"], counts["pass_in"])
+    assert (
+        bronze["source_read_size"],
+        bronze["target_read_size"],
+        bronze["cleaned_count"],
+        bronze["pass_in_sum"],
+    ) == (
+        counts["source_read_size"],
+        counts["target_read_size"],
+        counts["cleaned_count"],
+        counts["pass_in"],
+    )
     assert bronze["error_message"] == (
         f"run cancelled after bronze/elt_demo {MONTH} was written (100 rows); "
-        "the rest of the run did not run: rerun it")
+        "the rest of the run did not run: rerun it"
+    )
     gold = rows[("gold/elt_slow", MONTH)]
-    assert gold["error_message"] == f"run cancelled while gold/elt_slow {MONTH} was loading: rerun it"
+    assert (
+        gold["error_message"] == f"run cancelled while gold/elt_slow {MONTH} was loading: rerun it"
+    )
     assert gold["target_read_size"] == -1 and gold["step_key"] == "gold__elt_slow"
     mart = rows[("mart/elt_slow", MONTH)]
-    assert mart["error_message"] == f"run cancelled before mart/elt_slow {MONTH} was loaded: rerun it"
+    assert (
+        mart["error_message"] == f"run cancelled before mart/elt_slow {MONTH} was loaded: rerun it"
+    )
     assert mart["record_time"] >= bronze["record_time"]
     assert mirror_run(instance, run_id, conn) == 0  # idempotent

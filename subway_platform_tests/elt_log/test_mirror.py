@@ -11,8 +11,8 @@ from elt_log_contract_assets import (
     BRONZE_COUNTS,
     FAILING_DSN,
     FAILING_PASSWORD,
-    MONTHS,
     GOLD_PROBLEM,
+    MONTHS,
     bronze_bad_file,
     bronze_checked,
     bronze_demo,
@@ -34,8 +34,16 @@ from subway_platform.elt_log.mirror import mirror_run, rows_for_run
 from subway_platform.elt_log.table import ensure_elt_log_table
 
 HOP_COLUMNS = (
-    "domain", "action", "source_type", "source_topic", "source_dpath", "source_object",
-    "target_type", "target_topic", "target_dpath", "target_object",
+    "domain",
+    "action",
+    "source_type",
+    "source_topic",
+    "source_dpath",
+    "source_object",
+    "target_type",
+    "target_topic",
+    "target_dpath",
+    "target_object",
 )
 
 
@@ -55,8 +63,7 @@ def step_span(instance: dg.DagsterInstance, run_id: str, step_key: str) -> tuple
             continue
         if event.event_type == dg.DagsterEventType.STEP_START:
             start = entry.timestamp
-        if event.event_type in (dg.DagsterEventType.STEP_SUCCESS,
-                                dg.DagsterEventType.STEP_FAILURE):
+        if event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
             end = entry.timestamp
     assert start is not None and end is not None
     return start, end
@@ -80,15 +87,19 @@ def event_times(
 def test_single_run_backfill_logs_one_row_per_asset_and_month(
     instance: dg.DagsterInstance, conn: psycopg.Connection
 ) -> None:
-    run_id = run(instance, [bronze_demo, gold_demo, bronze_without_metadata],
-                 tags=month_range_tags("202301", "202303"))
+    run_id = run(
+        instance,
+        [bronze_demo, gold_demo, bronze_without_metadata],
+        tags=month_range_tags("202301", "202303"),
+    )
     assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
 
     assert mirror_run(instance, run_id, conn) == 9
     rows = logged(conn, run_id)
     assert sorted(rows) == sorted(
-        (asset, month) for asset in ("bronze/elt_demo", "gold/elt_demo",
-                                     "bronze/card_subway_month") for month in MONTHS
+        (asset, month)
+        for asset in ("bronze/elt_demo", "gold/elt_demo", "bronze/card_subway_month")
+        for month in MONTHS
     )
     mats = event_times(instance, run_id, dg.DagsterEventType.ASSET_MATERIALIZATION)
     bronze_start, bronze_end = step_span(instance, run_id, "bronze__elt_demo")
@@ -97,22 +108,39 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(
         row = rows[("bronze/elt_demo", month)]
         counts = BRONZE_COUNTS[month]
         assert {c: row[c] for c in HOP_COLUMNS} == {
-            "domain": "life", "action": "inc",
-            "source_type": "csv", "source_topic": "landing", "source_dpath": "landing",
+            "domain": "life",
+            "action": "inc",
+            "source_type": "csv",
+            "source_topic": "landing",
+            "source_dpath": "landing",
             # 202302 names its own file; the others keep the asset's source object.
             "source_object": counts.get("source_object", "CARD_SUBWAY_MONTH_*.csv"),
-            "target_type": "delta", "target_topic": "bronze", "target_dpath": "bronze/life",
+            "target_type": "delta",
+            "target_topic": "bronze",
+            "target_dpath": "bronze/life",
             "target_object": "elt_demo",
         }
         assert row["valid"] is True
         assert row["status"] == "materialized"
-        assert (row["source_read_size"], row["target_read_size"], row["cleaned_count"],
-                row["merged_count"], row["pass_in_sum"], row["pass_out_sum"]) == (
-            counts["source_read_size"], counts["target_read_size"], counts["cleaned_count"],
-            counts["merged_count"], counts["pass_in"], counts["pass_out"])
+        assert (
+            row["source_read_size"],
+            row["target_read_size"],
+            row["cleaned_count"],
+            row["merged_count"],
+            row["pass_in_sum"],
+            row["pass_out_sum"],
+        ) == (
+            counts["source_read_size"],
+            counts["target_read_size"],
+            counts["cleaned_count"],
+            counts["merged_count"],
+            counts["pass_in"],
+            counts["pass_out"],
+        )
         # Our validity rule holds for the contract's counts: source = target + cleaned + merged.
         assert row["source_read_size"] == (
-            row["target_read_size"] + row["cleaned_count"] + row["merged_count"])
+            row["target_read_size"] + row["cleaned_count"] + row["merged_count"]
+        )
         assert row["error_message"] is None and row["error_detail"] is None
         assert row["check_outcomes"] is None
         assert row["step_key"] == "bronze__elt_demo"
@@ -126,26 +154,40 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(
         assert gold["valid"] is True and gold["status"] == "materialized"
         assert gold["check_outcomes"] == {"sums_reconcile": {"passed": False, "severity": "WARN"}}
         assert (gold["source_read_size"], gold["target_read_size"], gold["pass_in_sum"]) == (
-            100, 100, 5000)
+            100,
+            100,
+            5000,
+        )
 
         fallback = rows[("bronze/card_subway_month", month)]
         # No elt/* metadata: descriptive fields from HOPS, counts unknown (-1).
         assert {c: fallback[c] for c in HOP_COLUMNS} == {
-            "domain": "life", "action": "inc", "source_type": "csv", "source_topic": "landing",
-            "source_dpath": "landing", "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
-            "target_type": "delta", "target_topic": "bronze", "target_dpath": "bronze/life",
+            "domain": "life",
+            "action": "inc",
+            "source_type": "csv",
+            "source_topic": "landing",
+            "source_dpath": "landing",
+            "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
+            "target_type": "delta",
+            "target_topic": "bronze",
+            "target_dpath": "bronze/life",
             "target_object": "bronze/card_subway_month",
         }
-        assert (fallback["source_read_size"], fallback["target_read_size"],
-                fallback["cleaned_count"], fallback["merged_count"]) == (-1, -1, -1, -1)
+        assert (
+            fallback["source_read_size"],
+            fallback["target_read_size"],
+            fallback["cleaned_count"],
+            fallback["merged_count"],
+        ) == (-1, -1, -1, -1)
         assert fallback["pass_in_sum"] is None and fallback["valid"] is True
 
 
 def test_failed_step_logs_redacted_error_and_nothing_for_skipped_assets(
     instance: dg.DagsterInstance, conn: psycopg.Connection
 ) -> None:
-    run_id = run(instance, [bronze_demo, gold_fails, mart_never],
-                 tags=month_range_tags("202301", "202303"))
+    run_id = run(
+        instance, [bronze_demo, gold_fails, mart_never], tags=month_range_tags("202301", "202303")
+    )
     assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
 
     assert mirror_run(instance, run_id, conn) == 6
@@ -163,8 +205,12 @@ def test_failed_step_logs_redacted_error_and_nothing_for_skipped_assets(
     for month in MONTHS:
         row = rows[("gold/elt_fails", month)]
         assert row["valid"] is False and row["status"] == "failed"
-        assert (row["source_read_size"], row["target_read_size"], row["cleaned_count"],
-                row["merged_count"]) == (-1, -1, -1, -1)
+        assert (
+            row["source_read_size"],
+            row["target_read_size"],
+            row["cleaned_count"],
+            row["merged_count"],
+        ) == (-1, -1, -1, -1)
         assert row["pass_in_sum"] is None and row["pass_out_sum"] is None
         assert row["error_message"] == expected_message
         assert FAILING_PASSWORD not in row["error_detail"]
@@ -194,14 +240,22 @@ def test_failed_blocking_check_marks_the_load_invalid(
     assert row["valid"] is False
     assert row["status"] == "check_failed"
     assert row["check_outcomes"] == {"rows_reconcile": {"passed": False, "severity": "ERROR"}}
-    assert (row["source_read_size"], row["target_read_size"], row["cleaned_count"],
-            row["merged_count"], row["pass_in_sum"], row["pass_out_sum"]) == (10, 8, 0, 0, 70, 60)
+    assert (
+        row["source_read_size"],
+        row["target_read_size"],
+        row["cleaned_count"],
+        row["merged_count"],
+        row["pass_in_sum"],
+        row["pass_out_sum"],
+    ) == (10, 8, 0, 0, 70, 60)
     assert row["target_object"] == "elt_checked"
     # The check has no description: it is named, with the row's figures.
     assert row["error_message"] == (
-        "bronze/elt_checked 202302: check rows_reconcile failed (10 read, 8 written, 0 cleaned)")
+        "bronze/elt_checked 202302: check rows_reconcile failed (10 read, 8 written, 0 cleaned)"
+    )
     assert row["error_detail"].startswith(
-        "bronze/elt_checked 202302: blocking check(s) failed\n\ncheck rows_reconcile (ERROR)")
+        "bronze/elt_checked 202302: blocking check(s) failed\n\ncheck rows_reconcile (ERROR)"
+    )
 
 
 def test_failed_check_message_quotes_the_months_figures_redacted(
@@ -216,7 +270,8 @@ def test_failed_check_message_quotes_the_months_figures_redacted(
     assert (bad["valid"], bad["status"]) == (False, "check_failed")
     assert bad["error_message"] == (
         f"gold/elt_reconciled 202302: {GOLD_PROBLEM}; pass_in 5 in gold, 6 in "
-        "postgresql://loader:***@127.0.0.1:5999/mart (reconciles_with_bronze)")
+        "postgresql://loader:***@127.0.0.1:5999/mart (reconciles_with_bronze)"
+    )
     detail = bad["error_detail"]
     assert "201607" not in detail and FAILING_PASSWORD not in detail
     assert f"202302: {GOLD_PROBLEM}" in detail  # the check's description, in full
@@ -249,7 +304,11 @@ def test_unpartitioned_assets_log_the_empty_partition_key(
     assert sorted(rows) == [("bronze/elt_station", ""), ("gold/elt_station_fails", "")]
     ok = rows[("bronze/elt_station", "")]
     assert (ok["action"], ok["target_object"], ok["valid"], ok["status"]) == (
-        "full", "elt_station", True, "materialized")
+        "full",
+        "elt_station",
+        True,
+        "materialized",
+    )
     assert (ok["source_read_size"], ok["target_read_size"], ok["cleaned_count"]) == (50, 49, 1)
     failed = rows[("gold/elt_station_fails", "")]
     assert failed["error_message"] == "ValueError: bad config password=*** for station load"
@@ -280,9 +339,14 @@ def test_table_of_an_earlier_version_gets_error_detail(conn: psycopg.Connection)
     try:
         for _ in range(2):  # idempotent
             ensure_elt_log_table(conn, "elt_log_v1")
-        columns = [r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-            "ORDER BY ordinal_position", ("elt_log_v1",))]
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                "ORDER BY ordinal_position",
+                ("elt_log_v1",),
+            )
+        ]
         assert columns[-1] == "error_detail" and columns.count("error_detail") == 1
         assert "error_message" in columns
     finally:

@@ -51,7 +51,8 @@ def test_sync_since_mirrors_only_runs_finished_after_it(
 
 
 def test_sync_without_mart_dsn_exits_2(
-    instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch,
+    instance: dg.DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("SUBWAY_MART_DSN")
@@ -60,7 +61,8 @@ def test_sync_without_mart_dsn_exits_2(
 
 
 def test_sync_with_unreachable_mart_reports_no_password(
-    instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch,
+    instance: dg.DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     run(instance, [bronze_demo], partition_key="202301")  # at least one run to mirror
@@ -70,7 +72,7 @@ def test_sync_with_unreachable_mart_reports_no_password(
     assert run_sync(None) == 1
     err = capsys.readouterr().err
     assert err.startswith(
-        'elt-log sync: failed after 0 run(s): connection failed: connection to server at '
+        "elt-log sync: failed after 0 run(s): connection failed: connection to server at "
         '"127.0.0.1", port 1 failed: Connection refused Is the server running'
     )
     assert len(err.strip().splitlines()) == 1
@@ -86,7 +88,8 @@ def test_sensor_mirrors_finished_runs_and_moves_its_cursor(
     assert instance.get_run_by_id(failed_run).status == dg.DagsterRunStatus.FAILURE
 
     context = dg.build_sensor_context(
-        instance=instance, cursor=json.dumps({"after_storage_id": start}),
+        instance=instance,
+        cursor=json.dumps({"after_storage_id": start}),
         resources={"mart": mart},
     )
     result = elt_log_sensor(context)
@@ -97,9 +100,13 @@ def test_sensor_mirrors_finished_runs_and_moves_its_cursor(
     resume = json.loads(result.cursor)["after_storage_id"]
     assert resume > start
 
-    again = elt_log_sensor(dg.build_sensor_context(
-        instance=instance, cursor=result.cursor, resources={"mart": mart},
-    ))
+    again = elt_log_sensor(
+        dg.build_sensor_context(
+            instance=instance,
+            cursor=result.cursor,
+            resources={"mart": mart},
+        )
+    )
     assert again.cursor is None
     assert again.skip_reason is not None
     assert again.skip_reason.skip_message == "no finished run since the last tick"

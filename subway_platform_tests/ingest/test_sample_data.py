@@ -23,12 +23,18 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_file_names_and_formats(sample_dir: Path) -> None:
     names = sorted(p.name for p in sample_dir.iterdir())
     assert names == sorted(
-        ["CARD_SUBWAY_MONTH_201907.csv", "CARD_SUBWAY_MONTH_201908.csv",
-         HOURLY_FILE_NAME, STATION_FILE_NAME]
+        [
+            "CARD_SUBWAY_MONTH_201907.csv",
+            "CARD_SUBWAY_MONTH_201908.csv",
+            HOURLY_FILE_NAME,
+            STATION_FILE_NAME,
+        ]
     )
     assert [dataset_for_file(n) for n in names].count(DAILY) == 2
     daily = (sample_dir / "CARD_SUBWAY_MONTH_201907.csv").read_bytes()
-    assert daily.startswith('"사용일자","노선명","역명",승차총승객수,하차총승객수,"등록일자"\r\n'.encode())
+    assert daily.startswith(
+        '"사용일자","노선명","역명",승차총승객수,하차총승객수,"등록일자"\r\n'.encode()
+    )
     assert b'.0","' in daily
     hourly = (sample_dir / HOURLY_FILE_NAME).read_bytes()
     with pytest.raises(UnicodeDecodeError):
@@ -39,7 +45,9 @@ def test_file_names_and_formats(sample_dir: Path) -> None:
 @pytest.mark.parametrize("month", MONTHS)
 def test_daily_files_stage(sample_dir: Path, tmp_path: Path, month: str) -> None:
     name = f"CARD_SUBWAY_MONTH_{month}.csv"
-    staged = stage_landing_file(sample_dir / name, tmp_path / "d.parquet", file_name=name, spec=DAILY)
+    staged = stage_landing_file(
+        sample_dir / name, tmp_path / "d.parquet", file_name=name, spec=DAILY
+    )
     assert staged.encoding == "utf-8"
     assert list(staged.months) == [month]
     assert staged.rows > 15000
@@ -55,7 +63,10 @@ def test_daily_repeats_some_keys(sample_dir: Path) -> None:
 
 def test_hourly_file_stages_every_month(sample_dir: Path, tmp_path: Path) -> None:
     staged = stage_landing_file(
-        sample_dir / HOURLY_FILE_NAME, tmp_path / "h.parquet", file_name=HOURLY_FILE_NAME, spec=HOURLY
+        sample_dir / HOURLY_FILE_NAME,
+        tmp_path / "h.parquet",
+        file_name=HOURLY_FILE_NAME,
+        spec=HOURLY,
     )
     assert staged.encoding == "cp949"
     assert sorted(staged.months) == MONTHS
@@ -64,7 +75,9 @@ def test_hourly_file_stages_every_month(sample_dir: Path, tmp_path: Path) -> Non
 
 def test_station_file_stages(sample_dir: Path, tmp_path: Path) -> None:
     staged = stage_landing_file(
-        sample_dir / STATION_FILE_NAME, tmp_path / "s.parquet", file_name=STATION_FILE_NAME,
+        sample_dir / STATION_FILE_NAME,
+        tmp_path / "s.parquet",
+        file_name=STATION_FILE_NAME,
         spec=STATION,
     )
     assert staged.rows > 700

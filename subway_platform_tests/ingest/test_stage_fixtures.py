@@ -21,7 +21,8 @@ ROWS_IN, ROWS_OUT = 34944 + 28640 + 4475 + 1, 32751 + 28862 + 5589 + 0
 
 def stage(fixtures: Path, tmp_path: Path, name: str, **kwargs: object) -> StagedFile:
     return stage_landing_file(
-        fixtures / name, tmp_path / "out" / "staged.parquet",
+        fixtures / name,
+        tmp_path / "out" / "staged.parquet",
         file_name=kwargs.pop("file_name", DAILY_NAME),  # type: ignore[arg-type]
         spec=kwargs.pop("spec", DAILY),  # type: ignore[arg-type]
         **kwargs,  # type: ignore[arg-type]
@@ -48,13 +49,28 @@ def test_variants_stage_the_same_rows(
     assert staged.months == {"201907": 4}
     assert staged.sums == {"201907": {"pass_in": ROWS_IN, "pass_out": ROWS_OUT}}
     assert staged.unparseable == {"201907": 0}
-    assert staged.columns == ["사용일자", "노선명", "역명", "승차총승객수", "하차총승객수", "등록일자"]
+    assert staged.columns == [
+        "사용일자",
+        "노선명",
+        "역명",
+        "승차총승객수",
+        "하차총승객수",
+        "등록일자",
+    ]
     assert staged.missing_optional == ["역ID"]
     assert staged.extra_columns == []
     table = pq.read_table(staged.parquet_path)
     assert table.column_names == [
-        "사용일자", "노선명", "역ID", "역명", "승차총승객수", "하차총승객수", "등록일자",
-        "_extra", "_source_row", "month",
+        "사용일자",
+        "노선명",
+        "역ID",
+        "역명",
+        "승차총승객수",
+        "하차총승객수",
+        "등록일자",
+        "_extra",
+        "_source_row",
+        "month",
     ]
     assert table.column("역명").to_pylist() == ["종로3가", "종로5가", "서울역", "서울역"]
     assert table.column("노선명").to_pylist() == ["1호선", "1호선", "경의선", "경의선"]
@@ -62,7 +78,9 @@ def test_variants_stage_the_same_rows(
     assert table.column("_extra").null_count == 4
     assert table.column("_source_row").to_pylist() == [2, 3, 4, 5]
     assert table.column("month").to_pylist() == ["201907"] * 4
-    assert staged.checksum == __import__("hashlib").sha256((fixtures / name).read_bytes()).hexdigest()
+    assert (
+        staged.checksum == __import__("hashlib").sha256((fixtures / name).read_bytes()).hexdigest()
+    )
 
 
 def test_renamed_header_is_reported(fixtures: Path, tmp_path: Path) -> None:
@@ -120,8 +138,12 @@ def test_hourly_file_with_two_months(fixtures: Path, tmp_path: Path) -> None:
 
 def test_hourly_month_filter(fixtures: Path, tmp_path: Path) -> None:
     staged = stage(
-        fixtures, tmp_path, "hourly_two_months_cp949.csv",
-        file_name=HOURLY_NAME, spec=HOURLY, months=["202210"],
+        fixtures,
+        tmp_path,
+        "hourly_two_months_cp949.csv",
+        file_name=HOURLY_NAME,
+        spec=HOURLY,
+        months=["202210"],
     )
     assert staged.rows == 3
     assert staged.months == {"202210": 3}
@@ -141,7 +163,11 @@ def test_month_filter_rejects_invalid_keys(fixtures: Path, tmp_path: Path) -> No
     [
         ("empty.csv", None, ["empty file"]),
         ("header_only.csv", None, ["header only", "no data rows"]),
-        ("missing_required.csv", 1, ["missing required column 하차총승객수", "found: 사용일자, 노선명"]),
+        (
+            "missing_required.csv",
+            1,
+            ["missing required column 하차총승객수", "found: 사용일자, 노선명"],
+        ),
         ("unknown_layout.csv", 1, ["unknown layout", "found: a, b, c"]),
         ("truncated_last_row.csv", 5, ["expected 6 fields, found 3", "truncated upload?"]),
         ("other_month.csv", 4, ["month 201908", "named for month 201907"]),

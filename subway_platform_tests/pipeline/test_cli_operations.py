@@ -24,8 +24,13 @@ BIN = Path(sys.executable).parent
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "dagster"), *args], cwd=REPO, env=dict(os.environ), text=True,
-        capture_output=True, timeout=300, stdin=subprocess.DEVNULL,
+        [str(BIN / "dagster"), *args],
+        cwd=REPO,
+        env=dict(os.environ),
+        text=True,
+        capture_output=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -34,8 +39,12 @@ def daemon(zone: Zone) -> Iterator[subprocess.Popen[bytes]]:
     """``dagster-daemon run`` for the project's workspace (dequeues runs, runs backfills)."""
     proc = subprocess.Popen(
         [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        cwd=REPO, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL, start_new_session=True,
+        cwd=REPO,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     yield proc
     os.killpg(proc.pid, signal.SIGTERM)
@@ -45,14 +54,18 @@ def daemon(zone: Zone) -> Iterator[subprocess.Popen[bytes]]:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _wait_for_runs(instance: dg.DagsterInstance, tag: str, count: int, timeout: float = 420) -> list[dg.DagsterRun]:
+def _wait_for_runs(
+    instance: dg.DagsterInstance, tag: str, count: int, timeout: float = 420
+) -> list[dg.DagsterRun]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = instance.get_runs(filters=dg.RunsFilter(tags={"subway/test": tag}))
         if len(runs) >= count and all(r.is_finished for r in runs):
             return runs
         time.sleep(2)
-    raise AssertionError(f"runs tagged {tag} did not finish: {[(r.run_id, r.status) for r in runs]}")
+    raise AssertionError(
+        f"runs tagged {tag} did not finish: {[(r.run_id, r.status) for r in runs]}"
+    )
 
 
 def _failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
@@ -83,8 +96,14 @@ def test_job_launch_and_single_run_backfill(zone: Zone, daemon: subprocess.Popen
     instance = dg.DagsterInstance.get()
 
     launched = _run_cli(
-        "job", "launch", "-w", "workspace.yaml", "-j", "daily_passengers_job",
-        "--tags", json.dumps({"dagster/partition": "201901", "subway/test": tag}),
+        "job",
+        "launch",
+        "-w",
+        "workspace.yaml",
+        "-j",
+        "daily_passengers_job",
+        "--tags",
+        json.dumps({"dagster/partition": "201901", "subway/test": tag}),
     )
     assert launched.returncode == 0, launched.stderr[-2000:]
     [run] = _wait_for_runs(instance, tag, 1)
@@ -95,12 +114,20 @@ def test_job_launch_and_single_run_backfill(zone: Zone, daemon: subprocess.Popen
     # A multi-month load as ONE run from the CLI: the partition range tags (what the UI's
     # single-run backfill sets). `dagster job backfill` would make one run per month.
     backfill = _run_cli(
-        "job", "launch", "-w", "workspace.yaml", "-j", "daily_passengers_job",
-        "--tags", json.dumps({
-            "dagster/asset_partition_range_start": "201902",
-            "dagster/asset_partition_range_end": "201904",
-            "subway/test": backfill_tag,
-        }),
+        "job",
+        "launch",
+        "-w",
+        "workspace.yaml",
+        "-j",
+        "daily_passengers_job",
+        "--tags",
+        json.dumps(
+            {
+                "dagster/asset_partition_range_start": "201902",
+                "dagster/asset_partition_range_end": "201904",
+                "subway/test": backfill_tag,
+            }
+        ),
     )
     assert backfill.returncode == 0, backfill.stderr[-2000:]
     runs = _wait_for_runs(instance, backfill_tag, 1)
@@ -116,9 +143,14 @@ def test_asset_materialize_partition_range(zone: Zone) -> None:
     for month in ("201905", "201906"):
         zone.upload(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
     done = _run_cli(
-        "asset", "materialize", "-m", "subway_platform.definitions",
-        "--select", "bronze/card_subway_month,gold/subway_passengers,mart/subway_passengers",
-        "--partition-range", "201905...201906",
+        "asset",
+        "materialize",
+        "-m",
+        "subway_platform.definitions",
+        "--select",
+        "bronze/card_subway_month,gold/subway_passengers,mart/subway_passengers",
+        "--partition-range",
+        "201905...201906",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     months = _mart_months(zone)

@@ -7,7 +7,6 @@ from datetime import date
 from deltalake import DeltaTable
 
 from subway_platform.resources.storage import delta_storage_options
-
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTHS = ["201901", "201902", "201903"]
@@ -39,7 +38,8 @@ def test_real_months_reconcile_to_the_passenger(zone: Zone) -> None:
         keys = {
             (d.strftime("%Y%m%d"), line, name)
             for d, line, name in zone.query(
-                "SELECT use_date, line_no, station_name FROM subway_passengers WHERE month = %s", (month,)
+                "SELECT use_date, line_no, station_name FROM subway_passengers WHERE month = %s",
+                (month,),
             )
         }
         assert keys == totals["keys"]
@@ -47,14 +47,20 @@ def test_real_months_reconcile_to_the_passenger(zone: Zone) -> None:
     # Every check the run evaluated passed.
     evaluations = result.get_asset_check_evaluations()
     assert evaluations and all(e.passed for e in evaluations), [
-        (e.asset_key.to_user_string(), e.check_name, e.description) for e in evaluations if not e.passed
+        (e.asset_key.to_user_string(), e.check_name, e.description)
+        for e in evaluations
+        if not e.passed
     ]
     # Landing files were archived after the load.
     assert zone.keys(zone.landing) == []
-    assert zone.keys(zone.archive) == [f"CARD_SUBWAY_MONTH_{m}.csv" for m in MONTHS] + ["서울시 역사마스터 정보.csv"]
+    assert zone.keys(zone.archive) == [f"CARD_SUBWAY_MONTH_{m}.csv" for m in MONTHS] + [
+        "서울시 역사마스터 정보.csv"
+    ]
 
     # A second implementation (delta-rs) reads the same gold rows and sums.
-    gold = DeltaTable(f"{zone.lake}/gold/subway_passengers", storage_options=delta_storage_options())
+    gold = DeltaTable(
+        f"{zone.lake}/gold/subway_passengers", storage_options=delta_storage_options()
+    )
     table = gold.to_pyarrow_table()
     assert table.num_rows == sum(mart[m][0] for m in MONTHS)
     assert sum(table.column("pass_in").to_pylist()) == sum(mart[m][1] for m in MONTHS)
@@ -80,11 +86,15 @@ def test_month_reload_is_idempotent(zone: Zone) -> None:
     assert after == before
     assert after[a] == first_a
 
-    bronze = DeltaTable(f"{zone.lake}/bronze/card_subway_month", storage_options=delta_storage_options())
+    bronze = DeltaTable(
+        f"{zone.lake}/bronze/card_subway_month", storage_options=delta_storage_options()
+    )
     counts: dict[str, int] = {}
     for m in bronze.to_pyarrow_table(columns=["month"]).column("month").to_pylist():
         counts[m] = counts.get(m, 0) + 1
-    assert counts == {a: file_totals(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{a}.csv")["rows"],
-                      b: file_totals(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{b}.csv")["rows"]}
+    assert counts == {
+        a: file_totals(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{a}.csv")["rows"],
+        b: file_totals(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{b}.csv")["rows"],
+    }
     # The rewrite of A is a new Delta version; the previous one stays readable.
     assert bronze.version() >= 2

@@ -44,13 +44,24 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> Non
         gold = by[("gold/subway_passengers", month)]
         mart = by[("mart/subway_passengers", month)]
         assert bronze | {"elapsed": None} == {
-            "asset_key": "bronze/card_subway_month", "partition_key": month, "domain": "life",
-            "action": "inc", "source_type": "csv", "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
-            "target_type": "delta", "target_object": "bronze/card_subway_month", "valid": True,
-            "status": "materialized", "source_read_size": totals["rows"],
-            "target_read_size": totals["rows"], "cleaned_count": 0, "merged_count": 0,
-            "pass_in_sum": totals["pass_in"], "pass_out_sum": totals["pass_out"],
-            "error_message": None, "elapsed": None,
+            "asset_key": "bronze/card_subway_month",
+            "partition_key": month,
+            "domain": "life",
+            "action": "inc",
+            "source_type": "csv",
+            "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
+            "target_type": "delta",
+            "target_object": "bronze/card_subway_month",
+            "valid": True,
+            "status": "materialized",
+            "source_read_size": totals["rows"],
+            "target_read_size": totals["rows"],
+            "cleaned_count": 0,
+            "merged_count": 0,
+            "pass_in_sum": totals["pass_in"],
+            "pass_out_sum": totals["pass_out"],
+            "error_message": None,
+            "elapsed": None,
         }
         assert gold["source_read_size"] == totals["rows"]
         assert gold["target_read_size"] == len(totals["keys"])
@@ -69,7 +80,8 @@ def test_blocked_month_and_bad_file_are_logged_invalid(zone: Zone, tmp_path: Pat
     source = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv"
     lines = source.read_text(encoding="utf-8").splitlines()
     rejected = [lines[0]] + [
-        line.replace(line.split(",")[4], '"-5"', 1) if i < 200 else line for i, line in enumerate(lines[1:])
+        line.replace(line.split(",")[4], '"-5"', 1) if i < 200 else line
+        for i, line in enumerate(lines[1:])
     ]
     bad = tmp_path / source.name
     bad.write_text("\n".join(rejected) + "\n", encoding="utf-8")

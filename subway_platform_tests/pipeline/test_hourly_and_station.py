@@ -47,7 +47,9 @@ def test_real_hourly_file_reconciles(zone: Zone) -> None:
     # Every check passes but the station warning: no station master was loaded here.
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
     assert failed == {"stations_matched"}
-    gold = DeltaTable(f"{zone.lake}/gold/subway_passengers_time", storage_options=delta_storage_options())
+    gold = DeltaTable(
+        f"{zone.lake}/gold/subway_passengers_time", storage_options=delta_storage_options()
+    )
     assert sum(gold.to_pyarrow_table(columns=["pass_in"]).column("pass_in").to_pylist()) == pass_in
 
 
@@ -81,7 +83,9 @@ def test_passengers_before_and_after_the_station_master_keep_one_schema(zone: Zo
     assert zone.query("SELECT count(station_id) FROM subway_passengers")[0][0] > 0
 
 
-def test_corrected_hourly_upload_wins_over_the_archived_multi_month_file(zone: Zone, tmp_path: Path) -> None:
+def test_corrected_hourly_upload_wins_over_the_archived_multi_month_file(
+    zone: Zone, tmp_path: Path
+) -> None:
     """A month first loaded from a two-month portal file (then archived) is reloaded from a
     newer upload that holds only that month: the newer file is used, the other month is
     untouched."""
@@ -91,7 +95,9 @@ def test_corrected_hourly_upload_wins_over_the_archived_multi_month_file(zone: Z
     hourly = next(f for f in files if "시간대별" in f.name)
     zone.upload(hourly)
     assert zone.run("hourly_passengers_job", ["202001", "202002"]).success
-    before = dict(zone.query("SELECT month, sum(pass_in)::bigint FROM subway_passengers_time GROUP BY month"))
+    before = dict(
+        zone.query("SELECT month, sum(pass_in)::bigint FROM subway_passengers_time GROUP BY month")
+    )
 
     lines = hourly.read_bytes().decode("cp949").splitlines()
     february = [line for line in lines[1:] if line.startswith('"202002"')]
@@ -99,7 +105,9 @@ def test_corrected_hourly_upload_wins_over_the_archived_multi_month_file(zone: Z
     corrected.write_bytes(("\r\n".join([lines[0], *february[:-10]]) + "\r\n").encode("cp949"))
     zone.upload(corrected)
     assert zone.run("hourly_passengers_job", ["202002"]).success
-    after = dict(zone.query("SELECT month, sum(pass_in)::bigint FROM subway_passengers_time GROUP BY month"))
+    after = dict(
+        zone.query("SELECT month, sum(pass_in)::bigint FROM subway_passengers_time GROUP BY month")
+    )
     assert after["202001"] == before["202001"]
     assert after["202002"] < before["202002"]
     assert zone.keys(zone.archive) == sorted([hourly.name, corrected.name])

@@ -7,7 +7,6 @@ from pathlib import Path
 from deltalake import DeltaTable
 
 from subway_platform.resources.storage import delta_storage_options
-
 from subway_platform_tests.faults import kill_inside_mart_swap
 from subway_platform_tests.reliability.reliability_support import failure_text
 from subway_platform_tests.zone import REAL, Zone, file_totals
@@ -54,7 +53,8 @@ def test_rejected_rows_beyond_threshold_block_the_mart(zone: Zone, tmp_path: Pat
     assert "100 of" in (check.description or "") and "rejected" in (check.description or "")
     # The blocking check stopped the mart: it still holds the previous load.
     mart_events = [
-        e for e in result.get_asset_materialization_events()
+        e
+        for e in result.get_asset_materialization_events()
         if e.asset_key.to_user_string() == "mart/subway_passengers"
     ]
     assert mart_events == []
@@ -70,7 +70,9 @@ def test_rejected_rows_beyond_threshold_block_the_mart(zone: Zone, tmp_path: Pat
 
 def _rejects(zone: Zone) -> int:
     """Rows of MONTH in gold's rejects table (delta-rs, not the platform's engine)."""
-    table = DeltaTable(f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options())
+    table = DeltaTable(
+        f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options()
+    )
     return table.to_pyarrow_table(partitions=[("month", "=", MONTH)]).num_rows
 
 
@@ -98,7 +100,9 @@ def test_missing_month_file_is_a_clear_failure(zone: Zone) -> None:
     assert error is not None and "201812" in error.message and "card_subway_month" in error.message
 
 
-def test_connection_killed_inside_the_month_swap_keeps_the_previous_month(zone: Zone, tmp_path: Path) -> None:
+def test_connection_killed_inside_the_month_swap_keeps_the_previous_month(
+    zone: Zone, tmp_path: Path
+) -> None:
     """A real fault: PostgreSQL kills the loading session inside the swap transaction,
     right after the old month's partition was detached. The month must stay as it was."""
     before = _load_good_month(zone)
@@ -114,7 +118,12 @@ def test_connection_killed_inside_the_month_swap_keeps_the_previous_month(zone: 
     assert "terminating connection" in failure_text(result)
     assert _mart_state(zone) == before
     # No staging table is left behind.
-    assert zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", ("_stage_",))[0][0] == 0
+    assert (
+        zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", ("_stage_",))[
+            0
+        ][0]
+        == 0
+    )
     # The next load of the month goes through.
     assert zone.run("daily_passengers_job", [MONTH]).success
     assert _mart_state(zone)[0] == len(file_totals(changed)["keys"]) < before[0]
@@ -125,8 +134,8 @@ def test_a_negative_count_is_a_visible_reject_not_a_silent_one(zone: Zone, tmp_p
     published without it, but the warning check no_rows_rejected fails with the row, its
     boardings (what the mart lacks) and the reason; the ELT log row stays valid (every
     source row accounted for) and says "loaded with 1 rejected rows"; the dashboard lists it."""
-    import psycopg
     import dagster as dg
+    import psycopg
 
     from subway_platform.checks import NO_ROWS_REJECTED
     from subway_platform.dashboard.views import ensure_dashboard_views
@@ -156,7 +165,9 @@ def test_a_negative_count_is_a_visible_reject_not_a_silent_one(zone: Zone, tmp_p
     assert check.metadata["rejected_pass_in"].value == boardings
     assert check.metadata["rejected_pass_out"].value == 0
     first = check.metadata["first_reasons"].value
-    assert first == [{"month": MONTH, "file": SOURCE.name, "line": 6, "reason": "pass_out: bad value '-3'"}]
+    assert first == [
+        {"month": MONTH, "file": SOURCE.name, "line": 6, "reason": "pass_out: bad value '-3'"}
+    ]
     assert checks["reconciles_with_bronze"].passed  # 1 row is within the 0.1% threshold
 
     log = elt_rows(zone, result.run_id)
@@ -170,7 +181,8 @@ def test_a_negative_count_is_a_visible_reject_not_a_silent_one(zone: Zone, tmp_p
     # The reference's rule, with our merged count: source = target + cleaned + merged.
     cleaned, merged = zone.query(
         "SELECT cleaned_count, merged_count FROM elt_manager_log WHERE run_id = %s AND asset_key = %s",
-        (result.run_id, "gold/subway_passengers"))[0]
+        (result.run_id, "gold/subway_passengers"),
+    )[0]
     assert (cleaned, source) == (1, totals["rows"]) and source == target + cleaned + merged
     assert log["mart/subway_passengers"][:3] == (True, "materialized", None)
 

@@ -17,13 +17,18 @@ from subway_platform.sensors import LandingSensorSettings, landing_sensor
 from subway_platform_tests.zone import REAL, Zone
 
 
-def _evaluate(zone: Zone, cursor: str | None, handler: logging.Handler | None = None) -> dg.SensorResult:
+def _evaluate(
+    zone: Zone, cursor: str | None, handler: logging.Handler | None = None
+) -> dg.SensorResult:
     with dg.build_sensor_context(
         instance=zone.instance,
         cursor=cursor,
         resources={
             "landing": LandingZone(
-                landing_url=zone.landing, archive_url=zone.archive, lake_url=zone.lake, storage=ObjectStorage()
+                landing_url=zone.landing,
+                archive_url=zone.archive,
+                lake_url=zone.lake,
+                storage=ObjectStorage(),
             ),
             "landing_sensor_settings": LandingSensorSettings(settle_seconds=0),
         },
@@ -35,21 +40,31 @@ def _evaluate(zone: Zone, cursor: str | None, handler: logging.Handler | None = 
     return result
 
 
-def test_new_file_requests_one_run_exactly_once(zone: Zone, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_new_file_requests_one_run_exactly_once(
+    zone: Zone, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     zone.upload(REAL / "card_subway_month" / "CARD_SUBWAY_MONTH_201906.csv")
     first = _evaluate(zone, None)
     assert len(first.run_requests or []) == 1
     request = (first.run_requests or [])[0]
     assert request.job_name == "daily_passengers_job"
     assert request.partition_key == "201906"
-    assert request.run_key and request.run_key.startswith("card_subway_month:CARD_SUBWAY_MONTH_201906.csv:")
+    assert request.run_key and request.run_key.startswith(
+        "card_subway_month:CARD_SUBWAY_MONTH_201906.csv:"
+    )
 
     again = _evaluate(zone, first.cursor)
     assert not again.run_requests
 
     # A corrected upload (new content, same name) reloads its month.
     changed = tmp_path / "CARD_SUBWAY_MONTH_201906.csv"
-    changed.write_bytes((REAL / "card_subway_month" / "CARD_SUBWAY_MONTH_201906.csv").read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[0] + b"\n")
+    changed.write_bytes(
+        (REAL / "card_subway_month" / "CARD_SUBWAY_MONTH_201906.csv")
+        .read_bytes()
+        .rstrip(b"\n")
+        .rsplit(b"\n", 1)[0]
+        + b"\n"
+    )
     zone.upload(changed)
     corrected = _evaluate(zone, again.cursor)
     assert len(corrected.run_requests or []) == 1
@@ -104,7 +119,11 @@ def test_sensor_to_mart_and_elt_log(zone: Zone) -> None:
         "source_object, target_object FROM elt_manager_log WHERE run_id = %s ORDER BY asset_key",
         (run.run_id,),
     )
-    assert [r[0] for r in rows] == ["bronze/card_subway_month", "gold/subway_passengers", "mart/subway_passengers"]
+    assert [r[0] for r in rows] == [
+        "bronze/card_subway_month",
+        "gold/subway_passengers",
+        "mart/subway_passengers",
+    ]
     assert all(r[1] == "201908" and r[2] is True for r in rows)
     bronze, gold, mart = rows
     assert bronze[3] == bronze[4] > 0 and bronze[6] == "CARD_SUBWAY_MONTH_201908.csv"

@@ -16,7 +16,9 @@ def _daily(month: str) -> Path:
 
 
 def _by_month(zone: Zone) -> dict[str, tuple[int, int]]:
-    rows = zone.query("SELECT month, count(*), sum(pass_in)::bigint FROM subway_passengers GROUP BY 1 ORDER BY 1")
+    rows = zone.query(
+        "SELECT month, count(*), sum(pass_in)::bigint FROM subway_passengers GROUP BY 1 ORDER BY 1"
+    )
     return {m: (n, s) for m, n, s in rows}
 
 
@@ -34,7 +36,9 @@ def test_each_month_is_one_partition_with_its_key_and_check(zone: Zone) -> None:
         zone.upload(_daily(month))
     assert zone.run("daily_passengers_job", [FIRST, SECOND]).success
 
-    assert zone.query("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'subway_passengers'::regclass") == [("l",)]
+    assert zone.query(
+        "SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'subway_passengers'::regclass"
+    ) == [("l",)]
     assert _partitions(zone) == {
         f"subway_passengers_{m}": f"FOR VALUES IN ('{m}')" for m in (FIRST, SECOND)
     }
@@ -49,7 +53,9 @@ def test_each_month_is_one_partition_with_its_key_and_check(zone: Zone) -> None:
         "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE contype = 'c' AND starts_with(conrelid::regclass::text, 'subway_passengers_') ORDER BY 1"
     )
-    assert checks == [(f"subway_passengers_{m}", f"CHECK ((month = '{m}'::text))") for m in (FIRST, SECOND)]
+    assert checks == [
+        (f"subway_passengers_{m}", f"CHECK ((month = '{m}'::text))") for m in (FIRST, SECOND)
+    ]
     for month in (FIRST, SECOND):
         totals = file_totals(_daily(month))
         assert _by_month(zone)[month] == (len(totals["keys"]), totals["pass_in"])
@@ -60,7 +66,9 @@ def test_each_month_is_one_partition_with_its_key_and_check(zone: Zone) -> None:
     assert zone.run("daily_passengers_job", [SECOND]).success
     assert _by_month(zone) == before
     assert set(_partitions(zone)) == {f"subway_passengers_{m}" for m in (FIRST, SECOND)}
-    assert zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, '_stage_')") == [(0,)]
+    assert zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, '_stage_')") == [
+        (0,)
+    ]
 
 
 def test_a_plain_table_from_an_earlier_version_is_converted_and_keeps_its_rows(zone: Zone) -> None:
@@ -72,25 +80,35 @@ def test_a_plain_table_from_an_earlier_version_is_converted_and_keeps_its_rows(z
         conn.execute("CREATE TABLE old_copy AS SELECT * FROM subway_passengers")
         conn.execute("DROP TABLE subway_passengers")
         conn.execute("ALTER TABLE old_copy RENAME TO subway_passengers")
-        conn.execute("ALTER TABLE subway_passengers ADD PRIMARY KEY (use_date, line_no, station_name)")
+        conn.execute(
+            "ALTER TABLE subway_passengers ADD PRIMARY KEY (use_date, line_no, station_name)"
+        )
         conn.execute("CREATE INDEX subway_passengers_month_idx ON subway_passengers (month)")
         # An analysts' role was granted SELECT on it.
         conn.execute("DROP ROLE IF EXISTS mart_analyst")
         conn.execute("CREATE ROLE mart_analyst NOLOGIN")
         conn.execute("GRANT SELECT ON subway_passengers TO mart_analyst")
-    assert zone.query("SELECT relkind FROM pg_class WHERE relname = 'subway_passengers'") == [("r",)]
+    assert zone.query("SELECT relkind FROM pg_class WHERE relname = 'subway_passengers'") == [
+        ("r",)
+    ]
 
     zone.upload(_daily(SECOND))
     assert zone.run("daily_passengers_job", [SECOND]).success
 
-    assert zone.query("SELECT relkind FROM pg_class WHERE relname = 'subway_passengers'") == [("p",)]
+    assert zone.query("SELECT relkind FROM pg_class WHERE relname = 'subway_passengers'") == [
+        ("p",)
+    ]
     by_month = _by_month(zone)
     assert by_month[FIRST] == first
     totals = file_totals(_daily(SECOND))
     assert by_month[SECOND] == (len(totals["keys"]), totals["pass_in"])
     assert set(_partitions(zone)) == {f"subway_passengers_{m}" for m in (FIRST, SECOND)}
-    assert zone.query("SELECT count(*) FROM pg_class WHERE starts_with(relname, 'subway_passengers_unpartitioned')") == [(0,)]
-    assert zone.query("SELECT has_table_privilege('mart_analyst', 'subway_passengers', 'SELECT')") == [(True,)]
+    assert zone.query(
+        "SELECT count(*) FROM pg_class WHERE starts_with(relname, 'subway_passengers_unpartitioned')"
+    ) == [(0,)]
+    assert zone.query(
+        "SELECT has_table_privilege('mart_analyst', 'subway_passengers', 'SELECT')"
+    ) == [(True,)]
     with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
         conn.execute("REVOKE ALL ON subway_passengers FROM mart_analyst")
         conn.execute("DROP ROLE mart_analyst")

@@ -27,23 +27,34 @@ def test_reexecute_from_failure_runs_only_the_failed_step(zone: Zone) -> None:
         assert dg.execute_job(job, instance, tags={"dagster/partition": FIRST}).success
         # A real fault in the mart: PostgreSQL kills the loader inside the month swap.
         with kill_inside_mart_swap(zone.mart_dsn, "subway_passengers"):
-            first = dg.execute_job(job, instance, tags={"dagster/partition": MONTH}, raise_on_error=False)
+            first = dg.execute_job(
+                job, instance, tags={"dagster/partition": MONTH}, raise_on_error=False
+            )
         assert not first.success
-        assert {e.step_key for e in first.all_events if e.is_step_failure} == {"mart__subway_passengers"}
-        assert zone.query("SELECT count(*) FROM subway_passengers WHERE month = %s", (MONTH,))[0][0] == 0
+        assert {e.step_key for e in first.all_events if e.is_step_failure} == {
+            "mart__subway_passengers"
+        }
+        assert (
+            zone.query("SELECT count(*) FROM subway_passengers WHERE month = %s", (MONTH,))[0][0]
+            == 0
+        )
 
         # As the UI does, the re-execution carries the parent run's partition tag.
         again = dg.execute_job(
-            job, instance,
+            job,
+            instance,
             tags={"dagster/partition": MONTH},
             reexecution_options=dg.ReexecutionOptions.from_failure(first.run_id, instance),
         )
         assert again.success
-        assert {e.step_key for e in again.all_events if e.is_step_success} == {"mart__subway_passengers"}
+        assert {e.step_key for e in again.all_events if e.is_step_success} == {
+            "mart__subway_passengers"
+        }
 
     for month in (FIRST, MONTH):
         totals = file_totals(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
         rows, pass_in = zone.query(
-            "SELECT count(*), sum(pass_in)::bigint FROM subway_passengers WHERE month = %s", (month,)
+            "SELECT count(*), sum(pass_in)::bigint FROM subway_passengers WHERE month = %s",
+            (month,),
         )[0]
         assert (rows, pass_in) == (len(totals["keys"]), totals["pass_in"])

@@ -30,7 +30,8 @@ def _mart_coverage(zone: Zone, table: str) -> dict[str, tuple[int, int, float]]:
 
 def _gold_metadata(zone: Zone, asset: str, month: str) -> dict[str, object]:
     records = zone.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["gold", asset]), asset_partitions=[month]), limit=1
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["gold", asset]), asset_partitions=[month]),
+        limit=1,
     ).records
     assert records, f"no gold/{asset} materialization for {month}"
     materialization = records[0].asset_materialization
@@ -54,7 +55,10 @@ def test_real_months_get_stations_for_at_least_99_5_percent_of_boardings(zone: Z
     hourly = zone.run("hourly_passengers_job", ["202210"])
     assert daily.success and hourly.success
 
-    measured = {**_mart_coverage(zone, "subway_passengers"), **_mart_coverage(zone, "subway_passengers_time")}
+    measured = {
+        **_mart_coverage(zone, "subway_passengers"),
+        **_mart_coverage(zone, "subway_passengers_time"),
+    }
     print("\nboardings with a station id and coordinates:")
     for month, (_, _, pct) in sorted(measured.items()):
         print(f"  {month}: {pct:.3f}%")
@@ -69,8 +73,14 @@ def test_real_months_get_stations_for_at_least_99_5_percent_of_boardings(zone: Z
         metadata = _gold_metadata(zone, "subway_passengers", month)
         assert abs(float(metadata["enrichment/boardings_matched_pct"]) - pct) < 0.001, month  # type: ignore[arg-type]
         assert metadata["enrichment/unmatched_boardings"] == round(pass_in * (100 - pct) / 100)
-        assert (metadata["gold/month_pass_in"], metadata["gold/month_pass_out"]) == (pass_in, pass_out)
-        assert metadata["gold/month_rows"] == len(totals["keys"]) and metadata["gold/month_rejected_rows"] == 0
+        assert (metadata["gold/month_pass_in"], metadata["gold/month_pass_out"]) == (
+            pass_in,
+            pass_out,
+        )
+        assert (
+            metadata["gold/month_rows"] == len(totals["keys"])
+            and metadata["gold/month_rejected_rows"] == 0
+        )
     _, hourly_in, hourly_out = _hourly_totals(REAL / "card_subway_time" / "hourly_202210_cp949.csv")
     pass_in, pass_out, pct = measured["202210"]
     assert (pass_in, pass_out) == (hourly_in, hourly_out)
@@ -94,7 +104,9 @@ def test_real_months_get_stations_for_at_least_99_5_percent_of_boardings(zone: Z
         measured[m][0] - round(measured[m][0] * measured[m][2] / 100) for m in MONTHS_2019
     )
     hourly_check = _stations_matched(hourly)
-    hourly_pairs = {(p["line_no"], p["station_name"]) for p in hourly_check.metadata["unmatched"].value}  # type: ignore[union-attr]
+    hourly_pairs = {
+        (p["line_no"], p["station_name"]) for p in hourly_check.metadata["unmatched"].value
+    }  # type: ignore[union-attr]
     assert ("경부선", "평택지제") in hourly_pairs
     assert hourly_pairs <= {("경부선", "평택지제"), ("경의선", "계양"), ("경의선", "검암")}
     assert hourly_check.passed
@@ -119,4 +131,6 @@ def test_month_without_station_master_fails_the_warning_check_but_loads(zone: Zo
     assert listed[0]["boardings"] >= listed[-1]["boardings"] > 0
     metadata = _gold_metadata(zone, "subway_passengers", month)
     assert metadata["enrichment/boardings_matched_pct"] == 0.0
-    assert zone.query("SELECT sum(pass_in)::bigint FROM subway_passengers")[0][0] == totals["pass_in"]
+    assert (
+        zone.query("SELECT sum(pass_in)::bigint FROM subway_passengers")[0][0] == totals["pass_in"]
+    )

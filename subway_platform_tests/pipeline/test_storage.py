@@ -29,14 +29,18 @@ def test_write_list_read_move(location: str, tmp_path: Path) -> None:
     assert [o.name for o in listed] == ["file.csv", "other.csv"]
     assert listed[0].size == src.stat().st_size and listed[0].etag
     # Paging: resume after the first object, one at a time.
-    assert [o.name for o in storage.list(join_url(location, "in"), start_after=listed[0].url, limit=1)] == ["other.csv"]
+    assert [
+        o.name for o in storage.list(join_url(location, "in"), start_after=listed[0].url, limit=1)
+    ] == ["other.csv"]
 
     storage.move(listed[0].url, join_url(location, "archive", "file.csv"))
     assert not storage.exists(listed[0].url)
     assert storage.read_bytes(join_url(location, "archive", "file.csv")) == src.read_bytes()
 
 
-def test_move_between_s3_and_local_keeps_the_source_until_the_copy_exists(services: object, tmp_path: Path) -> None:
+def test_move_between_s3_and_local_keeps_the_source_until_the_copy_exists(
+    services: object, tmp_path: Path
+) -> None:
     storage = ObjectStorage()
     s3_url = f"s3://subway/cross-{uuid.uuid4().hex[:8]}/landing/a.csv"
     storage.write_bytes(s3_url, b"payload")
@@ -57,12 +61,24 @@ def test_move_between_s3_and_local_keeps_the_source_until_the_copy_exists(servic
 
 @pytest.mark.parametrize(
     "name",
-    ["../etc/passwd", "a/b.csv", "..", ".hidden.csv", "x" * 300, "CARD_SUBWAY_MONTH_201907.csv\n", "a\\b.csv"],
+    [
+        "../etc/passwd",
+        "a/b.csv",
+        "..",
+        ".hidden.csv",
+        "x" * 300,
+        "CARD_SUBWAY_MONTH_201907.csv\n",
+        "a\\b.csv",
+    ],
 )
 def test_hostile_file_names_are_refused(name: str) -> None:
     assert not safe_file_name(name)
 
 
 def test_real_file_names_are_accepted() -> None:
-    for name in ["CARD_SUBWAY_MONTH_201907.csv", "서울시 역사마스터 정보.csv", "서울시 지하철 호선별 역별 시간대별 승하차 인원 정보_202210.csv"]:
+    for name in [
+        "CARD_SUBWAY_MONTH_201907.csv",
+        "서울시 역사마스터 정보.csv",
+        "서울시 지하철 호선별 역별 시간대별 승하차 인원 정보_202210.csv",
+    ]:
         assert safe_file_name(name)

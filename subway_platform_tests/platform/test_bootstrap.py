@@ -52,8 +52,9 @@ def _run_unprivileged(args: list[str], env: dict[str, str]) -> subprocess.Comple
     cmd = ["/bin/bash", str(SCRIPT), *args]
     if os.geteuid() == 0:
         cmd = ["/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *cmd]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL, cwd="/")
+    return subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, cwd="/"
+    )
 
 
 def test_missing_java_stops_with_one_line_naming_the_command(tmp_path: Path) -> None:
@@ -68,25 +69,39 @@ def test_missing_java_stops_with_one_line_naming_the_command(tmp_path: Path) -> 
 
 
 def test_every_missing_part_in_the_one_line(tmp_path: Path) -> None:
-    env = {"PATH": _path_without(tmp_path, "java"), "HOME": "/",
-           "VENV": str(tmp_path / "no-venv"), "PYTHON": "python3-that-does-not-exist"}
+    env = {
+        "PATH": _path_without(tmp_path, "java"),
+        "HOME": "/",
+        "VENV": str(tmp_path / "no-venv"),
+        "PYTHON": "python3-that-does-not-exist",
+    }
     done = _run_unprivileged(["java"], env)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert ("sudo apt-get install -y python3 python3-venv openjdk-17-jre-headless "
-            in done.stderr)
+    assert "sudo apt-get install -y python3 python3-venv openjdk-17-jre-headless " in done.stderr
 
 
 def test_nothing_missing_is_silent() -> None:
     env = {"PATH": os.environ["PATH"], "VENV": str(REPO_ROOT / ".venv")}
-    done = subprocess.run(["/bin/bash", str(SCRIPT)], env=env, capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        ["/bin/bash", str(SCRIPT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
 @pytest.mark.parametrize("part", ["docker", "--all"])
 def test_unknown_part_is_refused(part: str) -> None:
-    done = subprocess.run(["/bin/bash", str(SCRIPT), part], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        ["/bin/bash", str(SCRIPT), part],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 2
     assert f"unknown part '{part}'" in done.stderr

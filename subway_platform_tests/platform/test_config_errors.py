@@ -56,9 +56,13 @@ def test_good_values_pass() -> None:
     assert environment_problems(GOOD_PRODUCTION) == []
     check_environment(GOOD_PRODUCTION)
     # The other accepted forms: key=value DSN, local Spark, no keys at all.
-    check_environment({**{k: GOOD_PRODUCTION[k] for k in REQUIRED},
-                       "SUBWAY_MART_DSN": f"host=db port=5432 dbname=mart user=etl password={SECRET}",
-                       "SPARK_REMOTE": "local[2]"})
+    check_environment(
+        {
+            **{k: GOOD_PRODUCTION[k] for k in REQUIRED},
+            "SUBWAY_MART_DSN": f"host=db port=5432 dbname=mart user=etl password={SECRET}",
+            "SPARK_REMOTE": "local[2]",
+        }
+    )
 
 
 def test_the_embedded_platform_configuration_passes(services: Any) -> None:
@@ -102,9 +106,12 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value", "why"), MALFORMED,
-                         ids=[f"{n}-{w}" for n, _, w in MALFORMED])
-def test_malformed_value_is_named_with_an_example_and_not_echoed(name: str, value: str, why: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "why"), MALFORMED, ids=[f"{n}-{w}" for n, _, w in MALFORMED]
+)
+def test_malformed_value_is_named_with_an_example_and_not_echoed(
+    name: str, value: str, why: str
+) -> None:
     with pytest.raises(ConfigurationError) as caught:
         check_environment({**GOOD_PRODUCTION, name: value})
     message = str(caught.value)
@@ -112,7 +119,9 @@ def test_malformed_value_is_named_with_an_example_and_not_echoed(name: str, valu
     assert why in message
     assert value not in message
     # Only the bad variable is blamed.
-    assert [p.split(" ", 1)[0] for p in environment_problems({**GOOD_PRODUCTION, name: value})] == [name]
+    assert [p.split(" ", 1)[0] for p in environment_problems({**GOOD_PRODUCTION, name: value})] == [
+        name
+    ]
 
 
 def test_half_a_key_pair_is_named() -> None:
@@ -134,21 +143,26 @@ def test_every_problem_in_one_line() -> None:
 
 
 # -- DAGSTER_PG_URL ---------------------------------------------------------------------
-@pytest.mark.parametrize("scheme", ["postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"])
+@pytest.mark.parametrize(
+    "scheme", ["postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"]
+)
 def test_dagster_pg_url_gets_the_psycopg2_driver(scheme: str) -> None:
     rest = f"dagster:{SECRET}@db:5432/dagster?sslmode=require"
     assert dagster_pg_url(f"{scheme}://{rest}") == f"postgresql+psycopg2://{rest}"
 
 
-@pytest.mark.parametrize(("value", "why"), [
-    (None, "is not set"),
-    ("", "is not set"),
-    (f"mysql://dagster:{SECRET}@db/dagster", "scheme 'mysql'"),
-    (f"garbage{SECRET}", "is not a URL"),
-    (f"postgresql://dagster:{SECRET}@db:port/dagster", "not a valid URL"),
-    (f"postgresql://dagster:{SECRET}@/dagster", "has no host"),
-    (f"postgresql://dagster:{SECRET}@db:5432", "names no database"),
-])
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (None, "is not set"),
+        ("", "is not set"),
+        (f"mysql://dagster:{SECRET}@db/dagster", "scheme 'mysql'"),
+        (f"garbage{SECRET}", "is not a URL"),
+        (f"postgresql://dagster:{SECRET}@db:port/dagster", "not a valid URL"),
+        (f"postgresql://dagster:{SECRET}@/dagster", "has no host"),
+        (f"postgresql://dagster:{SECRET}@db:5432", "names no database"),
+    ],
+)
 def test_unusable_dagster_pg_url_is_one_line(value: str | None, why: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         dagster_pg_url(value)
@@ -163,7 +177,9 @@ def _probe_step() -> int:
     return 1
 
 
-def test_plain_postgresql_url_runs_against_the_real_instance(services: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plain_postgresql_url_runs_against_the_real_instance(
+    services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What most people write: postgresql:// with no driver. Before, storing the first
     event failed with ``psycopg.OperationalError: the connection is closed``."""
     plain = services.env["DAGSTER_PG_URL"].replace("postgresql+psycopg2://", "postgresql://")
@@ -181,8 +197,15 @@ def test_plain_postgresql_url_runs_against_the_real_instance(services: Any, monk
 
 
 def _dagster(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(VENV_BIN / "dagster"), *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(VENV_BIN / "dagster"), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _last_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -192,14 +215,22 @@ def _last_line(done: subprocess.CompletedProcess[str]) -> str:
 
 
 # Fails while loading, before any run: nothing is materialized.
-MATERIALIZE = ["asset", "materialize", "-m", "subway_platform.definitions", "--select", "mart/subway_station"]
+MATERIALIZE = [
+    "asset",
+    "materialize",
+    "-m",
+    "subway_platform.definitions",
+    "--select",
+    "mart/subway_station",
+]
 
 
 def test_code_location_loads_with_a_plain_postgresql_url(services: Any) -> None:
     """The real code location and instance, through the CLI, with DAGSTER_PG_URL as users write it."""
     plain = services.env["DAGSTER_PG_URL"].replace("postgresql+psycopg2://", "postgresql://")
-    done = _dagster(["definitions", "validate", "-w", "workspace.yaml"],
-                    {**os.environ, "DAGSTER_PG_URL": plain})
+    done = _dagster(
+        ["definitions", "validate", "-w", "workspace.yaml"], {**os.environ, "DAGSTER_PG_URL": plain}
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -208,7 +239,9 @@ def test_code_location_refuses_a_bad_mart_dsn_in_one_last_line(services: Any) ->
     done = _dagster(MATERIALIZE, env)
     assert done.returncode != 0
     last = _last_line(done)
-    assert last.startswith("subway_platform.configuration.ConfigurationError: configuration: SUBWAY_MART_DSN")
+    assert last.startswith(
+        "subway_platform.configuration.ConfigurationError: configuration: SUBWAY_MART_DSN"
+    )
     _assert_one_clear_line(last, "SUBWAY_MART_DSN")
     assert SECRET not in done.stdout + done.stderr
 
@@ -218,17 +251,28 @@ def test_instance_refuses_a_mysql_url_in_one_last_line(services: Any) -> None:
     done = _dagster(MATERIALIZE, env)
     assert done.returncode != 0
     last = _last_line(done)
-    assert last.startswith("subway_platform.configuration.ConfigurationError: configuration: DAGSTER_PG_URL")
+    assert last.startswith(
+        "subway_platform.configuration.ConfigurationError: configuration: DAGSTER_PG_URL"
+    )
     _assert_one_clear_line(last, "DAGSTER_PG_URL")
     assert SECRET not in done.stdout + done.stderr
 
 
 def test_subway_platform_command_prints_the_one_line(services: Any) -> None:
     env = {**os.environ, "DAGSTER_PG_URL": f"garbage-{SECRET}"}
-    done = subprocess.run([str(VENV_BIN / "subway-platform"), "elt-log", "sync"], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [str(VENV_BIN / "subway-platform"), "elt-log", "sync"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr.startswith("subway-platform: error: ConfigurationError: configuration: DAGSTER_PG_URL")
+    assert done.stderr.startswith(
+        "subway-platform: error: ConfigurationError: configuration: DAGSTER_PG_URL"
+    )
     assert done.stderr.count("\n") == 1
     _assert_one_clear_line(done.stderr.strip(), "DAGSTER_PG_URL")

@@ -68,10 +68,20 @@ def test_dev_loads_code_location_and_ctrl_c_stops_every_child(
         env.pop(name, None)  # the command must set these itself
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [str(VENV_BIN / "subway-platform"), "dev", "--state-dir", str(state_dir),
-             "--port", str(port)],
-            cwd=state_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(VENV_BIN / "subway-platform"),
+                "dev",
+                "--state-dir",
+                str(state_dir),
+                "--port",
+                str(port),
+            ],
+            cwd=state_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         status = None
@@ -113,15 +123,34 @@ def test_file_dropped_in_dev_landing_reaches_mart_and_elt_log(
     state_dir = new_state_dir("subway-test-dev-e2e-")
     port = free_port()
     env = {**os.environ}
-    for name in ("DAGSTER_HOME", "SPARK_REMOTE", "SUBWAY_MART_DSN", "DAGSTER_PG_URL",
-                 "SUBWAY_LANDING_URL", "SUBWAY_ARCHIVE_URL", "SUBWAY_LAKE_URL", "AWS_ENDPOINT_URL"):
+    for name in (
+        "DAGSTER_HOME",
+        "SPARK_REMOTE",
+        "SUBWAY_MART_DSN",
+        "DAGSTER_PG_URL",
+        "SUBWAY_LANDING_URL",
+        "SUBWAY_ARCHIVE_URL",
+        "SUBWAY_LAKE_URL",
+        "AWS_ENDPOINT_URL",
+    ):
         env.pop(name, None)
     log_path = state_dir / "dev.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [str(VENV_BIN / "subway-platform"), "dev", "--state-dir", str(state_dir), "--port", str(port)],
-            cwd=state_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(VENV_BIN / "subway-platform"),
+                "dev",
+                "--state-dir",
+                str(state_dir),
+                "--port",
+                str(port),
+            ],
+            cwd=state_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 600
@@ -133,19 +162,28 @@ def test_file_dropped_in_dev_landing_reaches_mart_and_elt_log(
         # `subway-platform env` prints the same environment for a shell.
         printed = subprocess.run(
             [str(VENV_BIN / "subway-platform"), "env", "--state-dir", str(state_dir)],
-            capture_output=True, text=True, timeout=60, env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
         )
         assert printed.returncode == 0 and "export SUBWAY_MART_DSN=" in printed.stdout
 
         s3 = boto3.client(
-            "s3", endpoint_url=dev_env["AWS_ENDPOINT_URL"], region_name=dev_env["AWS_REGION"],
+            "s3",
+            endpoint_url=dev_env["AWS_ENDPOINT_URL"],
+            region_name=dev_env["AWS_REGION"],
             aws_access_key_id=dev_env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=dev_env["AWS_SECRET_ACCESS_KEY"],
         )
         from subway_platform_tests.zone import REAL
 
         real = REAL / "card_subway_month"
-        s3.upload_file(str(real / "CARD_SUBWAY_MONTH_201907.csv"), "subway", "landing/CARD_SUBWAY_MONTH_201907.csv")
+        s3.upload_file(
+            str(real / "CARD_SUBWAY_MONTH_201907.csv"),
+            "subway",
+            "landing/CARD_SUBWAY_MONTH_201907.csv",
+        )
 
         rows: list[tuple[Any, ...]] = []
         deadline = time.monotonic() + 480
@@ -167,7 +205,9 @@ def test_file_dropped_in_dev_landing_reaches_mart_and_elt_log(
             ("mart/subway_passengers", "201907", True),
         ], log_path.read_text(errors="replace")[-3000:]
         with psycopg.connect(dev_env["SUBWAY_MART_DSN"]) as conn:
-            count = conn.execute("SELECT count(*) FROM subway_passengers WHERE month = '201907'").fetchone()
+            count = conn.execute(
+                "SELECT count(*) FROM subway_passengers WHERE month = '201907'"
+            ).fetchone()
         assert count and count[0] > 0
         assert "Contents" not in s3.list_objects_v2(Bucket="subway", Prefix="landing/")
         assert (state_dir / "archive" / "CARD_SUBWAY_MONTH_201907.csv").is_file()
@@ -185,7 +225,11 @@ def test_file_dropped_in_dev_landing_reaches_mart_and_elt_log(
 def test_definitions_validate_with_workspace_yaml(services: Any) -> None:
     done = subprocess.run(
         [str(VENV_BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600,
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
@@ -215,9 +259,19 @@ def test_demo_command_loads_a_month_end_to_end(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUBWAY_", "DAGSTER_"))}
     env.pop("SPARK_REMOTE", None)
     done = subprocess.run(
-        [str(VENV_BIN / "subway-platform"), "demo", "--state-dir", str(state_dir),
-         "--months", "201901"],
-        cwd=state_dir, env=env, capture_output=True, text=True, timeout=900,
+        [
+            str(VENV_BIN / "subway-platform"),
+            "demo",
+            "--state-dir",
+            str(state_dir),
+            "--months",
+            "201901",
+        ],
+        cwd=state_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     counts: dict[str, int] = {}

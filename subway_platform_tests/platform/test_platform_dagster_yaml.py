@@ -24,7 +24,11 @@ def test_instance_uses_postgres_and_locks_runs_per_tag_value(services: Any) -> N
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         # Pooled connections (instance_storage.py): not one new connection per event.
-        for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+        for storage in (
+            instance.run_storage,
+            instance.event_log_storage,
+            instance.schedule_storage,
+        ):
             assert type(storage._engine.pool).__name__ == "QueuePool", storage
         coordinator = instance.run_coordinator
         assert type(coordinator).__name__ == "QueuedRunCoordinator"
@@ -71,8 +75,15 @@ def test_processes_loading_the_code_location_batch_their_events(services: Any) -
 
     probe = "import os; from subway_platform.definitions import defs; print(os.environ['DAGSTER_EVENT_BATCH_SIZE'])"
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_EVENT_BATCH_SIZE"}
-    default = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    default = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
     assert default.stdout.strip() == "100"
-    chosen = subprocess.run([sys.executable, "-c", probe], env={**env, "DAGSTER_EVENT_BATCH_SIZE": "7"},
-                            capture_output=True, text=True, check=True)
+    chosen = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**env, "DAGSTER_EVENT_BATCH_SIZE": "7"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert chosen.stdout.strip() == "7"

@@ -50,9 +50,7 @@ def test_sail_server_local_cluster_writes_delta_to_embedded_s3(
                 "AWS_EC2_METADATA_DISABLED": "true",
             }
             rows = DeltaTable(uri, storage_options=options).to_pyarrow_table().to_pylist()
-            assert sorted((r["month"], r["riders"]) for r in rows) == [
-                ("201901", 3), ("201902", 4)
-            ]
+            assert sorted((r["month"], r["riders"]) for r in rows) == [("201901", 3), ("201902", 4)]
             started = set(embedded.child_pids())
         assert wait_gone(started) == set()
     finally:

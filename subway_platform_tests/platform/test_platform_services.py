@@ -120,7 +120,8 @@ def test_sigterm_stops_every_service(
     state_dir = new_state_dir("subway-test-sigterm-")
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(state_dir)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     pids = {int(p) for p in proc.stdout.readline().split()}

@@ -24,10 +24,22 @@ def test_spark_server_command_serves_delta_on_a_standalone_cluster(
     port = free_port()
     log_dir = tmp_path / "spark-logs"
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "subway-platform"), "spark-server",
-         "--workers", "1", "--port", str(port), "--log-dir", str(log_dir)],
-        env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        stdin=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(Path(sys.executable).parent / "subway-platform"),
+            "spark-server",
+            "--workers",
+            "1",
+            "--port",
+            str(port),
+            "--log-dir",
+            str(log_dir),
+        ],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = None
     lines: list[str] = []

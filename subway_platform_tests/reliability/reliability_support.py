@@ -62,14 +62,22 @@ def _count_sum(values: Any) -> int:
 
 def delta_month(zone: Zone, table: str, month: str, version: int | None = None) -> DeltaMonth:
     """``month`` of ``<lake>/<table>`` read with delta-rs (optionally at ``version``)."""
-    dt = DeltaTable(f"{zone.lake}/{table}", version=version, storage_options=delta_storage_options())
+    dt = DeltaTable(
+        f"{zone.lake}/{table}", version=version, storage_options=delta_storage_options()
+    )
     data = dt.to_pyarrow_table(partitions=[("month", "=", month)])
-    cols = ("pass_in", "pass_out") if "pass_in" in data.column_names else ("승차총승객수", "하차총승객수")
+    cols = (
+        ("pass_in", "pass_out")
+        if "pass_in" in data.column_names
+        else ("승차총승객수", "하차총승객수")
+    )
     sums = [_count_sum(data.column(c)) if c in data.column_names else None for c in cols]
     return DeltaMonth(dt.version(), data.num_rows, sums[0], sums[1])
 
 
-def assert_engines_agree(zone: Zone, table: str, months: Iterable[str], version: int | None = None) -> None:
+def assert_engines_agree(
+    zone: Zone, table: str, months: Iterable[str], version: int | None = None
+) -> None:
     """delta-rs and Spark read the same rows and sums for each month (design.md: Sail is
     young; every Delta table is read back by a second implementation)."""
     url = f"{zone.lake}/{table}"
@@ -86,7 +94,13 @@ def assert_engines_agree(zone: Zone, table: str, months: Iterable[str], version:
         else:
             texts = part.select("승차총승객수", "하차총승객수").toArrow()
             spark_view = (texts.num_rows, _count_sum(texts.column(0)), _count_sum(texts.column(1)))
-        assert spark_view == (rs.rows, rs.pass_in or 0, rs.pass_out or 0), (table, month, version, spark_view, rs)
+        assert spark_view == (rs.rows, rs.pass_in or 0, rs.pass_out or 0), (
+            table,
+            month,
+            version,
+            spark_view,
+            rs,
+        )
 
 
 def snapshot(zone: Zone, month: str) -> dict[str, Any]:
@@ -136,11 +150,15 @@ def run_log_text(instance: dg.DagsterInstance, run_id: str) -> str:
     """Every event of a run serialized: messages, errors, metadata, tags."""
     logs = instance.all_logs(run_id)
     run = instance.get_run_by_id(run_id)
-    return "\n".join(dg.serialize_value(e) for e in logs) + json.dumps(dict(run.tags) if run else {})
+    return "\n".join(dg.serialize_value(e) for e in logs) + json.dumps(
+        dict(run.tags) if run else {}
+    )
 
 
 def rejected_in_gold(zone: Zone, month: str) -> int:
     """Rows of ``month`` in gold's rejects table."""
-    dt = DeltaTable(f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options())
+    dt = DeltaTable(
+        f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options()
+    )
     data = dt.to_pyarrow_table(partitions=[("month", "=", month)])
     return int(pc.count(data.column("reason")).as_py())

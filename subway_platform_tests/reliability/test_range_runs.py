@@ -47,7 +47,9 @@ def _truncated_copy(tmp_path: Path) -> Path:
 def _evaluate(zone: Zone, run: dg.DagsterRun, event: dg.DagsterEvent) -> list[dg.RunRequest] | None:
     """One evaluation of the run failure sensor for ``run``, against the test's instance."""
     context = dg.build_run_status_sensor_context(
-        sensor_name="range_run_sensor", dagster_event=event, dagster_instance=zone.instance,
+        sensor_name="range_run_sensor",
+        dagster_event=event,
+        dagster_instance=zone.instance,
         dagster_run=run,
     ).for_run_failure()
     result = range_run_sensor(context)
@@ -92,7 +94,8 @@ def test_bad_middle_month_does_not_stop_the_good_months(zone: Zone, tmp_path: Pa
     requests = _evaluate(zone, failed.dagster_run, failed.get_run_failure_event())
     assert requests is not None
     assert [(r.job_name, r.partition_key) for r in requests] == [
-        ("daily_passengers_job", FIRST), ("daily_passengers_job", LAST)
+        ("daily_passengers_job", FIRST),
+        ("daily_passengers_job", LAST),
     ]
     for request in requests:
         assert request.tags[FOLLOW_UP_TAG] == failed.run_id
@@ -161,7 +164,9 @@ def test_range_with_every_month_bad_logs_each_month_and_asks_for_no_follow_up(zo
     ]
 
 
-def test_blocking_check_failing_for_the_middle_month_publishes_the_others(zone: Zone, tmp_path: Path) -> None:
+def test_blocking_check_failing_for_the_middle_month_publishes_the_others(
+    zone: Zone, tmp_path: Path
+) -> None:
     """201908 parses, but 100 of its rows have a non-numeric count: gold's blocking
     ``reconciles_with_bronze`` fails for 201908 only, and Dagster skips the mart for the
     whole range. The ELT log marks only gold 201908 invalid; the follow-up publishes

@@ -64,11 +64,23 @@ def _refused_files() -> list[tuple[str, bytes, list[str]]]:
     return [
         ("empty file", b"", ["empty file"]),
         ("header only", raw.split(b"\n", 1)[0] + b"\n", ["header only", "no data rows"]),
-        ("truncated inside a value", body[:-5], ["the last row ends inside a quoted value", "truncated upload?"]),
+        (
+            "truncated inside a value",
+            body[:-5],
+            ["the last row ends inside a quoted value", "truncated upload?"],
+        ),
         ("truncated mid-row", body[:-40], ["expected 6 fields, found 3", "truncated upload?"]),
-        ("required column missing", _csv(_without_column(rows, "하차총승객수")), ["missing required column 하차총승객수"]),
+        (
+            "required column missing",
+            _csv(_without_column(rows, "하차총승객수")),
+            ["missing required column 하차총승객수"],
+        ),
         ("unknown rename", _csv(renamed), ["missing required column 역명", "역이름"]),
-        ("rows of another month", _csv(other_month), ["line 6", "month 201911", "named for month 201910"]),
+        (
+            "rows of another month",
+            _csv(other_month),
+            ["line 6", "month 201911", "named for month 201910"],
+        ),
         ("neither UTF-8 nor CP949", b'"\xff\xfe\xff"' + raw[200:], ["cannot decode"]),
     ]
 
@@ -76,12 +88,16 @@ def _refused_files() -> list[tuple[str, bytes, list[str]]]:
 def test_refused_files_fail_clearly_and_change_nothing(zone: Zone) -> None:
     before = load_good_month(zone, MONTH)
     for case, content, fragments in _refused_files():
-        zone.s3.put_object(Bucket="subway", Key=f"{zone.landing.removeprefix('s3://subway/')}/{NAME}", Body=content)
+        zone.s3.put_object(
+            Bucket="subway", Key=f"{zone.landing.removeprefix('s3://subway/')}/{NAME}", Body=content
+        )
         result = zone.run("daily_passengers_job", [MONTH], raise_on_error=False)
         assert not result.success, case
         text = failure_text(result)
         assert NAME in text and all(f in text for f in fragments), (case, text[:500])
-        assert {e.step_key for e in result.get_step_failure_events()} == {"bronze__card_subway_month"}, case
+        assert {e.step_key for e in result.get_step_failure_events()} == {
+            "bronze__card_subway_month"
+        }, case
         log = elt_rows(zone, result.run_id)
         assert log["bronze/card_subway_month"][0] is False, case
         assert log["bronze/card_subway_month"][1] == "failed", case
@@ -104,15 +120,25 @@ def test_unparseable_counts_beyond_threshold_block_the_mart(zone: Zone, tmp_path
     zone.upload(path)
     result = zone.run("daily_passengers_job", [MONTH], raise_on_error=False)
 
-    failed = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations() if not e.passed}
+    failed = {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    }
     check = failed[(GOLD, "reconciles_with_bronze")]
     assert f"{MONTH}: 60 of {len(rows) - 1} rows rejected" in (check.description or "")
     assert rejected_in_gold(zone, MONTH) == 60
-    reasons = DeltaTable(f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options())
+    reasons = DeltaTable(
+        f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options()
+    )
     texts = set(reasons.to_pyarrow_table(columns=["reason"]).column("reason").to_pylist())
     assert "pass_in: bad value '-5'" in texts and "pass_out: bad value '12a'" in texts
     # The blocking check stopped the mart: it still holds the previous load.
-    assert not [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "mart/subway_passengers"]
+    assert not [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "mart/subway_passengers"
+    ]
     assert mart_month(zone, MONTH) == before["mart"]
     log = elt_rows(zone, result.run_id)
     assert log[GOLD][0] is False and log[GOLD][1] == "check_failed"
@@ -127,15 +153,21 @@ def test_accepted_variants_load_the_same_passengers(zone: Zone, tmp_path: Path) 
     """Aliases, reordered columns, an unknown extra column, CP949 and mixed line endings."""
     variants: dict[str, bytes] = {}
     rows = _rows(daily_file("201901"))
-    variants["201901"] = _csv([[{"노선명": "호선명", "역명": "지하철역"}.get(h, h) for h in rows[0]], *rows[1:]])
+    variants["201901"] = _csv(
+        [[{"노선명": "호선명", "역명": "지하철역"}.get(h, h) for h in rows[0]], *rows[1:]]
+    )
     rows = _rows(daily_file("201902"))
     order = [5, 4, 3, 2, 1, 0]
     variants["201902"] = _csv([[r[i] for i in order] for r in rows])
     rows = _rows(daily_file("201903"))
-    variants["201903"] = _csv([rows[0] + ["비고"], *[r + [f"note {n}"] for n, r in enumerate(rows[1:])]])
+    variants["201903"] = _csv(
+        [rows[0] + ["비고"], *[r + [f"note {n}"] for n, r in enumerate(rows[1:])]]
+    )
     variants["201904"] = daily_file("201904").read_text(encoding="utf-8").encode("cp949")
     lines = daily_file("201905").read_text(encoding="utf-8").splitlines()
-    variants["201905"] = "".join(line + ("\r\n", "\n", "\r")[n % 3] for n, line in enumerate(lines)).encode("utf-8")
+    variants["201905"] = "".join(
+        line + ("\r\n", "\n", "\r")[n % 3] for n, line in enumerate(lines)
+    ).encode("utf-8")
     for month, content in variants.items():
         path = tmp_path / f"CARD_SUBWAY_MONTH_{month}.csv"
         path.write_bytes(content)
@@ -146,19 +178,35 @@ def test_accepted_variants_load_the_same_passengers(zone: Zone, tmp_path: Path) 
 
     for month in months:
         totals = file_totals(daily_file(month))
-        assert mart_month(zone, month) == (len(totals["keys"]), totals["pass_in"], totals["pass_out"]), month
+        assert mart_month(zone, month) == (
+            len(totals["keys"]),
+            totals["pass_in"],
+            totals["pass_out"],
+        ), month
         assert delta_month(zone, BRONZE, month).rows == totals["rows"], month
-    drift = next(e for e in result.get_asset_check_evaluations() if e.check_name == "source_schema_matches_spec")
+    drift = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "source_schema_matches_spec"
+    )
     assert not drift.passed and drift.severity == dg.AssetCheckSeverity.WARN
     assert "비고" in (drift.description or "")
     extra = (
-        spark().read.format("delta").load(f"{zone.lake}/{BRONZE}")
-        .filter("month = '201903'").select("_extra").limit(1).collect()[0][0]
+        spark()
+        .read.format("delta")
+        .load(f"{zone.lake}/{BRONZE}")
+        .filter("month = '201903'")
+        .select("_extra")
+        .limit(1)
+        .collect()[0][0]
     )
     assert extra.startswith('{"비고":"note ')
-    encodings = {f["name"]: f["encoding"] for e in result.get_asset_materialization_events()
-                 if e.asset_key.to_user_string() == BRONZE
-                 for f in e.materialization.metadata["source/files"].value}
+    encodings = {
+        f["name"]: f["encoding"]
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == BRONZE
+        for f in e.materialization.metadata["source/files"].value
+    }
     assert encodings["CARD_SUBWAY_MONTH_201904.csv"] == "cp949"
     assert_engines_agree(zone, BRONZE, months)
     assert_engines_agree(zone, GOLD, months)
@@ -174,16 +222,27 @@ def test_utf8_hourly_file_where_cp949_is_usual(zone: Zone, tmp_path: Path) -> No
     header, data = rows[0], [r for r in rows[1:] if r]
     ins = [i for i, h in enumerate(header) if h.endswith("승차인원")]
     outs = [i for i, h in enumerate(header) if h.endswith("하차인원")]
-    want = (sum(int(float(r[i])) for r in data for i in ins), sum(int(float(r[i])) for r in data for i in outs))
-    got = zone.query("SELECT sum(pass_in)::bigint, sum(pass_out)::bigint FROM subway_passengers_time WHERE month = '202210'")[0]
+    want = (
+        sum(int(float(r[i])) for r in data for i in ins),
+        sum(int(float(r[i])) for r in data for i in outs),
+    )
+    got = zone.query(
+        "SELECT sum(pass_in)::bigint, sum(pass_out)::bigint FROM subway_passengers_time WHERE month = '202210'"
+    )[0]
     assert tuple(got) == want
 
 
 def _sensor(zone: Zone, cursor: str | None) -> dg.SensorResult:
     with dg.build_sensor_context(
-        instance=zone.instance, cursor=cursor,
+        instance=zone.instance,
+        cursor=cursor,
         resources={
-            "landing": LandingZone(landing_url=zone.landing, archive_url=zone.archive, lake_url=zone.lake, storage=ObjectStorage()),
+            "landing": LandingZone(
+                landing_url=zone.landing,
+                archive_url=zone.archive,
+                lake_url=zone.lake,
+                storage=ObjectStorage(),
+            ),
             "landing_sensor_settings": LandingSensorSettings(settle_seconds=0),
         },
     ) as context:
@@ -208,7 +267,9 @@ def test_duplicate_upload_requests_no_new_run(zone: Zone) -> None:
     assert [r.run_key for r in again] == [request.run_key]
 
 
-def test_corrected_reupload_replaces_the_month_and_keeps_history(zone: Zone, tmp_path: Path) -> None:
+def test_corrected_reupload_replaces_the_month_and_keeps_history(
+    zone: Zone, tmp_path: Path
+) -> None:
     before = load_good_month(zone, MONTH)
     rows = _rows(daily_file(MONTH))
     corrected = [rows[0], *rows[1:-100]]

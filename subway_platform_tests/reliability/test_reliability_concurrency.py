@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from reliability_support import BRONZE, GOLD, assert_engines_agree, daily_file, delta_month, mart_month
+from reliability_support import (
+    BRONZE,
+    GOLD,
+    assert_engines_agree,
+    daily_file,
+    delta_month,
+    mart_month,
+)
 
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.storage import ObjectStorage
@@ -26,11 +33,27 @@ def test_two_runs_of_one_month_at_once_never_interleave(zone: Zone) -> None:
     Sail commits two concurrent replaceWhere writes of one month (no conflict detection);
     the platform's per-(table, month) locks (resources/locks.py) serialise them."""
     zone.upload(daily_file(MONTH))
-    cmd = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "subway_platform.definitions",
-           "--select", SELECT, "--partition", MONTH]
+    cmd = [
+        str(Path(sys.executable).parent / "dagster"),
+        "asset",
+        "materialize",
+        "-m",
+        "subway_platform.definitions",
+        "--select",
+        SELECT,
+        "--partition",
+        MONTH,
+    ]
     procs = [
-        subprocess.Popen(cmd, cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, text=True)
+        subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
@@ -40,9 +63,17 @@ def test_two_runs_of_one_month_at_once_never_interleave(zone: Zone) -> None:
     # Exactly one copy of the month everywhere, whatever the interleaving was.
     assert mart_month(zone, MONTH) == (len(totals["keys"]), totals["pass_in"], totals["pass_out"])
     bronze = delta_month(zone, BRONZE, MONTH)
-    assert (bronze.rows, bronze.pass_in, bronze.pass_out) == (totals["rows"], totals["pass_in"], totals["pass_out"])
+    assert (bronze.rows, bronze.pass_in, bronze.pass_out) == (
+        totals["rows"],
+        totals["pass_in"],
+        totals["pass_out"],
+    )
     gold = delta_month(zone, GOLD, MONTH)
-    assert (gold.rows, gold.pass_in, gold.pass_out) == (len(totals["keys"]), totals["pass_in"], totals["pass_out"])
+    assert (gold.rows, gold.pass_in, gold.pass_out) == (
+        len(totals["keys"]),
+        totals["pass_in"],
+        totals["pass_out"],
+    )
     assert_engines_agree(zone, BRONZE, [MONTH])
     assert_engines_agree(zone, GOLD, [MONTH])
     assert zone.keys(zone.archive) == [daily_file(MONTH).name] and zone.keys(zone.landing) == []
@@ -51,10 +82,18 @@ def test_two_runs_of_one_month_at_once_never_interleave(zone: Zone) -> None:
 def _tick(zone: Zone, cursor: str | None) -> dg.SensorResult:
     """One tick in a fresh context: all the sensor keeps between ticks is its cursor."""
     with dg.build_sensor_context(
-        instance=zone.instance, cursor=cursor,
+        instance=zone.instance,
+        cursor=cursor,
         resources={
-            "landing": LandingZone(landing_url=zone.landing, archive_url=zone.archive, lake_url=zone.lake, storage=ObjectStorage()),
-            "landing_sensor_settings": LandingSensorSettings(settle_seconds=0, max_files_per_tick=2),
+            "landing": LandingZone(
+                landing_url=zone.landing,
+                archive_url=zone.archive,
+                lake_url=zone.lake,
+                storage=ObjectStorage(),
+            ),
+            "landing_sensor_settings": LandingSensorSettings(
+                settle_seconds=0, max_files_per_tick=2
+            ),
         },
     ) as context:
         result = landing_sensor(context)

@@ -120,7 +120,12 @@ def test_connection_killed_mid_copy_keeps_the_mart_month(zone: Zone, tmp_path: P
     assert delta_month(zone, GOLD, MONTH).rows == len(totals["keys"])
     assert delta_month(zone, GOLD, MONTH).pass_in == totals["pass_in"]
     assert delta_month(zone, BRONZE, MONTH).rows == totals["rows"]
-    assert zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", ("_stage_",))[0][0] == 0
+    assert (
+        zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", ("_stage_",))[
+            0
+        ][0]
+        == 0
+    )
     log = elt_rows(zone, result.run_id)
     assert log[BRONZE][0] is True and log[GOLD][0] is True
     assert log["mart/subway_passengers"][:2] == (False, "failed")
@@ -181,7 +186,9 @@ def test_archive_unwritable_keeps_the_file_in_landing(zone: Zone, tmp_path: Path
     text = failure_text(result)
     assert "Not a directory" in text or "File exists" in text, text[:400]
     assert zone.keys(zone.landing) == [NAME]  # not lost, not half-moved
-    assert delta_month(zone, BRONZE, MONTH).rows == file_totals(daily_file(MONTH))["rows"]  # fully new
+    assert (
+        delta_month(zone, BRONZE, MONTH).rows == file_totals(daily_file(MONTH))["rows"]
+    )  # fully new
     # Downstream never ran: the mart table was never even created.
     assert zone.query("SELECT to_regclass('public.subway_passengers')")[0][0] is None
     assert_engines_agree(zone, BRONZE, [MONTH])
@@ -201,8 +208,9 @@ def test_failed_delta_write_leaves_the_previous_version(zone: Zone) -> None:
     row_id = F.monotonically_increasing_id()
     failing = gold.withColumn(
         "pass_in",
-        F.when(row_id > 10_000, F.raise_error(F.lit("injected failure in the middle of a Delta write")))
-        .otherwise(row_id),
+        F.when(
+            row_id > 10_000, F.raise_error(F.lit("injected failure in the middle of a Delta write"))
+        ).otherwise(row_id),
     )
     with pytest.raises(Exception, match="injected failure"):
         write_delta(failing, url, [MONTH])

@@ -10,7 +10,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from pyspark.sql import SparkSession
-from reliability_support import assert_engines_agree, daily_file, load_good_month, mart_month, snapshot, spark
+from reliability_support import (
+    assert_engines_agree,
+    daily_file,
+    load_good_month,
+    mart_month,
+    snapshot,
+    spark,
+)
 
 import subway_platform
 from subway_platform.datasets import DAILY
@@ -50,7 +57,12 @@ HOSTILE_KEYS = [
 
 
 def _landing(zone: Zone) -> LandingZone:
-    return LandingZone(landing_url=zone.landing, archive_url=zone.archive, lake_url=zone.lake, storage=ObjectStorage())
+    return LandingZone(
+        landing_url=zone.landing,
+        archive_url=zone.archive,
+        lake_url=zone.lake,
+        storage=ObjectStorage(),
+    )
 
 
 def _upload_bytes(zone: Zone, name: str, data: bytes) -> None:
@@ -58,7 +70,9 @@ def _upload_bytes(zone: Zone, name: str, data: bytes) -> None:
     zone.s3.put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=data)
 
 
-def test_hostile_file_names_are_refused_by_sensor_and_bronze(zone: Zone, caplog: pytest.LogCaptureFixture) -> None:
+def test_hostile_file_names_are_refused_by_sensor_and_bronze(
+    zone: Zone, caplog: pytest.LogCaptureFixture
+) -> None:
     content = daily_file("201907").read_bytes()
     for name in HOSTILE_NAMES:
         _upload_bytes(zone, name, content)
@@ -66,10 +80,16 @@ def test_hostile_file_names_are_refused_by_sensor_and_bronze(zone: Zone, caplog:
     _upload_bytes(zone, "sub/../x/CARD_SUBWAY_MONTH_201907.csv;", content)
     assert len(zone.keys(zone.landing)) == len(HOSTILE_NAMES) + 1
 
-    with dg.build_sensor_context(
-        instance=zone.instance,
-        resources={"landing": _landing(zone), "landing_sensor_settings": LandingSensorSettings(settle_seconds=0)},
-    ) as context, caplog.at_level(logging.INFO):
+    with (
+        dg.build_sensor_context(
+            instance=zone.instance,
+            resources={
+                "landing": _landing(zone),
+                "landing_sensor_settings": LandingSensorSettings(settle_seconds=0),
+            },
+        ) as context,
+        caplog.at_level(logging.INFO),
+    ):
         context.log.addHandler(caplog.handler)
         result = landing_sensor(context)
     assert isinstance(result, dg.SensorResult)
@@ -85,7 +105,10 @@ def test_hostile_file_names_are_refused_by_sensor_and_bronze(zone: Zone, caplog:
     result = zone.run("daily_passengers_job", ["201907"], raise_on_error=False)
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error
-    assert error is not None and "no landing or archived card_subway_month file holds month(s) 201907" in error.message
+    assert (
+        error is not None
+        and "no landing or archived card_subway_month file holds month(s) 201907" in error.message
+    )
     # Nothing was moved or deleted: every hostile file is where it was uploaded.
     assert len(zone.keys(zone.landing)) == len(HOSTILE_NAMES) + 1
     assert zone.keys(zone.archive) == []
@@ -121,7 +144,12 @@ def test_io_managers_refuse_hostile_keys_before_sql_or_paths(zone: Zone) -> None
     assert snapshot(zone, "201907") == before
     assert_engines_agree(zone, "gold/subway_passengers", ["201907"])
     # No staging table was created for any of them.
-    assert zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", ("_stage_",))[0][0] == 0
+    assert (
+        zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", ("_stage_",))[
+            0
+        ][0]
+        == 0
+    )
 
 
 def test_runs_with_hostile_range_tags_fail_cleanly(zone: Zone) -> None:
@@ -135,14 +163,31 @@ def test_runs_with_hostile_range_tags_fail_cleanly(zone: Zone) -> None:
         else:
             assert not result.success, key
             text = "\n".join(
-                e.step_failure_data.error.message for e in result.get_step_failure_events() if e.step_failure_data.error
+                e.step_failure_data.error.message
+                for e in result.get_step_failure_events()
+                if e.step_failure_data.error
             ) or str(result.dagster_run.status)
-        assert key in text or "invalid month partition key" in text or "FAILURE" in text, (key, text[:300])
+        assert key in text or "invalid month partition key" in text or "FAILURE" in text, (
+            key,
+            text[:300],
+        )
         assert mart_month(zone, "201907") == before, key  # the table exists, unchanged
     assert zone.query("SELECT to_regclass('public.subway_passengers') IS NOT NULL")[0][0]
 
 
-_SQL_WORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "DROP ", "CREATE ", "ALTER ", "GRANT ", "COPY ", "TRUNCATE ", " WHERE ")
+_SQL_WORDS = (
+    "SELECT ",
+    "INSERT ",
+    "UPDATE ",
+    "DELETE ",
+    "DROP ",
+    "CREATE ",
+    "ALTER ",
+    "GRANT ",
+    "COPY ",
+    "TRUNCATE ",
+    " WHERE ",
+)
 # Spark (not PostgreSQL) predicates built from keys that month_predicate validates itself.
 _ALLOWED = {("io_managers/delta.py", "month_predicate")}
 
@@ -152,13 +197,25 @@ def _formatted_strings(tree: ast.AST) -> list[tuple[ast.AST, str]]:
     found: list[tuple[ast.AST, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
-            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            text = "".join(
+                v.value
+                for v in node.values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            )
             found.append((node, text))
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+        elif (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mod)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)
+        ):
             found.append((node, node.left.value))
         elif (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-            and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Constant)
+            and isinstance(node.func.value.value, str)
         ):
             found.append((node, node.func.value.value))
     return found
@@ -166,7 +223,9 @@ def _formatted_strings(tree: ast.AST) -> list[tuple[ast.AST, str]]:
 
 def _enclosing_function(tree: ast.AST, target: ast.AST) -> str:
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(n is target for n in ast.walk(node)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+            n is target for n in ast.walk(node)
+        ):
             return node.name
     return "<module>"
 
@@ -179,14 +238,23 @@ def test_no_sql_is_built_by_string_formatting() -> None:
         rel = path.relative_to(root).as_posix()
         for node, text in _formatted_strings(tree):
             # SQL in this package is written in upper case; prose ("a copy of") is not.
-            if any(word in text for word in _SQL_WORDS) and (rel, _enclosing_function(tree, node)) not in _ALLOWED:
+            if (
+                any(word in text for word in _SQL_WORDS)
+                and (rel, _enclosing_function(tree, node)) not in _ALLOWED
+            ):
                 offenders.append(f"{rel}:{node.lineno}: {text[:60]!r}")
         # Whatever the text, nothing formatted may be passed to execute() or sql.SQL().
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("execute", "executemany", "SQL"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("execute", "executemany", "SQL")
+            ):
                 first = node.args[0] if node.args else None
                 if first is not None and any(first is n for n, _ in _formatted_strings(first)):
-                    offenders.append(f"{rel}:{node.lineno}: formatted string passed to {node.func.attr}()")
+                    offenders.append(
+                        f"{rel}:{node.lineno}: formatted string passed to {node.func.attr}()"
+                    )
     assert offenders == [], "\n".join(offenders)
 
 

@@ -24,12 +24,18 @@ print(json.dumps({"base": base, "peak": peak, "rows": staged.rows, "sums": stage
 
 
 def test_two_million_row_file_stages_in_bounded_memory(tmp_path: Path) -> None:
-    [daily] = [f for f in write_sample_files(tmp_path, ["201907"], scale=100) if f.name.startswith("CARD_SUBWAY_MONTH")]
+    [daily] = [
+        f
+        for f in write_sample_files(tmp_path, ["201907"], scale=100)
+        if f.name.startswith("CARD_SUBWAY_MONTH")
+    ]
     size = daily.stat().st_size
     # A fresh process, so the peak is this staging's and no earlier test's.
     done = subprocess.run(
         [sys.executable, "-c", STAGE_AND_MEASURE, str(daily), str(tmp_path / "staged.parquet")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])

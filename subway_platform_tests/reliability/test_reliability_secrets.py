@@ -28,9 +28,23 @@ def test_wrong_password_cli_run_leaks_nothing(zone: Zone) -> None:
     zone.upload(daily_file(MONTH))
     env = dict(os.environ, SUBWAY_MART_DSN=_with_password(zone.mart_dsn, secret))
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "subway_platform.definitions",
-         "--select", "bronze/card_subway_month,gold/subway_passengers,mart/subway_passengers", "--partition", MONTH],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "subway_platform.definitions",
+            "--select",
+            "bronze/card_subway_month,gold/subway_passengers,mart/subway_passengers",
+            "--partition",
+            MONTH,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
     )
     assert done.returncode != 0
     assert "password authentication failed" in done.stdout + done.stderr
@@ -53,6 +67,7 @@ def test_malformed_dsn_quoting_the_password_is_redacted(zone: Zone) -> None:
     # Loaded with the good DSN: a malformed one at load is refused before any run
     # (platform/test_config_errors.py); this is about one that turns bad afterwards.
     from subway_platform.definitions import defs  # noqa: F401 - built (and checked) now
+
     saved = os.environ["SUBWAY_MART_DSN"]
     os.environ["SUBWAY_MART_DSN"] = _with_password(zone.mart_dsn, secret)
     try:

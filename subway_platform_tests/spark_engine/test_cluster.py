@@ -33,8 +33,9 @@ def cluster(services: Any) -> Iterator[Any]:
     from subway_platform.platform.spark.server import ApacheSparkServer
     from subway_platform.resources.spark import stop_sessions
 
-    server = ApacheSparkServer(services.state_dir / "spark-cluster", services.env, workers=2,
-                               worker_memory="1536m")
+    server = ApacheSparkServer(
+        services.state_dir / "spark-cluster", services.env, workers=2, worker_memory="1536m"
+    )
     url = server.start()
     saved = os.environ.get("SPARK_REMOTE")
     os.environ["SPARK_REMOTE"] = url

@@ -22,9 +22,15 @@ def _write_two_versions(spark: Any, url: str) -> None:
         "id", "concat('20190', cast(id % 3 + 1 as string)) as month", "id * 10 as pass_in"
     )
     first.write.format("delta").mode("overwrite").partitionBy("month").save(url)
-    second = spark.range(5).selectExpr("id + 100 as id", "'201902' as month", "cast(7 as bigint) as pass_in")
-    (second.write.format("delta").mode("overwrite")
-     .option("replaceWhere", "month = '201902'").save(url))
+    second = spark.range(5).selectExpr(
+        "id + 100 as id", "'201902' as month", "cast(7 as bigint) as pass_in"
+    )
+    (
+        second.write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", "month = '201902'")
+        .save(url)
+    )
 
 
 def _state(spark: Any, url: str, version: int | None = None) -> tuple[int, int]:
@@ -43,7 +49,9 @@ def _rs(url: str) -> DeltaTable:
     return DeltaTable(url, storage_options=delta_storage_options())
 
 
-def test_sail_table_is_read_and_time_travelled_by_delta_spark(services: Any, spark_server: str) -> None:
+def test_sail_table_is_read_and_time_travelled_by_delta_spark(
+    services: Any, spark_server: str
+) -> None:
     url = f"s3://subway/interop-{uuid.uuid4().hex[:8]}/sail_written"
     sail = connect_session(embedded_sail_url())
     _write_two_versions(sail, url)
@@ -60,7 +68,9 @@ def test_sail_table_is_read_and_time_travelled_by_delta_spark(services: Any, spa
     assert table.to_pyarrow_table().num_rows == V1[0]
 
 
-def test_delta_spark_table_is_read_and_time_travelled_by_sail(services: Any, spark_server: str) -> None:
+def test_delta_spark_table_is_read_and_time_travelled_by_sail(
+    services: Any, spark_server: str
+) -> None:
     url = f"s3://subway/interop-{uuid.uuid4().hex[:8]}/spark_written"
     spark = connect_session(spark_server)
     _write_two_versions(spark, url)

@@ -28,7 +28,9 @@ def sink(request: pytest.FixtureRequest) -> Iterator[str]:
         os.environ.pop("SUBWAY_MART_SINK", None)
 
 
-def test_real_month_reaches_the_mart_through_each_sink(zone: Zone, on_spark: str, sink: str) -> None:
+def test_real_month_reaches_the_mart_through_each_sink(
+    zone: Zone, on_spark: str, sink: str
+) -> None:
     path = REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{MONTH}.csv"
     zone.upload(path)
     assert zone.run("daily_passengers_job", [MONTH]).success
@@ -36,11 +38,14 @@ def test_real_month_reaches_the_mart_through_each_sink(zone: Zone, on_spark: str
     totals = file_totals(path)
     ((rows, pass_in, pass_out),) = zone.query(
         "SELECT count(*), sum(pass_in)::bigint, sum(pass_out)::bigint FROM subway_passengers "
-        "WHERE month = %s", (MONTH,)
+        "WHERE month = %s",
+        (MONTH,),
     )
     assert (rows, pass_in, pass_out) == (len(totals["keys"]), totals["pass_in"], totals["pass_out"])
     # No staging table is left behind by either sink.
-    assert zone.query("SELECT count(*) FROM pg_tables WHERE tablename LIKE '\\_stage\\_%%'") == [(0,)]
+    assert zone.query("SELECT count(*) FROM pg_tables WHERE tablename LIKE '\\_stage\\_%%'") == [
+        (0,)
+    ]
 
     for layer in ("bronze/card_subway_month", "gold/subway_passengers"):
         table = DeltaTable(f"{zone.lake}/{layer}", storage_options=delta_storage_options())

@@ -21,8 +21,9 @@ MONTHS = ["201901", "201902"]
 def _table(zone: Zone) -> DeltaTable:
     from subway_platform.resources.storage import delta_storage_options
 
-    return DeltaTable(f"{zone.lake}/bronze/card_subway_month",
-                      storage_options=delta_storage_options())
+    return DeltaTable(
+        f"{zone.lake}/bronze/card_subway_month", storage_options=delta_storage_options()
+    )
 
 
 def _sums(table: DeltaTable) -> tuple[int, dict[str, int]]:
@@ -45,7 +46,9 @@ def _maintain(zone: Zone, retention_hours: int | None = None) -> dict[str, Any]:
     return result.output_for_node("maintain_delta_tables")
 
 
-def test_compaction_and_vacuum_keep_every_row_and_the_time_travel_window(zone: Zone, on_engine: str) -> None:
+def test_compaction_and_vacuum_keep_every_row_and_the_time_travel_window(
+    zone: Zone, on_engine: str
+) -> None:
     engine = on_engine
     for month in MONTHS:
         zone.upload(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")

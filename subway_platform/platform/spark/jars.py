@@ -74,17 +74,27 @@ def resolve_jars(progress: Callable[[str], None] = print) -> list[Path]:
         return cached_jars()
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise SparkJarsMissing("Maven (`mvn`) is needed once to resolve the Spark jars: "
-                               "apt-get install -y maven")
+        raise SparkJarsMissing(
+            "Maven (`mvn`) is needed once to resolve the Spark jars: apt-get install -y maven"
+        )
     progress(f"resolving the Apache Spark engine's jars from Maven Central into {folder} …")
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".resolve-") as tmp:
         work = Path(tmp) / "jars"
         done = subprocess.run(  # noqa: PLW1510 - checked below with Maven's own output
-            [mvn, "-B", "-f", str(POM), "dependency:copy-dependencies",
-             f"-DoutputDirectory={work}", "-DincludeScope=runtime",
-             "-Dmaven.repo.local=" + str(folder.parent / "m2")],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            [
+                mvn,
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={work}",
+                "-DincludeScope=runtime",
+                "-Dmaven.repo.local=" + str(folder.parent / "m2"),
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             errors = [ln for ln in done.stdout.splitlines() if "ERROR" in ln][:3]

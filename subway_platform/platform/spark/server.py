@@ -44,8 +44,7 @@ def s3a_conf(env: Mapping[str, str]) -> dict[str, str]:
     """
     conf = {
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
-        "spark.hadoop.fs.s3a.aws.credentials.provider":
-            "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
         "spark.hadoop.fs.s3a.endpoint.region": env.get("AWS_REGION", "us-east-1"),
         # Delta's log on S3 needs a single writer per table: one driver, as here.
         "spark.delta.logStore.s3.impl": "io.delta.storage.S3SingleDriverLogStore",
@@ -96,18 +95,20 @@ class ApacheSparkServer:
     def _env(self) -> dict[str, str]:
         env = dict(self.base_env)
         home = spark_home()
-        env.update({
-            "SPARK_HOME": str(home),
-            # Python workers must run this venv's interpreter (pyarrow, psycopg, the
-            # platform's data sources); without it they run the system python.
-            "PYSPARK_PYTHON": sys.executable,
-            "PYSPARK_DRIVER_PYTHON": sys.executable,
-            "SPARK_LOCAL_IP": "127.0.0.1",
-            "SPARK_LOCAL_HOSTNAME": "localhost",
-            "SPARK_LOG_DIR": str(self.log_dir),
-            "SPARK_WORKER_DIR": str(self.log_dir / "work"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-        })
+        env.update(
+            {
+                "SPARK_HOME": str(home),
+                # Python workers must run this venv's interpreter (pyarrow, psycopg, the
+                # platform's data sources); without it they run the system python.
+                "PYSPARK_PYTHON": sys.executable,
+                "PYSPARK_DRIVER_PYTHON": sys.executable,
+                "SPARK_LOCAL_IP": "127.0.0.1",
+                "SPARK_LOCAL_HOSTNAME": "localhost",
+                "SPARK_LOG_DIR": str(self.log_dir),
+                "SPARK_WORKER_DIR": str(self.log_dir / "work"),
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
         env.setdefault("AWS_REGION", "us-east-1")
         return env
 
@@ -137,14 +138,23 @@ class ApacheSparkServer:
         }
         # Executors inherit SUBWAY_MART_DSN and the AWS keys from the workers' (or the
         # server's) environment, never from the conf, which the Spark UI and logs show.
-        argv = [str(home / "bin" / "spark-submit"), "--class", CONNECT_SERVER_CLASS,
-                "--master", master, "--name", "subway_platform",
-                "--jars", ",".join(str(j) for j in jars)]
+        argv = [
+            str(home / "bin" / "spark-submit"),
+            "--class",
+            CONNECT_SERVER_CLASS,
+            "--master",
+            master,
+            "--name",
+            "subway_platform",
+            "--jars",
+            ",".join(str(j) for j in jars),
+        ]
         for key, value in conf.items():
             argv += ["--conf", f"{key}={value}"]
         argv.append(str(_connect_jar(home)))
-        self.server = ManagedProcess("spark-connect", argv, env=env,
-                                     log_path=self.log_dir / "spark-connect.log")
+        self.server = ManagedProcess(
+            "spark-connect", argv, env=env, log_path=self.log_dir / "spark-connect.log"
+        )
         self.server.start()
         try:
             self.server.wait_for_port(self.port, timeout=START_TIMEOUT_S)
@@ -158,9 +168,18 @@ class ApacheSparkServer:
         port, ui = free_port(), free_port()
         self.master = ManagedProcess(
             "spark-master",
-            [str(home / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master",
-             "--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui)],
-            env=env, log_path=self.log_dir / "spark-master.log",
+            [
+                str(home / "bin" / "spark-class"),
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webui-port",
+                str(ui),
+            ],
+            env=env,
+            log_path=self.log_dir / "spark-master.log",
         )
         self.master.start()
         self.master.wait_for_port(port, timeout=START_TIMEOUT_S)
@@ -169,10 +188,23 @@ class ApacheSparkServer:
             wport, wui = free_port(), free_port()
             worker = ManagedProcess(
                 f"spark-worker-{i}",
-                [str(home / "bin" / "spark-class"), "org.apache.spark.deploy.worker.Worker",
-                 "--host", "127.0.0.1", "--port", str(wport), "--webui-port", str(wui),
-                 "--cores", "1", "--memory", self.worker_memory, self.master_url],
-                env=env, log_path=self.log_dir / f"spark-worker-{i}.log",
+                [
+                    str(home / "bin" / "spark-class"),
+                    "org.apache.spark.deploy.worker.Worker",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(wport),
+                    "--webui-port",
+                    str(wui),
+                    "--cores",
+                    "1",
+                    "--memory",
+                    self.worker_memory,
+                    self.master_url,
+                ],
+                env=env,
+                log_path=self.log_dir / f"spark-worker-{i}.log",
             )
             worker.start()
             worker.wait_for_port(wport, timeout=START_TIMEOUT_S)
@@ -227,4 +259,3 @@ def descendants(pid: int) -> list[int]:
             out.append(child)
             todo.append(child)
     return out
-
