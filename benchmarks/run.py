@@ -332,7 +332,13 @@ class Bench:
 
     # -- the baseline ------------------------------------------------------------------------
     def baseline_job(
-        self, name: str, months: list[str], csv_dir: Path, lake: Path, passes: int = 1
+        self,
+        name: str,
+        months: list[str],
+        csv_dir: Path,
+        lake: Path,
+        passes: int = 1,
+        fmt: str = "delta",
     ) -> ChildResult:
         """One ``spark-submit`` of the reference's job, measured from outside (JVM start included)."""
         from benchmarks.baseline_job import submit_argv, submit_env
@@ -343,6 +349,7 @@ class Bench:
             "lake_dir": str(lake),
             "table": BASELINE_TABLE,
             "passes": passes,
+            "format": fmt,
         }
         result = run_measured(
             submit_argv(config),
@@ -447,6 +454,24 @@ class Bench:
                 [job],
                 note="one spark-submit for all months",
                 mart_rows=first["mart_rows"],
+            )
+        if "one-job-parquet" not in skip:
+            # The fastest JVM variant (issue 15's yardstick): one job, CSV -> Parquet -> JDBC.
+            self.drop_tables([BASELINE_TABLE])
+            lake = self.work / f"baseline-lake-{it}-onejob-parquet"
+            shutil.rmtree(lake, ignore_errors=True)
+            job = self.baseline_job("one-job-parquet", months, csv_dir, lake, fmt="parquet")
+            head, first = job.lines[0], job.lines[1]
+            self.baseline_entry(
+                f"baseline JVM+Parquet: backfill, one job ({len(months)} mo)",
+                it,
+                job.wall_s,
+                n,
+                {"jvm_start": head["session_s"], **first["layers"]},
+                [job],
+                note="one spark-submit for all months, Parquet instead of Delta",
+                mart_rows=first["mart_rows"],
+                engine_variant="jvm+parquet",
             )
 
     # -- scale ---------------------------------------------------------------------------------
@@ -597,6 +622,10 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     one_job = next(
         (w for c, w in med.items() if c.startswith("baseline JVM+Delta: backfill, one job")), None
     )
+    one_job_parquet = next(
+        (w for c, w in med.items() if c.startswith("baseline JVM+Parquet: backfill, one job")),
+        None,
+    )
     b1 = med.get("baseline JVM+Delta: one_month (1 job)")
     for case, wall in med.items():
         if not case.startswith("platform"):
@@ -606,6 +635,8 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
                 ratios[f"{case} vs a job per month"] = round(per_month / wall, 2)
             if one_job:
                 ratios[f"{case} vs one job"] = round(one_job / wall, 2)
+            if one_job_parquet:
+                ratios[f"{case} vs one Parquet job"] = round(one_job_parquet / wall, 2)
         elif "one_month" in case and b1:
             ratios[f"{case} vs one month job"] = round(b1 / wall, 2)
     return out
@@ -672,7 +703,7 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline-skip",
         default="",
         help="comma-separated baseline variants to skip: per-month (a job per month, "
-        "and the one-month job), one-job",
+        "and the one-month job), one-job, one-job-parquet",
     )
     parser.add_argument(
         "--lake",
