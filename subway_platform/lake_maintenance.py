@@ -15,6 +15,7 @@ delta-rs (``deltalake``), which commits the same Delta actions. Each table is he
 the same per-(table, month) locks as the loads, so a compaction never races a load.
 """
 
+import re
 from typing import Any
 
 import dagster as dg
@@ -52,6 +53,27 @@ def engine_has_delta_sql(session: Any) -> bool:
     return "DeltaSparkSessionExtension" in extensions
 
 
+_SAFE_TABLE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9._~/+-]+|/[A-Za-z0-9._~/+-]+")
+
+
+def delta_path_reference(url: str) -> str:
+    """``delta.`<url>``` for Delta's ``OPTIMIZE``/``VACUUM``, from a validated table URL.
+
+    Delta's SQL grammar takes neither parameter markers nor ``IDENTIFIER(:name)`` for
+    these commands (tried on delta-spark 4.4: ``PARSE_SYNTAX_ERROR`` at ``OPTIMIZE``), so
+    the statement is text. The URL is the lake's configured root plus a fixed table path;
+    anything outside a plain path's characters (quotes, backticks, spaces, ``;``) is
+    refused here, before it reaches SQL.
+    """
+    if not _SAFE_TABLE_URL.fullmatch(url):
+        raise ValueError(
+            "Delta table URL has characters Delta's SQL cannot take safely "
+            "(allowed: letters, digits, . _ ~ / + - and a scheme://): "
+            f"{url[:200]!r}"
+        )
+    return f"delta.`{url}`"
+
+
 def maintain_table(url: str, retention_hours: int, session: Any | None) -> dict[str, Any]:
     """Compact and vacuum the table at ``url``; return what changed (file counts)."""
     from subway_platform.io_managers.delta import open_delta
@@ -62,11 +84,12 @@ def maintain_table(url: str, retention_hours: int, session: Any | None) -> dict[
         return {}
     files_before = len(table.file_uris())
     if session is not None:
-        quoted = url.replace("`", "``")
-        session.sql(f"OPTIMIZE delta.`{quoted}`").collect()
+        table_ref = delta_path_reference(url)
+        session.sql(f"OPTIMIZE {table_ref}").collect()
         if retention_hours < DEFAULT_RETENTION_HOURS:
             session.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
-        session.sql(f"VACUUM delta.`{quoted}` RETAIN {int(retention_hours)} HOURS").collect()
+        hours = int(retention_hours)
+        session.sql(f"VACUUM {table_ref} RETAIN {hours} HOURS").collect()
         engine = "delta-spark"
     else:
         table.optimize.compact()
