@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from subway_platform.datasets import DAILY, HOURLY, STATION, DatasetSpec
+from subway_platform.datasets import ALL_DATASETS, STATION, DatasetSpec
 from subway_platform.partitions import monthly_partitions
 
 if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export the name
@@ -35,39 +37,43 @@ def dataset_selection(spec: DatasetSpec) -> dg.AssetSelection:
     return selection
 
 
-def monthly_dataset_job(name: str, spec: DatasetSpec, what: str) -> UnresolvedAssetJobDefinition:
-    """The job loading one monthly data set's months through bronze, gold and mart."""
+def dataset_job(spec: DatasetSpec) -> UnresolvedAssetJobDefinition:
+    """The job loading one data set: its months (monthly data sets) or a full refresh."""
+    what = "per month" if spec.partitioned else "full refresh"
     return dg.define_asset_job(
-        name,
+        spec.job_name,
         selection=dataset_selection(spec),
-        partitions_def=monthly_partitions,
-        description=f"{what} boardings/alightings: landing CSV -> bronze -> gold -> mart, per month.",
+        partitions_def=monthly_partitions if spec.partitioned else None,
+        description=f"{spec.description} Landing CSV -> bronze -> gold -> mart, {what}.",
         tags={"subway/dataset": spec.name},
     )
 
 
-daily_passengers_job = monthly_dataset_job("daily_passengers_job", DAILY, "Daily")
-hourly_passengers_job = monthly_dataset_job("hourly_passengers_job", HOURLY, "Hourly")
-station_job = dg.define_asset_job(
-    "station_job",
-    selection=dataset_selection(STATION),
-    description="Station master: full refresh of bronze, gold and mart.",
-    tags={"subway/dataset": STATION.name},
-)
+DATASET_JOBS: dict[str, UnresolvedAssetJobDefinition] = {
+    spec.name: dataset_job(spec) for spec in ALL_DATASETS
+}
+"""Each data set's job, by data set name (generated from the registry of specs)."""
+
+MONTHLY_DATASETS: tuple[DatasetSpec, ...] = tuple(s for s in ALL_DATASETS if s.partitioned)
+
 monthly_all_job = dg.define_asset_job(
     "monthly_all_job",
-    selection=dataset_selection(DAILY) | dataset_selection(HOURLY),
+    selection=reduce(operator.or_, (dataset_selection(s) for s in MONTHLY_DATASETS)),
     partitions_def=monthly_partitions,
-    description="Every monthly asset (daily and hourly data sets) for a month or a range.",
+    description="Every monthly asset ("
+    + ", ".join(s.name for s in MONTHLY_DATASETS)
+    + ") for a month or a range.",
     tags={"subway/dataset": "all_monthly"},
 )
 
 station_schedule = dg.ScheduleDefinition(
     name="station_weekly_schedule",
-    job=station_job,
+    job=DATASET_JOBS[STATION.name],
     cron_schedule="0 6 * * 1",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Weekly full refresh of the station master (off by default).",
 )
 
-ALL_JOBS = [daily_passengers_job, hourly_passengers_job, station_job, monthly_all_job]
+ALL_JOBS = [*DATASET_JOBS.values(), monthly_all_job]
+RANGE_JOBS = [DATASET_JOBS[s.name] for s in MONTHLY_DATASETS] + [monthly_all_job]
+"""The jobs whose runs may cover a range of months (one run for several partitions)."""

@@ -26,7 +26,7 @@ import dagster as dg
 
 from subway_platform.elt_log.mirror import run_partitions
 from subway_platform.elt_log.run_events import month_failures, read_run_events
-from subway_platform.jobs import daily_passengers_job, hourly_passengers_job, monthly_all_job
+from subway_platform.jobs import RANGE_JOBS
 
 FOLLOW_UP_TAG = "subway/follow_up_of"
 """On a follow-up run: the id of the failed range run it completes."""
@@ -37,9 +37,6 @@ LOCK_TAG = "subway/lock"
 DATASET_TAG = "subway/dataset"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-RANGE_JOBS = [daily_passengers_job, hourly_passengers_job, monthly_all_job]
-"""The month-partitioned load jobs whose range runs are followed up."""
 
 
 def good_stretches(launched: list[str], bad: set[str]) -> list[list[str]]:

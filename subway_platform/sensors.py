@@ -22,18 +22,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from subway_platform.datasets import DAILY, HOURLY, STATION, DatasetSpec, dataset_for_file
+from subway_platform.datasets import DatasetSpec, dataset_for_file
 from subway_platform.ingest.errors import LandingFileError
-from subway_platform.jobs import daily_passengers_job, hourly_passengers_job, station_job
+from subway_platform.jobs import DATASET_JOBS
 from subway_platform.partitions import InvalidPartitionKey, validate_month
 from subway_platform.resources.landing import LandingZone, safe_file_name
 from subway_platform.resources.storage import StoredObject, is_s3
 
-JOB_FOR_DATASET: dict[str, str] = {
-    DAILY.name: "daily_passengers_job",
-    HOURLY.name: "hourly_passengers_job",
-    STATION.name: "station_job",
-}
 IN_FLIGHT_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 
 
@@ -89,19 +84,19 @@ def run_request_for(spec: DatasetSpec, obj: StoredObject, months: list[str]) -> 
     if not months:
         return dg.RunRequest(
             run_key=identity,
-            job_name=JOB_FOR_DATASET[spec.name],
+            job_name=spec.job_name,
             tags={**tags, "subway/lock": spec.name},
         )
     if len(months) == 1:
         return dg.RunRequest(
             run_key=identity,
-            job_name=JOB_FOR_DATASET[spec.name],
+            job_name=spec.job_name,
             partition_key=months[0],
             tags={**tags, "subway/lock": f"{spec.name}:{months[0]}"},
         )
     return dg.RunRequest(
         run_key=identity,
-        job_name=JOB_FOR_DATASET[spec.name],
+        job_name=spec.job_name,
         tags={
             **tags,
             "dagster/asset_partition_range_start": months[0],
@@ -178,7 +173,7 @@ class LandingSensorSettings(dg.ConfigurableResource):
     name="landing_sensor",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    jobs=[daily_passengers_job, hourly_passengers_job, station_job],
+    jobs=list(DATASET_JOBS.values()),
     description="Watches SUBWAY_LANDING_URL for new or changed CSV files and requests a run "
     "of the matching data set's job for the months each file holds (exactly once per "
     "file content).",

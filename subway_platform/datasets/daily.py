@@ -23,6 +23,7 @@ DAILY = DatasetSpec(
     gold_table="gold/subway_passengers",
     mart_table="subway_passengers",
     gold_asset="subway_passengers",
+    job_name="daily_passengers_job",
     month_column="사용일자",
     gold_key=("use_date", "line_no", "station_name"),
     sum_columns=("pass_in", "pass_out"),

@@ -55,6 +55,7 @@ HOURLY = DatasetSpec(
     gold_table="gold/subway_passengers_time",
     mart_table="subway_passengers_time",
     gold_asset="subway_passengers_time",
+    job_name="hourly_passengers_job",
     month_column="사용월",
     gold_key=("month", "line_no", "station_name", "hour"),
     sum_columns=("pass_in", "pass_out"),

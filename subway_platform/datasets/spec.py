@@ -69,6 +69,9 @@ class DatasetSpec:
     mart_table: str
     gold_asset: str
     """Gold/mart asset name (``gold/<gold_asset>``, ``mart/<gold_asset>``)."""
+    job_name: str
+    """The job loading this data set (bronze, gold, mart), launched from the UI, the CLI
+    (``dagster job launch -j <job_name>``) and the landing sensor. A contract: keep it."""
     month_column: str | None
     """Source column whose first six characters are the row's month, or None when the
     data set is not partitioned."""

@@ -21,6 +21,7 @@ STATION = DatasetSpec(
     gold_table="gold/subway_station",
     mart_table="subway_station",
     gold_asset="subway_station",
+    job_name="station_job",
     month_column=None,
     gold_key=("station_id", "line_no"),
     # Spellings found by comparing the real 2019 daily files and the 202210 hourly file with
