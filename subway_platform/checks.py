@@ -28,7 +28,7 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
-from subway_platform.datasets import STATION, DatasetSpec
+from subway_platform.datasets import DatasetSpec
 from subway_platform.partitions import MONTH_COLUMN
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
             ),
         ],
     }
-    if layer == "gold" and spec.name != STATION.name:
+    if layer == "gold" and spec.station_join is not None:
         names["gold"].append(
             (
                 STATIONS_MATCHED,

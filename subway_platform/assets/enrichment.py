@@ -1,7 +1,8 @@
 """Station enrichment: passenger rows get the station master's id and coordinates.
 
-The join is on (line, station name), both sides normalised through the aliases the station
-spec declares (``STATION.line_aliases``, ``STATION.station_aliases``): the daily and hourly
+The join is the one the passenger spec declares (``DatasetSpec.station_join``: by default
+on (line, station name)), both sides normalised through the aliases the station master's
+spec declares (``line_aliases``, ``station_aliases``): the daily and hourly
 files write ``공항철도 1호선`` where the master has ``공항철도1호선``, ``9호선2~3단계`` where
 it has ``9호선(연장)``, ``경의선`` for ``경의중앙선``, ``낙성대(강감찬)`` for ``낙성대``. Gold and
 the mart keep the names as the files wrote them; only the join key is normalised.
@@ -24,7 +25,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from subway_platform.checks import STATIONS_MATCHED
-from subway_platform.datasets import STATION, DatasetSpec
+from subway_platform.datasets import DatasetSpec, StationJoin
 from subway_platform.partitions import MONTH_COLUMN
 
 LISTED_PAIRS = 50
@@ -45,15 +46,17 @@ def alias_key(col: Column, aliases: Mapping[str, str]) -> Column:
     return trimmed if mapped is None else mapped.otherwise(trimmed)
 
 
-def _join_keys(df: DataFrame) -> DataFrame:
-    return df.withColumn(_LINE_KEY, alias_key(F.col("line_no"), STATION.line_aliases)).withColumn(
-        _STATION_KEY, alias_key(F.col("station_name"), STATION.station_aliases)
+def _join_keys(df: DataFrame, line: str, station: str, master: DatasetSpec) -> DataFrame:
+    return df.withColumn(_LINE_KEY, alias_key(F.col(line), master.line_aliases)).withColumn(
+        _STATION_KEY, alias_key(F.col(station), master.station_aliases)
     )
 
 
-def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
-    """Left-join station id and coordinates on the normalised (line, station name); never
-    loses or multiplies a row. Without a station table the columns are null."""
+def with_station(
+    gold: DataFrame, station: DataFrame | None, join: StationJoin, master: DatasetSpec
+) -> DataFrame:
+    """Left-join station id and coordinates on the normalised (line, station name) of
+    ``join``; never loses or multiplies a row. Without a station table the columns are null."""
     own = F.col("station_id") if "station_id" in gold.columns else F.lit(None).cast("string")
     if station is None:
         return (
@@ -63,7 +66,7 @@ def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
         )
     # One row per normalised (line, name), so the join cannot multiply passengers.
     lookup = (
-        _join_keys(station)
+        _join_keys(station, "line_no", "station_name", master)
         .groupBy(_LINE_KEY, _STATION_KEY)
         .agg(
             F.min("station_id").alias("_station_id"),
@@ -71,7 +74,8 @@ def with_station(gold: DataFrame, station: DataFrame | None) -> DataFrame:
             F.min("longitude").alias("longitude"),
         )
     )
-    joined = _join_keys(gold).join(lookup, on=[_LINE_KEY, _STATION_KEY], how="left")
+    keyed = _join_keys(gold, join.line_column, join.station_column, master)
+    joined = keyed.join(lookup, on=[_LINE_KEY, _STATION_KEY], how="left")
     return joined.withColumn("station_id", F.coalesce(own, F.col("_station_id"))).drop(
         "_station_id", _LINE_KEY, _STATION_KEY
     )
@@ -111,9 +115,21 @@ class MonthCoverage:
         }
 
 
-def coverage(frame: DataFrame, months: list[str]) -> dict[str, MonthCoverage]:
+def _total(frame_columns: tuple[str, ...]) -> Column:
+    """The row's total of ``frame_columns`` (nulls as 0; 0 when there are none)."""
+    total: Column = F.lit(0).cast("bigint")
+    for name in frame_columns:
+        total = total + F.coalesce(F.col(name), F.lit(0))
+    return total
+
+
+def coverage(spec: DatasetSpec, frame: DataFrame, months: list[str]) -> dict[str, MonthCoverage]:
     """Per month (``""`` when unpartitioned): rows, boardings and alightings of the enriched
-    gold ``frame``, and the share with a station id and coordinates."""
+    gold ``frame``, and the share with a station id and coordinates. Boardings and
+    alightings are the columns the spec logs as ``pass_in_sum`` and ``pass_out_sum``."""
+    assert spec.station_join is not None
+    join = spec.station_join
+    sums = spec.log_sums
     matched = (
         F.col("station_id").isNotNull()
         & F.col("latitude").isNotNull()
@@ -121,11 +137,14 @@ def coverage(frame: DataFrame, months: list[str]) -> dict[str, MonthCoverage]:
     )
     month = F.col(MONTH_COLUMN) if months else F.lit("")
     grouped = frame.groupBy(
-        month.alias("_k"), F.col("line_no"), F.col("station_name"), matched.alias("_matched")
+        month.alias("_k"),
+        F.col(join.line_column).alias("_line"),
+        F.col(join.station_column).alias("_station"),
+        matched.alias("_matched"),
     ).agg(
         F.count(F.lit(1)).alias("rows"),
-        F.sum(F.coalesce(F.col("pass_in"), F.lit(0))).cast("bigint").alias("boardings"),
-        F.sum(F.coalesce(F.col("pass_out"), F.lit(0))).cast("bigint").alias("alightings"),
+        F.sum(_total(sums.get("pass_in_sum", ()))).cast("bigint").alias("boardings"),
+        F.sum(_total(sums.get("pass_out_sum", ()))).cast("bigint").alias("alightings"),
     )
     out: dict[str, MonthCoverage] = {m: MonthCoverage() for m in months}
     for row in grouped.collect():
@@ -138,7 +157,7 @@ def coverage(frame: DataFrame, months: list[str]) -> dict[str, MonthCoverage]:
             cov.matched_rows += rows
             cov.matched_boardings += boardings
         else:
-            pair = (str(row["line_no"]), str(row["station_name"]))
+            pair = (str(row["_line"]), str(row["_station"]))
             cov.unmatched[pair] = cov.unmatched.get(pair, 0) + boardings
     return out
 

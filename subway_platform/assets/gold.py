@@ -21,7 +21,7 @@ from subway_platform.checks import (
     gold_results,
     rejects_result,
 )
-from subway_platform.datasets import STATION, DatasetSpec
+from subway_platform.datasets import DatasetSpec, dataset_named
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.frames import DataFrame
 from subway_platform.io_managers.delta import (
@@ -56,19 +56,13 @@ def gold_frame(spec: DatasetSpec, typed_good: DataFrame) -> DataFrame:
         else list(spec.gold_key)
     )
     aggs: list[Any] = [F.count(F.lit(1)).cast("bigint").alias("source_rows")]
-    present = set(rows.columns)
     for name in spec.sum_columns:
         aggs.append(F.sum(name).cast("bigint").alias(name))
-    if "station_id" in present and "station_id" not in keys:
-        aggs.append(F.min("station_id").alias("station_id"))
-    if spec.name == STATION.name:
-        aggs += [
-            F.min("station_name").alias("station_name"),
-            F.min("latitude").alias("latitude"),
-            F.min("longitude").alias("longitude"),
-        ]
-    if "reg_date" in present:
-        aggs.append(F.max("reg_date").alias("reg_date"))
+    # Every other declared column is carried: one value per key (see DatasetSpec.role).
+    pick = {"min": F.min, "max": F.max}
+    for name, how in spec.carried_columns().items():
+        if name in rows.columns and name not in keys:
+            aggs.append(pick[how](name).alias(name))
     return rows.groupBy(*keys).agg(*aggs)
 
 
@@ -99,7 +93,9 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     """The gold asset of a data set, built from its bronze asset."""
     hop = HOPS[f"gold/{spec.gold_asset}"]
     bronze_key = dg.AssetKey(["bronze", spec.name])
-    deps = [] if spec.name == STATION.name else [dg.AssetKey(["gold", STATION.gold_asset])]
+    join = spec.station_join
+    master = dataset_named(join.master) if join is not None else None
+    deps = [dg.AssetKey(["gold", master.gold_asset])] if master is not None else []
 
     @dg.asset(
         key=["gold", spec.gold_asset],
@@ -153,16 +149,16 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         if "_month_value" in good.columns:
             good = good.drop("_month_value")
         frame = gold_frame(spec, good)
-        if spec.name != STATION.name:
-            station_url = table_url(lake, f"gold/{STATION.gold_asset}")
+        if join is not None and master is not None:
+            station_url = table_url(lake, f"gold/{master.gold_asset}")
             station = (
                 spark.spark_session.read.format("delta").load(station_url)
                 if open_delta(station_url) is not None
                 else None
             )
-            frame = with_station(frame, station)
+            frame = with_station(frame, station, join, master)
         frame = frame.select(*canonical_order(frame.columns))
-        enrichment = coverage(frame, months) if spec.name != STATION.name else {}
+        enrichment = coverage(spec, frame, months) if join is not None else {}
         for month, cov in enrichment.items():
             # Numbers per month, so the UI plots their history (rows, passengers, rejects, coverage).
             figures = {

@@ -2,10 +2,31 @@
 
 from subway_platform.datasets.daily import DAILY
 from subway_platform.datasets.hourly import HOURLY
-from subway_platform.datasets.spec import DatasetSpec, SourceColumn
+from subway_platform.datasets.spec import DatasetSpec, SourceColumn, StationJoin
 from subway_platform.datasets.station import STATION
 
 ALL_DATASETS: tuple[DatasetSpec, ...] = (DAILY, HOURLY, STATION)
+
+
+def dataset_named(name: str) -> DatasetSpec:
+    """The registered data set called ``name`` (``KeyError`` naming the known ones if none)."""
+    for spec in ALL_DATASETS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no data set {name!r} (known: {', '.join(s.name for s in ALL_DATASETS)})")
+
+
+def dataset_for_asset(asset_key: str) -> DatasetSpec | None:
+    """The data set an asset key string belongs to (``bronze/<name>``, ``gold/<gold asset>``,
+    ``mart/<gold asset>``), if any."""
+    for spec in ALL_DATASETS:
+        if asset_key in (
+            f"bronze/{spec.name}",
+            f"gold/{spec.gold_asset}",
+            f"mart/{spec.gold_asset}",
+        ):
+            return spec
+    return None
 
 
 def dataset_for_file(file_name: str) -> DatasetSpec | None:
@@ -23,5 +44,8 @@ __all__ = [
     "STATION",
     "DatasetSpec",
     "SourceColumn",
+    "StationJoin",
+    "dataset_for_asset",
     "dataset_for_file",
+    "dataset_named",
 ]

@@ -1,6 +1,6 @@
 """Daily boardings/alightings per station (서울시 지하철 호선별 역별 승하차 인원 정보)."""
 
-from subway_platform.datasets.spec import DatasetSpec, SourceColumn
+from subway_platform.datasets.spec import DatasetSpec, SourceColumn, StationJoin
 
 DAILY = DatasetSpec(
     name="card_subway_month",
@@ -27,5 +27,6 @@ DAILY = DatasetSpec(
     month_column="사용일자",
     gold_key=("use_date", "line_no", "station_name"),
     sum_columns=("pass_in", "pass_out"),
+    station_join=StationJoin(master="subway_station"),
     due_day=5,  # the portal publishes a month's card data within its first days (reg_date: +3 days)
 )

@@ -1,6 +1,6 @@
 """Hourly boardings/alightings per station (호선별 역별 시간대별 승하차 인원 정보)."""
 
-from subway_platform.datasets.spec import DatasetSpec, SourceColumn
+from subway_platform.datasets.spec import DatasetSpec, SourceColumn, StationJoin
 
 HOURS: tuple[int, ...] = tuple((4 + i) % 24 for i in range(24))
 """Hours of day in the file's column order: 04시-05시 … 03시-04시."""
@@ -59,6 +59,7 @@ HOURLY = DatasetSpec(
     month_column="사용월",
     gold_key=("month", "line_no", "station_name", "hour"),
     sum_columns=("pass_in", "pass_out"),
+    station_join=StationJoin(master="subway_station"),
     wide_hours=True,
     due_day=10,  # published after the month's daily data
 )

@@ -51,6 +51,29 @@ class SourceColumn:
     required: bool = True
 
 
+ColumnRole = Literal["key", "sum", "carried", "enrichment", "unpivoted"]
+"""What gold does with a column: ``key`` identifies a row; ``sum`` is added up over rows
+repeating a key (and reconciled across layers); ``carried`` is kept with one value per key
+(the latest for dates, else the smallest); ``enrichment`` comes from the station master;
+``unpivoted`` (hourly layout) becomes rows of ``hour``, ``pass_in``, ``pass_out``."""
+
+ELT_LOG_SUM_COLUMNS = ("pass_in_sum", "pass_out_sum")
+"""The ELT log's sum columns (``elt_manager_log``): what a data set's sums are logged as."""
+
+STATION_ENRICHMENT = ("station_id", "latitude", "longitude")
+"""Gold columns a station join adds (``station_id`` only where the file has none)."""
+
+
+@dataclass(frozen=True)
+class StationJoin:
+    """How a passenger data set's gold rows find their station in the station master."""
+
+    master: str = "subway_station"
+    """The station master data set (its spec's ``name``)."""
+    line_column: str = "line_no"
+    station_column: str = "station_name"
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """A landing data set and its bronze, gold and mart tables."""
@@ -97,10 +120,80 @@ class DatasetSpec:
     station_match_target_pct: float = 99.5
     """Passenger data sets: share of a month's boardings (in %) that must get a station id
     and coordinates; below it the ``stations_matched`` warning check fails."""
+    station_join: StationJoin | None = None
+    """Passenger data sets: gold gets ``station_id``, ``latitude`` and ``longitude`` from the
+    station master by this join (a left join that loses no row). None: no enrichment."""
+    record_prefix: str = ""
+    """Prefix of the ELT log's ``action`` (the reference's ``record_prefix``: ``hopt`` ->
+    ``hopt/inc``); empty: plain ``inc``/``full``."""
+    elt_log_sums: dict[str, tuple[str, ...]] | None = None
+    """ELT log sum column (``pass_in_sum``, ``pass_out_sum``) -> the gold sum columns whose
+    total it records; a column left out is logged as null. None: ``pass_in`` and
+    ``pass_out`` are logged as themselves when the data set sums them."""
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if not self.job_name:
+            problems.append("job_name is empty")
+        targets = {c.target for c in self.columns}
+        produced = targets | ({"hour", "pass_in", "pass_out"} if self.wide_hours else set())
+        for key in self.gold_key:
+            if key not in produced:
+                problems.append(f"gold_key column {key!r} is no column's target")
+        for name in self.sum_columns:
+            if name not in produced:
+                problems.append(f"sum column {name!r} is no column's target")
+        for log_column, sums in self.log_sums.items():
+            if log_column not in ELT_LOG_SUM_COLUMNS:
+                problems.append(f"elt_log_sums: {log_column!r} is not one of {ELT_LOG_SUM_COLUMNS}")
+            problems += [
+                f"elt_log_sums[{log_column!r}]: {n!r} is not a sum column"
+                for n in sums
+                if n not in self.sum_columns
+            ]
+        if self.station_join is not None:
+            for col in (self.station_join.line_column, self.station_join.station_column):
+                if col not in produced:
+                    problems.append(f"station_join column {col!r} is no column's target")
+        if self.record_prefix and not re.fullmatch(r"[a-z][a-z0-9_]*", self.record_prefix):
+            problems.append(f"record_prefix {self.record_prefix!r} is not a lower-case word")
+        if problems:
+            raise ValueError(f"data set spec {self.name!r}: " + "; ".join(problems))
 
     @property
     def partitioned(self) -> bool:
         return self.month_column is not None
+
+    @property
+    def log_sums(self) -> dict[str, tuple[str, ...]]:
+        """``elt_log_sums``, or its default (see there)."""
+        if self.elt_log_sums is not None:
+            return self.elt_log_sums
+        return {
+            f"{name}_sum": (name,) for name in ("pass_in", "pass_out") if name in self.sum_columns
+        }
+
+    def role(self, target: str) -> ColumnRole:
+        """What gold does with the gold column ``target`` (see ``ColumnRole``)."""
+        if target in self.gold_key or (target == "month" and self.partitioned):
+            return "key"
+        if target in self.sum_columns:
+            return "sum"
+        if self.wide_hours and re.fullmatch(r"h\d\d_(in|out)", target):
+            return "unpivoted"
+        if self.station_join is not None and target in STATION_ENRICHMENT:
+            return "enrichment" if target != "station_id" else "carried"
+        return "carried"
+
+    def carried_columns(self) -> dict[str, Literal["min", "max"]]:
+        """Gold columns kept with one value per key, and how: ``max`` (the latest) for
+        dates, ``min`` otherwise. Every declared column is a key, a sum, unpivoted or
+        carried, so gold keeps every column the spec declares."""
+        return {
+            c.target: "max" if c.kind == "date" else "min"
+            for c in self.columns
+            if self.role(c.target) == "carried"
+        }
 
     def column(self, name: str) -> SourceColumn:
         for col in self.columns:

@@ -19,7 +19,8 @@ class Hop:
 
     domain: str
     action: str
-    """``inc`` for a month replaced (delete the month, insert it), ``full`` for a full refresh."""
+    """``inc`` for a month replaced (delete the month, insert it), ``full`` for a full refresh;
+    prefixed with the spec's ``record_prefix`` when it has one (``fare/inc``)."""
     source_type: str
     source_topic: str
     source_dpath: str
@@ -47,6 +48,8 @@ def hops_for(spec: DatasetSpec) -> dict[str, Hop]:
     bronze too) shared one object, and "distinct target objects" counted nine tables as five.
     """
     action = "inc" if spec.partitioned else "full"
+    if spec.record_prefix:
+        action = f"{spec.record_prefix}/{action}"
     bronze_layer, _ = _layer_dpath(spec.bronze_table)
     gold_layer, _ = _layer_dpath(spec.gold_table)
     return {

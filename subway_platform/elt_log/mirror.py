@@ -36,6 +36,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
+from subway_platform.datasets import dataset_for_asset
 from subway_platform.elt_log.check_text import (
     check_failure_detail,
     check_failure_message,
@@ -151,6 +152,20 @@ def _partition_entry(metadata: Mapping[str, Any], partition: str) -> dict[str, A
     return dict(entry) if isinstance(entry, Mapping) else {}
 
 
+def _logged_sum(asset_key: str, entry: Mapping[str, Any], log_column: str) -> int | None:
+    """The ELT log's ``log_column`` (``pass_in_sum``/``pass_out_sum``) of a partition: the
+    total of the sum columns the asset's data set maps to it (``DatasetSpec.log_sums``);
+    null when the data set maps none, or a figure is missing. An asset of no registered
+    data set is logged by the default names (``pass_in``, ``pass_out``)."""
+    spec = dataset_for_asset(asset_key)
+    default = (log_column.removesuffix("_sum"),)
+    names = spec.log_sums.get(log_column, ()) if spec is not None else default
+    values = [_optional_int(entry, name) for name in names]
+    if not values or any(v is None for v in values):
+        return None
+    return sum(v for v in values if v is not None)
+
+
 def _optional_int(entry: Mapping[str, Any], name: str) -> int | None:
     value = entry.get(name)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -235,8 +250,8 @@ def _materialized_row(
         step_key=mat.step_key,
         status=status,
         merged_count=_count(entry, "merged_count"),
-        pass_in_sum=_optional_int(entry, "pass_in"),
-        pass_out_sum=_optional_int(entry, "pass_out"),
+        pass_in_sum=_logged_sum(mat.asset_key, entry, "pass_in_sum"),
+        pass_out_sum=_logged_sum(mat.asset_key, entry, "pass_out_sum"),
         check_outcomes=outcomes,
         error_detail=detail,
     )

@@ -2,7 +2,8 @@
 
 Runs against whatever the environment points at (the embedded services when started by
 `subway-platform demo`): sample CSV files are uploaded to ``SUBWAY_LANDING_URL``, then
-``station_job`` and ``monthly_all_job`` (all months in one run) execute in this process
+the station master's job and ``monthly_all_job`` (all months in one run, for the data sets
+the sample files cover) execute in this process
 against the Dagster instance in ``DAGSTER_HOME``, and the row count of every table the
 platform wrote is printed: Delta tables read with delta-rs, mart tables in PostgreSQL.
 """
@@ -21,6 +22,7 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
+from subway_platform.datasets import ALL_DATASETS, DatasetSpec, dataset_for_file
 from subway_platform.partitions import months_between, validate_month
 
 DELTA_LAYERS = ("bronze", "gold")
@@ -40,6 +42,7 @@ def run_demo(months: list[str]) -> int:
     defs = _definitions()
     with tempfile.TemporaryDirectory(prefix="subway-demo-") as tmp:
         files = _write_samples(Path(tmp), months)
+        sampled = _datasets_of(files)
         landing = _required_env("SUBWAY_LANDING_URL")
         for path in files:
             _upload(path, landing)
@@ -47,14 +50,22 @@ def run_demo(months: list[str]) -> int:
 
     with dg.DagsterInstance.get() as instance:
         run_ids = [
-            _execute(defs, "station_job", instance, tags={}),
+            _execute(defs, spec.job_name, instance, tags={})
+            for spec in sampled
+            if not spec.partitioned
+        ]
+        monthly = [spec for spec in sampled if spec.partitioned]
+        run_ids.append(
             _execute(
                 defs,
                 "monthly_all_job",
                 instance,
                 tags={RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]},
-            ),
-        ]
+                # Only the data sets the sample files cover (a data set without sample
+                # files would fail for want of a landing file).
+                assets=[k for spec in monthly for k in _asset_keys(spec)],
+            )
+        )
         _mirror_elt_log(instance, run_ids)
     _print_summary(_table_keys(defs))
     return 0
@@ -128,8 +139,26 @@ def _s3_client() -> Any:
     )
 
 
+def _datasets_of(files: list[Path]) -> list[DatasetSpec]:
+    """The data sets (in registry order) that the sample files belong to."""
+    found = {spec.name for path in files if (spec := dataset_for_file(path.name)) is not None}
+    return [spec for spec in ALL_DATASETS if spec.name in found]
+
+
+def _asset_keys(spec: DatasetSpec) -> list[dg.AssetKey]:
+    return [
+        dg.AssetKey(["bronze", spec.name]),
+        dg.AssetKey(["gold", spec.gold_asset]),
+        dg.AssetKey(["mart", spec.gold_asset]),
+    ]
+
+
 def _execute(
-    defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance, tags: dict[str, str]
+    defs: dg.Definitions,
+    job_name: str,
+    instance: dg.DagsterInstance,
+    tags: dict[str, str],
+    assets: list[dg.AssetKey] | None = None,
 ) -> str:
     try:
         job = defs.resolve_job_def(job_name)
@@ -141,6 +170,7 @@ def _execute(
     result = job.execute_in_process(
         instance=instance,
         tags=tags,
+        asset_selection=assets,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
@@ -173,25 +203,38 @@ def _print_summary(tables: list[tuple[str, str]]) -> None:
     print(f"{'table':<36} {'rows':>10}")
     with psycopg.connect(_required_env("SUBWAY_MART_DSN")) as conn:
         for layer, name in tables:
+            count: int | None
             if layer == MART_LAYER:
-                rows = conn.execute(
-                    sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))
-                ).fetchone()
-                count = int(rows[0]) if rows else 0
+                exists = conn.execute("SELECT to_regclass(%s)", (f"public.{name}",)).fetchone()
+                rows = (
+                    conn.execute(
+                        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))
+                    ).fetchone()
+                    if exists and exists[0] is not None
+                    else None
+                )
+                count = int(rows[0]) if rows else None
             else:
                 count = _delta_rows(f"{lake}/{layer}/{name}")
-            print(f"{layer + '/' + name:<36} {count:>10}")
+            shown = "not loaded" if count is None else str(count)
+            print(f"{layer + '/' + name:<36} {shown:>10}")
     sys.stdout.flush()
 
 
-def _delta_rows(uri: str) -> int:
-    """Row count of a Delta table read with delta-rs (Parquet footers only, no Spark)."""
+def _delta_rows(uri: str) -> int | None:
+    """Row count of a Delta table read with delta-rs (Parquet footers only, no Spark);
+    None when the table does not exist (a data set without sample files)."""
     from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
 
     from subway_platform.resources.storage import delta_storage_options
 
     options = delta_storage_options() if uri.startswith(("s3://", "s3a://")) else None
-    return int(DeltaTable(uri, storage_options=options).to_pyarrow_dataset().count_rows())
+    try:
+        table = DeltaTable(uri, storage_options=options)
+    except TableNotFoundError:
+        return None
+    return int(table.to_pyarrow_dataset().count_rows())
 
 
 def _required_env(name: str) -> str:

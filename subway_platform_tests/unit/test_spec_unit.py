@@ -128,3 +128,52 @@ def test_file_names(file_name: str, spec_name: str | None, month: str | None) ->
     assert (spec.name if spec else None) == spec_name
     if spec is not None:
         assert spec.file_month(file_name) == month
+
+
+def test_every_declared_column_has_a_gold_role() -> None:
+    """Gold keeps every column a spec declares: each is a key, a sum, carried or unpivoted."""
+    assert DAILY.carried_columns() == {"station_id": "min", "reg_date": "max"}
+    assert HOURLY.carried_columns() == {"station_id": "min", "reg_date": "max"}
+    assert STATION.carried_columns() == {
+        "station_name": "min",
+        "latitude": "min",
+        "longitude": "min",
+    }
+    assert HOURLY.role("h04_in") == "unpivoted" and HOURLY.role("month") == "key"
+    assert DAILY.role("pass_in") == "sum" and DAILY.role("latitude") == "enrichment"
+    for spec in ALL_DATASETS:
+        for col in spec.columns:
+            assert spec.role(col.target) in ("key", "sum", "carried", "unpivoted")
+
+
+def test_jobs_log_sums_and_station_joins_come_from_the_specs() -> None:
+    assert [s.job_name for s in (DAILY, HOURLY, STATION)] == [
+        "daily_passengers_job",
+        "hourly_passengers_job",
+        "station_job",
+    ]
+    assert DAILY.log_sums == {"pass_in_sum": ("pass_in",), "pass_out_sum": ("pass_out",)}
+    assert STATION.log_sums == {}
+    assert STATION.station_join is None
+    assert DAILY.station_join is not None and DAILY.station_join.master == STATION.name
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"job_name": ""}, "job_name is empty"),
+        ({"gold_key": ("use_date", "nope")}, "gold_key column 'nope'"),
+        ({"sum_columns": ("pass_in", "fare")}, "sum column 'fare'"),
+        ({"elt_log_sums": {"pass_in_sum": ("reg_date",)}}, "'reg_date' is not a sum column"),
+        ({"elt_log_sums": {"boardings": ("pass_in",)}}, "'boardings' is not one of"),
+        ({"record_prefix": "Fare/x"}, "record_prefix 'Fare/x'"),
+    ],
+)
+def test_an_inconsistent_spec_is_refused_naming_the_field(
+    change: dict[str, object], message: str
+) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="card_subway_month") as err:
+        replace(DAILY, **change)  # type: ignore[arg-type]
+    assert message in str(err.value)
