@@ -2,10 +2,11 @@
 
 from subway_platform.datasets.daily import DAILY
 from subway_platform.datasets.hourly import HOURLY
+from subway_platform.datasets.pay_free import PAY_FREE
 from subway_platform.datasets.spec import DatasetSpec, SourceColumn, StationJoin
 from subway_platform.datasets.station import STATION
 
-ALL_DATASETS: tuple[DatasetSpec, ...] = (DAILY, HOURLY, STATION)
+ALL_DATASETS: tuple[DatasetSpec, ...] = (DAILY, HOURLY, STATION, PAY_FREE)
 
 
 def dataset_named(name: str) -> DatasetSpec:

@@ -72,7 +72,9 @@ def test_every_hop_reads_what_the_previous_one_wrote() -> None:
         bronze, gold, mart = hops_for(spec).values()
         assert (gold.source_type, gold.source_object) == (bronze.target_type, bronze.target_object)
         assert (mart.source_type, mart.source_object) == (gold.target_type, gold.target_object)
-        assert {h.action for h in (bronze, gold, mart)} == {"inc" if spec.partitioned else "full"}
+        action = "inc" if spec.partitioned else "full"
+        prefixed = f"{spec.record_prefix}/{action}" if spec.record_prefix else action
+        assert {h.action for h in (bronze, gold, mart)} == {prefixed}
     assert hops_for(STATION)["mart/subway_station"].action == "full"
 
 

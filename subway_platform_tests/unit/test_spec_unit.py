@@ -27,9 +27,10 @@ def test_registered_data_sets() -> None:
         "card_subway_month",
         "card_subway_time",
         "subway_station",
+        "card_subway_pay_free",
     ]
-    assert [s.partitioned for s in ALL_DATASETS] == [True, True, False]
-    assert [s.month_column for s in ALL_DATASETS] == ["사용일자", "사용월", None]
+    assert [s.partitioned for s in ALL_DATASETS] == [True, True, False, True]
+    assert [s.month_column for s in ALL_DATASETS] == ["사용일자", "사용월", None, "사용월"]
 
 
 def test_daily_columns_keys_and_sums() -> None:
