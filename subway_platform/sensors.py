@@ -6,6 +6,13 @@ carry the same identity, so even a reset cursor cannot load a file twice. Each t
 at most ``max_files_per_tick`` files, resuming where the last tick stopped; a complete pass
 forgets files that have left the landing zone (they were archived after their load).
 
+A tick only lists files and compares their tags; it never reads a file. A file whose name
+gives its month (or of an unpartitioned data set) gets its load run at once. A monthly
+data set's file whose name gives none (the hourly portal file holds many months) gets one
+run of ``landing_scan_job`` (``landing_scan.py``), which finds its months and leaves a
+manifest in the lake; a later tick reads the manifest and requests the load of those
+months under the same run key, and deletes the manifest on the tick after that.
+
 S3 lists only completed uploads (a multipart upload appears when it completes), so a
 half-written object is never seen. In a local landing directory, names starting with
 ``.`` or ending in ``.part``/``.tmp`` are in flight and files younger than
@@ -15,16 +22,20 @@ half-written object is never seen. In a local landing directory, names starting 
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
 import dagster as dg
 
-from subway_platform.datasets import DatasetSpec, dataset_for_file
-from subway_platform.ingest.errors import LandingFileError
+from subway_platform.datasets import DatasetSpec, dataset_for_file, dataset_named
 from subway_platform.jobs import DATASET_JOBS
+from subway_platform.landing_scan import (
+    ScanManifest,
+    landing_scan_job,
+    needs_scan,
+    scan_request,
+    scans_url,
+)
 from subway_platform.partitions import InvalidPartitionKey, validate_month
 from subway_platform.resources.landing import LandingZone, safe_file_name
 from subway_platform.resources.storage import StoredObject, is_s3
@@ -35,11 +46,13 @@ IN_FLIGHT_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 @dataclass
 class LandingCursor:
     """Where the listing stopped, which files (url -> content tag) were already requested,
-    and which files the current pass has listed so far."""
+    which files the current pass has listed so far, and the scan manifests whose load the
+    last tick requested (deleted by the next tick, once that request is recorded)."""
 
     after: str | None = None
     seen: dict[str, str] = field(default_factory=dict)
     this_pass: list[str] = field(default_factory=list)
+    loads: list[str] = field(default_factory=list)
 
     @classmethod
     def parse(cls, raw: str | None) -> "LandingCursor":
@@ -50,31 +63,31 @@ class LandingCursor:
             after=data.get("after"),
             seen=dict(data.get("seen", {})),
             this_pass=list(data.get("this_pass", [])),
+            loads=list(data.get("loads", [])),
         )
 
     def dump(self) -> str:
         return json.dumps(
-            {"after": self.after, "seen": self.seen, "this_pass": self.this_pass},
+            {
+                "after": self.after,
+                "seen": self.seen,
+                "this_pass": self.this_pass,
+                "loads": self.loads,
+            },
             ensure_ascii=False,
         )
 
 
-def file_months(spec: DatasetSpec, obj: StoredObject, landing: LandingZone) -> list[str]:
-    """Months a file holds: from its name when the name says, else from its rows."""
-    named = spec.file_month(obj.name)
-    if named is not None:
-        return [validate_month(named)]
-    if not spec.partitioned:
-        return []
-    # Staging (pyarrow) is imported only for the rare file whose name gives no month.
-    from subway_platform.ingest.stage import stage_landing_file
+def request_for_file(spec: DatasetSpec, obj: StoredObject) -> dg.RunRequest:
+    """What a new or changed file gets: its load run when its name gives its month (or its
+    data set is unpartitioned), else one scan run that finds its months (``landing_scan``).
 
-    with tempfile.TemporaryDirectory(prefix="subway_sensor_") as tmp:
-        local = landing.storage.download(obj.url, Path(tmp) / "file.csv")
-        staged = stage_landing_file(
-            local, Path(tmp) / "staged.parquet", file_name=obj.name, spec=spec
-        )
-    return sorted(validate_month(m) for m in staged.months)
+    Raises ``InvalidPartitionKey`` when the name declares a month that is not ``YYYYMM``.
+    """
+    if needs_scan(spec, obj.name):
+        return scan_request(spec, obj)
+    named = spec.file_month(obj.name)
+    return run_request_for(spec, obj, [validate_month(named)] if named is not None else [])
 
 
 def run_request_for(spec: DatasetSpec, obj: StoredObject, months: list[str]) -> dg.RunRequest:
@@ -109,12 +122,13 @@ def run_request_for(spec: DatasetSpec, obj: StoredObject, months: list[str]) -> 
 def evaluate_landing(
     context: dg.SensorEvaluationContext, landing: LandingZone, max_files: int, settle_seconds: float
 ) -> dg.SensorResult:
-    """List one page of the landing zone and request runs for new or changed files."""
+    """Request the loads that finished scans found, then list one page of the landing
+    zone and request runs for new or changed files. Reads no landing file."""
     cursor = LandingCursor.parse(context.cursor)
+    requests = scanned_loads(context, landing, cursor, max_files)
     listed = list(
         landing.storage.list(landing.landing_url, start_after=cursor.after, limit=max_files)
     )
-    requests: list[dg.RunRequest] = []
     now = datetime.now(timezone.utc)
     for obj in listed:
         cursor.this_pass.append(obj.url)
@@ -131,14 +145,14 @@ def evaluate_landing(
         if cursor.seen.get(obj.url) == obj.etag:
             continue
         try:
-            months = file_months(spec, obj, landing)
-        except (LandingFileError, InvalidPartitionKey) as err:
+            request = request_for_file(spec, obj)
+        except InvalidPartitionKey as err:
             # The run would fail the same way; record the file so it is not retried
             # every tick, and say why. A corrected upload has a new tag and is picked up.
             context.log.warning(f"landing sensor: {err}")
             cursor.seen[obj.url] = obj.etag
             continue
-        requests.append(run_request_for(spec, obj, months))
+        requests.append(request)
         cursor.seen[obj.url] = obj.etag
     if len(listed) < max_files:
         # A complete pass: forget files that have left the landing zone, start over.
@@ -148,6 +162,62 @@ def evaluate_landing(
     else:
         cursor.after = listed[-1].url
     return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
+
+
+def scanned_loads(
+    context: dg.SensorEvaluationContext, landing: LandingZone, cursor: LandingCursor, limit: int
+) -> list[dg.RunRequest]:
+    """Load runs for the months that scan runs found: one listing of the manifests, one
+    small read and one HEAD of the landing file per new manifest.
+
+    A manifest whose load the last tick requested is deleted now: the tick's cursor was
+    recorded with its run requests, so that request is not lost if a tick fails between
+    the two. Its run key is the file's (``run_request_for``), so a reset cursor that
+    requests it again launches nothing twice.
+    """
+    requested_before = set(cursor.loads)
+    cursor.loads = []
+    requests: list[dg.RunRequest] = []
+    listed = 0
+    for item in landing.storage.list(scans_url(landing), limit=limit):
+        listed += 1
+        if item.url in requested_before:
+            requested_before.discard(item.url)
+            landing.storage.delete(item.url)
+            continue
+        request, problem = _load_for_manifest(landing, item)
+        if request is None:
+            context.log.warning(f"landing sensor: scan manifest {item.name}: {problem}; removed")
+            landing.storage.delete(item.url)
+            continue
+        requests.append(request)
+        cursor.loads.append(item.url)
+    if listed >= limit:  # not every manifest was listed: keep the rest for the next tick
+        cursor.loads += sorted(requested_before)
+    return requests
+
+
+def _load_for_manifest(
+    landing: LandingZone, item: StoredObject
+) -> tuple[dg.RunRequest | None, str]:
+    """The load run of a manifest's months, or None and why there is none."""
+    if not item.name.endswith(".json"):
+        return None, "not a manifest (.json)"
+    try:
+        manifest = ScanManifest.parse(landing.storage.read_bytes(item.url))
+        spec = dataset_named(manifest.dataset)
+    except (ValueError, KeyError) as err:
+        return None, f"unreadable ({err})"
+    if not manifest.file_url.startswith(landing.landing_url.rstrip("/") + "/"):
+        return None, f"{manifest.file_name} is not in the landing zone"
+    obj = landing.storage.stat(manifest.file_url)
+    if obj is None:
+        return None, f"{manifest.file_name} has left the landing zone (loaded or removed)"
+    if obj.etag != manifest.etag:
+        return None, f"{manifest.file_name} was replaced after its scan (it gets its own scan)"
+    if not manifest.months:
+        return None, f"{manifest.file_name} holds no month"
+    return run_request_for(spec, obj, manifest.month_list), ""
 
 
 def _ignore_reason(obj: StoredObject, now: datetime, settle_seconds: float) -> str | None:
@@ -173,10 +243,11 @@ class LandingSensorSettings(dg.ConfigurableResource):
     name="landing_sensor",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    jobs=list(DATASET_JOBS.values()),
+    jobs=[*DATASET_JOBS.values(), landing_scan_job],
     description="Watches SUBWAY_LANDING_URL for new or changed CSV files and requests a run "
     "of the matching data set's job for the months each file holds (exactly once per "
-    "file content).",
+    "file content). A monthly file whose name gives no month first gets a landing_scan_job "
+    "run, which finds its months; a later tick requests their load. Ticks read no file.",
 )
 def landing_sensor(
     context: dg.SensorEvaluationContext,

@@ -201,6 +201,38 @@ class ObjectStorage(dg.ConfigurableResource):
                 raise
         return Path(url).is_file()
 
+    def stat(self, url: str) -> StoredObject | None:
+        """The file at ``url`` as :meth:`list` describes it (content tag included), or None
+        when there is none: one HEAD request on S3."""
+        if is_s3(url):
+            import botocore.exceptions
+
+            bucket, key = split_s3(url)
+            try:
+                head = self._client().head_object(Bucket=bucket, Key=key)
+            except botocore.exceptions.ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return None
+                raise
+            return StoredObject(
+                url=url,
+                name=key.rsplit("/", 1)[-1],
+                size=int(head["ContentLength"]),
+                etag=str(head["ETag"]).strip('"'),
+                modified=head["LastModified"],
+            )
+        path = Path(url)
+        if not path.is_file():
+            return None
+        stat = path.stat()
+        return StoredObject(
+            url=url,
+            name=path.name,
+            size=stat.st_size,
+            etag=sha256_file(path),
+            modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
+        )
+
     # -- content -----------------------------------------------------------------------------
     def download(self, url: str, dest: Path) -> Path:
         """Copy ``url`` to the local file ``dest`` (streamed) and return ``dest``."""

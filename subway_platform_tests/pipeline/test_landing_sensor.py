@@ -85,16 +85,30 @@ def test_new_file_requests_one_run_exactly_once(
     assert "weather_201906.csv" in text and "matches no data set" in text
 
 
-def test_multi_month_hourly_file_requests_one_range_run(zone: Zone, tmp_path: Path) -> None:
+def test_multi_month_hourly_file_requests_one_scan_then_one_range_run(
+    zone: Zone, tmp_path: Path
+) -> None:
+    """A file whose name gives no month: the tick requests a scan run (it reads no file);
+    after the scan, a tick requests its months as one single-run range."""
     files = write_sample_files(tmp_path, ["202001", "202002", "202003"])
     hourly = next(f for f in files if "시간대별" in f.name)
     zone.upload(hourly)
     result = _evaluate(zone, None)
-    assert len(result.run_requests or []) == 1
-    request = (result.run_requests or [])[0]
+    [scan] = result.run_requests or []
+    assert scan.job_name == "landing_scan_job" and scan.partition_key is None
+    assert scan.run_key and scan.run_key.startswith(f"scan:card_subway_time:{hourly.name}:")
+    from subway_platform.definitions import defs
+
+    ran = defs.resolve_job_def(scan.job_name).execute_in_process(
+        instance=zone.instance, tags=scan.tags
+    )
+    assert ran.success
+    after = _evaluate(zone, result.cursor)
+    [request] = after.run_requests or []
     assert request.job_name == "hourly_passengers_job"
     assert request.tags["dagster/asset_partition_range_start"] == "202001"
     assert request.tags["dagster/asset_partition_range_end"] == "202003"
+    assert request.run_key == scan.run_key.removeprefix("scan:")
 
 
 def test_sensor_to_mart_and_elt_log(zone: Zone) -> None:
