@@ -3,7 +3,8 @@ log's message), then the link to the run in the Dagster UI.
 
 The lines are the ELT log rows of the run (:func:`subway_platform.elt_log.mirror.rows_for_run`)
 that are not valid, so an alert and the log always say the same thing. A run that failed
-before any step (nothing in the log) is described by Dagster's failure message.
+before any step (nothing in the log) is described by Dagster's failure message, a run with
+no asset step (``landing_scan_job``) by its failed step's error.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import dagster as dg
 
 from subway_platform.alerts.config import run_url, scrub
 from subway_platform.datasets import ALL_DATASETS
-from subway_platform.elt_log.error_text import short_message, without_class_paths
+from subway_platform.elt_log.error_text import error_message, short_message, without_class_paths
 from subway_platform.elt_log.mirror import rows_for_run
+from subway_platform.elt_log.run_events import read_run_events
 
 _DATASET_OF_ASSET: dict[str, str] = {
     key: spec.name
@@ -98,7 +100,13 @@ def build_alert(
     )
     fallback = None
     if not lines:
-        fallback = short_message(without_class_paths(failure_message or "no step failed"))
+        # A run without asset steps (landing_scan_job): its failed step's own error (a bad
+        # file's name and line), not Dagster's "Steps failed: [...]".
+        failures = read_run_events(instance, run.run_id).failures
+        if failures:
+            fallback = f"{failures[0].step_key}: {error_message(failures[0].error)}"
+        else:
+            fallback = short_message(without_class_paths(failure_message or "no step failed"))
     return Alert(
         run_id=run.run_id,
         job_name=run.job_name,

@@ -14,6 +14,7 @@ import dagster as dg
 import psycopg
 import pytest
 
+from subway_platform.alerts.message import build_alert
 from subway_platform.elt_log.mirror import mirror_run
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.storage import ObjectStorage
@@ -200,9 +201,15 @@ def test_bad_unnamed_real_file_fails_its_scan_then_the_corrected_upload_loads(
     assert f"{HOURLY_FILE_NAME}: line 6: expected" in error.message
     assert _manifests(zone) == []
     assert _tick(zone, cursor)[0] == []  # no retry of the same content every tick
-    # The ELT log mirrors asset steps; a scan run has none, so it adds no row.
+    # The ELT log mirrors asset steps; a scan run has none, so it adds no row. The failed
+    # run's alert quotes the step's error (the file and line), not only the job's name.
     with psycopg.connect(zone.mart_dsn) as conn:
         assert mirror_run(zone.instance, failed.run_id, conn) == 0
+    run = zone.instance.get_run_by_id(failed.run_id)
+    assert run is not None
+    alert = build_alert(zone.instance, run, "Steps failed: ['scan_landing_file'].")
+    assert alert.subject == "[subway_platform] run failed: landing_scan_job"
+    assert f"- scan_landing_file: {HOURLY_FILE_NAME}: line 6: expected" in alert.text
 
     zone.upload(source, HOURLY_FILE_NAME)
     [rescan], cursor = _tick(zone, cursor)
