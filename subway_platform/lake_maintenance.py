@@ -20,7 +20,7 @@ from typing import Any
 
 import dagster as dg
 
-from subway_platform.datasets import ALL_DATASETS
+from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
 
@@ -34,14 +34,6 @@ class MaintenanceConfig(dg.Config):
     retention_hours: int = DEFAULT_RETENTION_HOURS
     """Files a version younger than this still needs are kept (time travel stays
     possible within this window). Below 168 h, time travel to older versions breaks."""
-
-
-def lake_table_paths() -> list[str]:
-    """Every Delta table of the platform, as paths below the lake root."""
-    paths: list[str] = []
-    for spec in ALL_DATASETS:
-        paths += [f"bronze/{spec.name}", f"gold/{spec.gold_asset}", f"gold/rejects/{spec.name}"]
-    return paths
 
 
 def engine_has_delta_sql(session: Any) -> bool:
@@ -116,22 +108,18 @@ def maintain_delta_tables(
     config: MaintenanceConfig,
     spark: SparkEngine,
     locks: TableLocks,
+    lakehouse: Lakehouse,
 ) -> dg.Output[dict[str, Any]]:
     """Compact and vacuum every Delta table of the lake (see the module docstring)."""
-    import os
-
-    from subway_platform.io_managers.delta import open_delta, partition_rows, table_url
+    from subway_platform.io_managers.delta import open_delta, partition_rows
 
     if config.retention_hours < 0:
         raise dg.Failure("retention_hours must be 0 or more")
-    lake = os.environ.get("SUBWAY_LAKE_URL", "")
-    if not lake:
-        raise dg.Failure("SUBWAY_LAKE_URL is not set (example: s3://lake-bucket/subway)")
     session = spark.spark_session
     delta_sql = session if engine_has_delta_sql(session) else None
     report: dict[str, Any] = {}
-    for path in lake_table_paths():
-        url = table_url(lake, path)
+    for path in lakehouse.table_paths():
+        url = lakehouse.table_url(path)
         if open_delta(url) is None:
             continue
         months = sorted(k for k in partition_rows(url) if k)

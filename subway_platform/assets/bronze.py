@@ -20,10 +20,11 @@ from subway_platform.checks import bronze_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.run_events import BAD_MONTHS_METADATA, GOOD_MONTHS_METADATA
+from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.ingest.errors import LandingFileError
-from subway_platform.io_managers.delta import table_url
 from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
+from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import StoredObject
@@ -160,19 +161,20 @@ def _check_coverage(
 
 def _source_stats(
     spec: DatasetSpec, staged: list[tuple[StoredObject, bool, "StagedFile", str]]
-) -> dict[str, dict[str, Any]]:
-    stats: dict[str, dict[str, Any]] = {}
+) -> dict[str, PartitionStats]:
+    """What the landing files hold per month: rows, file, checksum and the sums."""
+    stats: dict[str, PartitionStats] = {}
     for obj, _archived, result, _url in staged:
         per_month = result.months if spec.partitioned else {"": result.rows}
         for month, rows in per_month.items():
             sums = result.sums.get(month, {})
-            stats[month] = {
-                "source_read_size": rows,
-                "cleaned_count": 0,
-                "source_object": obj.name,
-                "source_checksum": result.checksum,
-                **{name: sums.get(name) for name in spec.sum_columns},
-            }
+            stats[month] = PartitionStats(
+                source_read_size=rows,
+                cleaned_count=0,
+                source_object=obj.name,
+                source_checksum=result.checksum,
+                sums={name: sums.get(name) for name in spec.sum_columns},
+            )
     return stats
 
 
@@ -181,7 +183,7 @@ def _bronze_output(
     spec: DatasetSpec,
     session: Any,
     staged: list[tuple[StoredObject, bool, "StagedFile", str]],
-    stats: dict[str, dict[str, Any]],
+    stats: dict[str, PartitionStats],
 ) -> dg.Output[DataFrame]:
     """Bronze rows (staged files read by the engine, with lineage) and their metadata."""
     from pyspark.sql import functions as F
@@ -208,7 +210,7 @@ def _bronze_output(
         metadata={
             **{f"elt/{k}": v for k, v in HOPS[f"bronze/{spec.name}"].as_dict().items()},
             "elt/source_object": ", ".join(sorted({o.name for o, *_ in staged})),
-            "elt/source_stats": dg.MetadataValue.json(stats),
+            **source_stats_metadata(stats),
             "source/files": dg.MetadataValue.json(
                 [
                     {
@@ -247,6 +249,7 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         spark: SparkEngine,
         landing: LandingZone,
+        lakehouse: Lakehouse,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
         session = spark.spark_session
@@ -267,9 +270,7 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
 
                 # The Delta write has committed (the IO manager ran on yield): check what landed.
                 written = slice_months(
-                    session.read.format("delta").load(
-                        table_url(landing.lake_url, context.asset_key)
-                    ),
+                    session.read.format("delta").load(lakehouse.table_url(context.asset_key)),
                     months,
                 )
                 results = bronze_results(

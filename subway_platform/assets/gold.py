@@ -27,20 +27,14 @@ from subway_platform.frames import DataFrame
 from subway_platform.io_managers.delta import (
     open_delta,
     partition_rows,
-    table_url,
     write_delta,
 )
 from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
-from subway_platform.resources.landing import LandingZone
+from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
 
 CELLS_PER_HOURLY_ROW = 24
-
-
-def rejects_url(lake_url: str, spec: DatasetSpec) -> str:
-    """Delta table of the rows gold rejected for a data set."""
-    return table_url(lake_url, f"gold/rejects/{spec.name}")
 
 
 def gold_frame(spec: DatasetSpec, typed_good: DataFrame) -> DataFrame:
@@ -111,7 +105,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         bronze: DataFrame,
         spark: SparkEngine,
-        landing: LandingZone,
+        lakehouse: Lakehouse,
         locks: TableLocks,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         # Spark code is imported by the step that runs it, not when the code location loads.
@@ -125,13 +119,12 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         from subway_platform.assets.transforms import rejects_of, typed_columns
 
         months = context_months(context)
-        lake = landing.lake_url
         typed = typed_columns(spec, bronze)
         bronze_stats = bronze_good_stats(spec, typed, months)
         unparseable = sum(
             int(s.get("rows") or 0) - int(s.get("good") or 0) for s in bronze_stats.values()
         )
-        rejects = rejects_url(lake, spec)
+        rejects = lakehouse.rejects_url(spec)
         with locks.hold(rejects, months):
             # The months' rejects are replaced, unless there are none now and none stored
             # before: then the table already says so (its Delta log) and the write, a full
@@ -140,7 +133,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             if unparseable or any(rejected.values()):
                 write_delta(rejects_of(spec, bronze, typed), rejects, months, locks)
                 rejected = partition_rows(rejects, months or None)
-        source = partition_rows(table_url(lake, bronze_key), months or None)
+        source = partition_rows(lakehouse.table_url(bronze_key), months or None)
         first_rejects = first_rejected_rows(spec, typed, months) if unparseable else []
 
         good = typed.filter(F.col("_reject_reason").isNull()).drop(
@@ -150,7 +143,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             good = good.drop("_month_value")
         frame = gold_frame(spec, good)
         if join is not None and master is not None:
-            station_url = table_url(lake, f"gold/{master.gold_asset}")
+            station_url = lakehouse.table_url(["gold", master.gold_asset])
             station = (
                 spark.spark_session.read.format("delta").load(station_url)
                 if open_delta(station_url) is not None
@@ -192,7 +185,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             },
         )
         written = slice_months(
-            spark.spark_session.read.format("delta").load(table_url(lake, context.asset_key)),
+            spark.spark_session.read.format("delta").load(lakehouse.table_url(context.asset_key)),
             months,
         )
         yield from gold_results(spec, bronze_stats, written, months, rejected)

@@ -9,9 +9,9 @@ from subway_platform.checks import mart_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.frames import DataFrame
-from subway_platform.io_managers.delta import partition_rows, table_url
+from subway_platform.io_managers.delta import partition_rows
 from subway_platform.partitions import context_months
-from subway_platform.resources.landing import LandingZone
+from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.retries import retry_transient
 
@@ -33,11 +33,11 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     def mart_table(
         context: dg.AssetExecutionContext,
         gold: DataFrame,
-        landing: LandingZone,
+        lakehouse: Lakehouse,
         mart: MartDatabase,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
-        source = partition_rows(table_url(landing.lake_url, gold_key), months or None)
+        source = partition_rows(lakehouse.table_url(gold_key), months or None)
         stats = {
             key: {"source_read_size": rows, "cleaned_count": 0} for key, rows in source.items()
         }

@@ -1,9 +1,10 @@
 """Delta Lake IO manager for Spark DataFrames (bronze and gold).
 
-The table of asset ``bronze/card_subway_month`` lives at ``<lake>/bronze/card_subway_month``.
-A partitioned table is partitioned by the ``month`` column (``partitions.MONTH_COLUMN``):
-writing replaces exactly the months of the step (Delta ``replaceWhere``) and loading
-reads exactly the requested months. Unpartitioned assets are overwritten.
+The table of asset ``bronze/card_subway_month`` lives where the lakehouse resource says
+(``<lake>/bronze/card_subway_month``). A partitioned table is partitioned by the ``month``
+column (``partitions.MONTH_COLUMN``): writing replaces exactly the months of the step
+(Delta ``replaceWhere``) and loading reads exactly the requested months. Unpartitioned
+assets are overwritten.
 
 Output metadata comes from the Delta log through ``deltalake`` (delta-rs), never from a
 rescan of the data: rows of the written months (file statistics), table version, URI and
@@ -11,16 +12,23 @@ schema.
 """
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from subway_platform.elt_log.stats import (
+    PARTITIONS_METADATA,
+    SOURCE_STATS_METADATA,
+    PartitionStats,
+    stats_from_metadata,
+    stats_metadata,
+)
 from subway_platform.frames import DataFrame
 from subway_platform.partitions import MONTH_COLUMN, context_months, month_bounds, slice_months
+from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
-from subway_platform.resources.storage import delta_storage_options, is_s3, join_url
+from subway_platform.resources.storage import delta_storage_options
 from subway_platform.retries import retry_transient
 
 if TYPE_CHECKING:
@@ -33,13 +41,6 @@ def asset_metadata(context: dg.InputContext | dg.OutputContext) -> Mapping[str, 
         upstream = context.upstream_output
         return upstream.definition_metadata if upstream is not None else {}
     return context.definition_metadata
-
-
-def table_url(lake_url: str, asset_key: dg.AssetKey | str) -> str:
-    """Where an asset's (or a named) Delta table lives under the lake root."""
-    parts = asset_key.path if isinstance(asset_key, dg.AssetKey) else asset_key.split("/")
-    url = join_url(lake_url, *parts)
-    return url if is_s3(url) else str(Path(url).resolve())
 
 
 def open_delta(url: str) -> "DeltaTable | None":
@@ -135,12 +136,12 @@ def _write_delta(df: DataFrame, url: str, months: list[str]) -> None:
 
 
 class DeltaLakeIOManager(dg.ConfigurableIOManager):
-    """Stores Spark DataFrames as Delta Lake tables under ``lake_url`` (``SUBWAY_LAKE_URL``).
-
-    Partitioned outputs replace exactly their months; unpartitioned outputs overwrite.
+    """Stores Spark DataFrames as Delta Lake tables where the lakehouse puts them
+    (``SUBWAY_LAKE_URL``). Partitioned outputs replace exactly their months; unpartitioned
+    outputs overwrite.
     """
 
-    lake_url: str
+    lakehouse: dg.ResourceDependency[Lakehouse]
     spark: dg.ResourceDependency[SparkEngine]
     locks: dg.ResourceDependency[TableLocks]
 
@@ -148,7 +149,7 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         months = context_months(context)
-        url = table_url(self.lake_url, context.asset_key)
+        url = self.lakehouse.table_url(context.asset_key)
         if months and MONTH_COLUMN not in obj.columns:
             raise dg.Failure(f"{context.asset_key.to_user_string()}: no {MONTH_COLUMN} column")
         with retry_transient(context), self.locks.hold(url, months):
@@ -169,7 +170,7 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
         context.add_output_metadata(metadata)
 
     def load_input(self, context: dg.InputContext) -> DataFrame:
-        url = table_url(self.lake_url, context.asset_key)
+        url = self.lakehouse.table_url(context.asset_key)
         spark = self.spark.spark_session
         df = spark.read.format("delta").load(url)
         return slice_months(df, context_months(context))
@@ -179,16 +180,16 @@ def elt_partitions(context: dg.OutputContext, target_rows: dict[str, int]) -> di
     """``elt/partitions`` metadata: the asset's source statistics joined with rows written.
 
     The asset reports what it read (``elt/source_stats``); the IO manager adds what landed in
-    the target. ``merged_count`` is what neither explains: rows combined by summing.
+    the target (:meth:`PartitionStats.with_target`: ``target_read_size`` and
+    ``merged_count``, rows combined by summing). An output that reports no source
+    statistics is no ELT hop (gold's rejects): it gets none.
     """
-    source = context.output_metadata.get("elt/source_stats")
-    stats: dict[str, dict[str, Any]] = dict(source.value) if source is not None else {}
-    out: dict[str, dict[str, Any]] = {}
-    for key, target in target_rows.items():
-        entry = dict(stats.get(key, {}))
-        entry["target_read_size"] = target
-        if "source_read_size" in entry:
-            entry.setdefault("cleaned_count", 0)
-            entry["merged_count"] = entry["source_read_size"] - target - entry["cleaned_count"]
-        out[key] = entry
-    return {"elt/partitions": dg.MetadataValue.json(out)}
+    source = context.output_metadata.get(SOURCE_STATS_METADATA)
+    if source is None:
+        return {}
+    stats = stats_from_metadata(source)
+    out = {
+        key: stats.get(key, PartitionStats()).with_target(target)
+        for key, target in target_rows.items()
+    }
+    return {PARTITIONS_METADATA: stats_metadata(out)}

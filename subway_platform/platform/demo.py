@@ -199,7 +199,9 @@ def _table_keys(defs: dg.Definitions) -> list[tuple[str, str]]:
 
 
 def _print_summary(tables: list[tuple[str, str]]) -> None:
-    lake = _required_env("SUBWAY_LAKE_URL").rstrip("/")
+    from subway_platform.resources.lakehouse import Lakehouse
+
+    lakehouse = Lakehouse(lake_url=_required_env("SUBWAY_LAKE_URL"))
     print(f"{'table':<36} {'rows':>10}")
     with psycopg.connect(_required_env("SUBWAY_MART_DSN")) as conn:
         for layer, name in tables:
@@ -215,7 +217,7 @@ def _print_summary(tables: list[tuple[str, str]]) -> None:
                 )
                 count = int(rows[0]) if rows else None
             else:
-                count = _delta_rows(f"{lake}/{layer}/{name}")
+                count = _delta_rows(lakehouse.table_url([layer, name]))
             shown = "not loaded" if count is None else str(count)
             print(f"{layer + '/' + name:<36} {shown:>10}")
     sys.stdout.flush()

@@ -1,5 +1,9 @@
 """Resources wired to the environment variables of design.md (read when a run starts).
 
+This module is where the platform's configuration enters: every variable of the README's
+table becomes a resource field here (secrets as ``dg.EnvVar``, shown by name only), and the
+assets, IO managers and jobs get it from their resources, not from ``os.environ``.
+
 The variables are checked when the code location loads: a missing or malformed one fails
 the load with one line naming it and giving an example (``subway_platform.configuration``),
 rather than a run failing later with a driver's traceback.
@@ -7,6 +11,7 @@ rather than a run failing later with a driver's traceback.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dagster as dg
@@ -14,6 +19,7 @@ import dagster as dg
 from subway_platform.configuration import check_environment
 from subway_platform.io_managers.delta import DeltaLakeIOManager
 from subway_platform.io_managers.postgres import PostgresMartIOManager
+from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.postgres import MartDatabase
@@ -22,16 +28,29 @@ from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sensors import LandingSensorSettings
 
 
+def _optional(name: str) -> Any:
+    """``dg.EnvVar(name)`` when the variable is set (Dagster resolves it when a run starts
+    and shows only its name), else None: the resource's default applies."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
 def build_resources() -> dict[str, Any]:
     """Resources wired to SUBWAY_* and AWS_* variables (checked now, read when a run starts).
 
     Raises ``ConfigurationError`` (one line) when a variable is missing or unusable.
     """
     check_environment()
+    # SPARK_REMOTE is read by SparkEngine when its session starts (empty: embedded Sail).
     spark = SparkEngine()
-    storage = ObjectStorage()
+    storage = ObjectStorage(
+        endpoint_url=_optional("AWS_ENDPOINT_URL") or "",
+        region=_optional("AWS_REGION") or _optional("AWS_DEFAULT_REGION") or "",
+        access_key_id=_optional("AWS_ACCESS_KEY_ID") or "",
+        secret_access_key=_optional("AWS_SECRET_ACCESS_KEY") or "",
+    )
     mart = MartDatabase(dsn=dg.EnvVar("SUBWAY_MART_DSN"))
     locks = TableLocks(mart=mart)
+    lakehouse = Lakehouse(lake_url=dg.EnvVar("SUBWAY_LAKE_URL"))
     return {
         "spark": spark,
         "storage": storage,
@@ -43,9 +62,10 @@ def build_resources() -> dict[str, Any]:
             storage=storage,
         ),
         "locks": locks,
-        "delta_io_manager": DeltaLakeIOManager(
-            lake_url=dg.EnvVar("SUBWAY_LAKE_URL"), spark=spark, locks=locks
+        "lakehouse": lakehouse,
+        "delta_io_manager": DeltaLakeIOManager(lakehouse=lakehouse, spark=spark, locks=locks),
+        "mart_io_manager": PostgresMartIOManager(
+            mart=mart, spark=spark, sink=_optional("SUBWAY_MART_SINK")
         ),
-        "mart_io_manager": PostgresMartIOManager(mart=mart, spark=spark),
         "landing_sensor_settings": LandingSensorSettings(),
     }

@@ -94,13 +94,34 @@ def sha256_file(path: Path) -> str:
 class ObjectStorage(dg.ConfigurableResource):
     """Reads, writes, lists and moves files in S3-compatible storage or local directories.
 
-    Endpoint, region and keys come from ``AWS_ENDPOINT_URL``, ``AWS_REGION``,
-    ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``; ``AWS_EC2_METADATA_DISABLED`` is
-    forced on so no client ever probes the cloud metadata address.
+    Endpoint, region and keys are this resource's fields; the code location sets them from
+    ``AWS_ENDPOINT_URL``, ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``), ``AWS_ACCESS_KEY_ID``
+    and ``AWS_SECRET_ACCESS_KEY`` (``resources/environment.py``; the keys as ``dg.EnvVar``,
+    so Dagster shows the variable's name, never its value). A field left empty falls back to
+    the same variable. ``AWS_EC2_METADATA_DISABLED`` is forced on so no client ever probes
+    the cloud metadata address.
     """
 
     max_attempts: int = 5
     """botocore's retry budget per call (standard mode: exponential backoff)."""
+    endpoint_url: str = ""
+    """S3 endpoint (``http://127.0.0.1:9000``); empty: ``AWS_ENDPOINT_URL``."""
+    region: str = ""
+    """S3 region; empty: ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else ``us-east-1``."""
+    access_key_id: str = ""
+    """Empty: ``AWS_ACCESS_KEY_ID``."""
+    secret_access_key: str = ""
+    """Empty: ``AWS_SECRET_ACCESS_KEY``."""
+
+    def settings(self) -> dict[str, str]:
+        """Endpoint, region and keys: this resource's fields, else the environment's."""
+        env = aws_settings()
+        return {
+            "endpoint": self.endpoint_url or env["endpoint"],
+            "region": self.region or env["region"],
+            "key": self.access_key_id or env["key"],
+            "secret": self.secret_access_key or env["secret"],
+        }
 
     def _client(self) -> Any:
         """One boto3 client per process and settings (endpoint, region, keys, retry budget).
@@ -109,7 +130,7 @@ class ObjectStorage(dg.ConfigurableResource):
         a fresh copy of this resource, so the client is kept at module level, not on the
         instance (botocore clients are thread-safe).
         """
-        key = (*aws_settings().values(), str(self.max_attempts))
+        key = (*self.settings().values(), str(self.max_attempts))
         with _CLIENTS_LOCK:
             client = _CLIENTS.get(key)
             if client is None:
@@ -122,7 +143,7 @@ class ObjectStorage(dg.ConfigurableResource):
         from botocore.config import Config
 
         os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-        aws = aws_settings()
+        aws = self.settings()
         kwargs: dict[str, Any] = {
             "region_name": aws["region"],
             "config": Config(
@@ -134,6 +155,9 @@ class ObjectStorage(dg.ConfigurableResource):
         }
         if aws["endpoint"]:
             kwargs["endpoint_url"] = aws["endpoint"]
+        if aws["key"]:
+            kwargs["aws_access_key_id"] = aws["key"]
+            kwargs["aws_secret_access_key"] = aws["secret"]
         return boto3.session.Session().client("s3", **kwargs)
 
     # -- listing ---------------------------------------------------------------------------

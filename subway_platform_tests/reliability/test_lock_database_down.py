@@ -37,6 +37,7 @@ from subway_platform.io_managers.delta import DeltaLakeIOManager, write_delta
 from subway_platform.partitions import monthly_partitions
 from subway_platform.platform import postgres as embedded_postgres
 from subway_platform.platform.postgres import EmbeddedPostgres
+from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.locks import LockLost, TableLocks
 from subway_platform.resources.postgres import MartDatabase, MartUnavailable
 from subway_platform.resources.spark import SparkEngine
@@ -293,7 +294,9 @@ def test_lock_lost_in_a_run_is_retried_and_the_month_written_once(
         return frame.withColumn("riders", kill_lock_sessions_once(F.col("riders")))
 
     locks = TableLocks(mart=MartDatabase(dsn=dsn))
-    io_manager = DeltaLakeIOManager(lake_url=zone.lake, spark=SparkEngine(), locks=locks)
+    io_manager = DeltaLakeIOManager(
+        lakehouse=Lakehouse(lake_url=zone.lake), spark=SparkEngine(), locks=locks
+    )
 
     def run(month: str) -> dg.ExecuteInProcessResult:
         return dg.materialize(

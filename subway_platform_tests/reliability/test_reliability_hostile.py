@@ -24,6 +24,7 @@ from subway_platform.datasets import DAILY
 from subway_platform.io_managers.delta import DeltaLakeIOManager, month_predicate, write_delta
 from subway_platform.io_managers.postgres import PostgresMartIOManager
 from subway_platform.partitions import InvalidPartitionKey, validate_month
+from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.resources.spark import SparkEngine
@@ -128,7 +129,7 @@ def test_io_managers_refuse_hostile_keys_before_sql_or_paths(zone: Zone) -> None
     session = spark()
     frame = session.createDataFrame([("201907", "x")], "month string, station_name string")
     mart_io = PostgresMartIOManager(mart=MartDatabase(dsn=zone.mart_dsn), spark=SparkEngine())
-    delta_io = DeltaLakeIOManager(lake_url=zone.lake, spark=SparkEngine())
+    delta_io = DeltaLakeIOManager(lakehouse=Lakehouse(lake_url=zone.lake), spark=SparkEngine())
     for key in HOSTILE_KEYS[:-1]:
         for manager, meta in (
             (mart_io, {"table": "subway_passengers", "partition_expr": "month"}),

@@ -1,0 +1,52 @@
+"""The lakehouse: where every Delta table of the platform lives (one owner for locations).
+
+The table of asset ``bronze/card_subway_month`` lives at ``<lake>/bronze/card_subway_month``,
+gold's rejected rows of a data set at ``<lake>/gold/rejects/<data set>``. The Delta IO
+manager, the assets, the maintenance job and the demo all ask this resource, so a table
+never has two spellings of its address.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from subway_platform.datasets import ALL_DATASETS, DatasetSpec
+from subway_platform.resources.storage import is_s3, join_url
+
+
+def lake_table_url(lake_url: str, asset_key: dg.AssetKey | str | list[str]) -> str:
+    """Where an asset's (or a named) Delta table lives under the lake root ``lake_url``."""
+    if isinstance(asset_key, dg.AssetKey):
+        parts = list(asset_key.path)
+    elif isinstance(asset_key, str):
+        parts = asset_key.split("/")
+    else:
+        parts = list(asset_key)
+    url = join_url(lake_url, *parts)
+    return url if is_s3(url) else str(Path(url).resolve())
+
+
+def dataset_table_paths(spec: DatasetSpec) -> list[str]:
+    """The lake paths of a data set's Delta tables: bronze, gold and gold's rejects."""
+    return [f"bronze/{spec.name}", f"gold/{spec.gold_asset}", f"gold/rejects/{spec.name}"]
+
+
+class Lakehouse(dg.ConfigurableResource):
+    """The lake root (``SUBWAY_LAKE_URL``, S3 or a local directory) and the address of every
+    Delta table under it."""
+
+    lake_url: str
+
+    def table_url(self, asset_key: dg.AssetKey | str | list[str]) -> str:
+        """The Delta table of an asset key (``bronze/card_subway_month``)."""
+        return lake_table_url(self.lake_url, asset_key)
+
+    def rejects_url(self, spec: DatasetSpec) -> str:
+        """The Delta table of the rows gold rejected for a data set."""
+        return self.table_url(f"gold/rejects/{spec.name}")
+
+    def table_paths(self) -> list[str]:
+        """Every Delta table path the platform writes, data set by data set."""
+        return [path for spec in ALL_DATASETS for path in dataset_table_paths(spec)]
