@@ -22,6 +22,7 @@ never reaches the mart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -29,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from subway_platform.datasets import DatasetSpec
+from subway_platform.elt_log.stats import PartitionStats
 from subway_platform.partitions import MONTH_COLUMN
 
 if TYPE_CHECKING:
@@ -157,7 +159,7 @@ def bronze_results(
     spec: DatasetSpec,
     bronze: DataFrame,
     months: list[str],
-    stats: dict[str, dict[str, Any]],
+    stats: Mapping[str, PartitionStats],
     extra_columns: list[str],
     renamed: dict[str, str],
     missing_optional: list[str],
@@ -169,22 +171,25 @@ def bronze_results(
     found = _keyed(_group(bronze, months).agg(*aggs).collect(), months)
     problems: list[str] = []
     per_month: dict[str, Any] = {}
-    for key, src in stats.items() if not months else ((m, stats.get(m, {})) for m in months):
+    keys = list(stats) if not months else months
+    for key in keys:
+        src = stats.get(key) or PartitionStats()
         got = found.get(key, {})
         rows = int(got.get("rows") or 0)
-        per_month[key] = {"landing_rows": src.get("source_read_size"), "bronze_rows": rows}
+        per_month[key] = {"landing_rows": src.source_read_size, "bronze_rows": rows}
         if rows == 0:
             problems.append(f"{key or 'table'}: no rows")
-        if src.get("source_read_size") != rows:
+        if src.source_read_size != rows:
             problems.append(
-                f"{key or 'table'}: {rows} bronze rows, landing file has {src.get('source_read_size')}"
+                f"{key or 'table'}: {rows} bronze rows, landing file has {src.source_read_size}"
             )
         for name in spec.sum_columns:
-            per_month[key][f"landing_{name}"] = src.get(name)
+            landing = src.sums.get(name)
+            per_month[key][f"landing_{name}"] = landing
             per_month[key][f"bronze_{name}"] = got.get(name)
-            if src.get(name) != got.get(name):
+            if landing != got.get(name):
                 problems.append(
-                    f"{key}: {name} {got.get(name)} in bronze, {src.get(name)} in the landing file"
+                    f"{key}: {name} {got.get(name)} in bronze, {landing} in the landing file"
                 )
     drift = {"extra": extra_columns, "renamed": renamed, "missing_optional": missing_optional}
     return [

@@ -23,6 +23,7 @@ from subway_platform.checks import (
 )
 from subway_platform.datasets import DatasetSpec, dataset_named
 from subway_platform.elt_log.hops import HOPS
+from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.io_managers.delta import (
     open_delta,
@@ -164,12 +165,12 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
 
         factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
         stats = {
-            key: {
-                "source_read_size": rows * factor,
-                "cleaned_count": rejected.get(key, 0) * factor,
-                "bronze_rows": rows,
-                "rejected_rows": rejected.get(key, 0),
-            }
+            key: PartitionStats(
+                source_read_size=rows * factor,
+                cleaned_count=rejected.get(key, 0) * factor,
+                bronze_rows=rows,
+                rejected_rows=rejected.get(key, 0),
+            )
             for key, rows in source.items()
         }
         total_rejected = sum(rejected.values())
@@ -179,7 +180,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             frame,
             metadata={
                 **{f"elt/{k}": v for k, v in hop.as_dict().items()},
-                "elt/source_stats": dg.MetadataValue.json(stats),
+                **source_stats_metadata(stats),
                 "gold/rejected_rows": total_rejected,
                 "gold/rejects_uri": rejects,
             },

@@ -8,6 +8,7 @@ from subway_platform.assets.layer import layer_asset_args
 from subway_platform.checks import mart_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
+from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.io_managers.delta import partition_rows
 from subway_platform.partitions import context_months
@@ -39,13 +40,14 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         months = context_months(context)
         source = partition_rows(lakehouse.table_url(gold_key), months or None)
         stats = {
-            key: {"source_read_size": rows, "cleaned_count": 0} for key, rows in source.items()
+            key: PartitionStats(source_read_size=rows, cleaned_count=0)
+            for key, rows in source.items()
         }
         yield dg.Output(
             gold,
             metadata={
                 **{f"elt/{k}": v for k, v in hop.as_dict().items()},
-                "elt/source_stats": dg.MetadataValue.json(stats),
+                **source_stats_metadata(stats),
             },
         )
         with retry_transient(context), mart.connect() as conn:

@@ -61,11 +61,11 @@ from subway_platform.elt_log.run_events import (
     month_failures,
     read_run_events,
 )
+from subway_platform.elt_log.stats import PartitionStats, partition_stats
 from subway_platform.partitions import InvalidPartitionKey, months_between, validate_month
 from subway_platform.redact import redact
 
 METADATA_PREFIX = "elt/"
-PARTITIONS_METADATA = "elt/partitions"
 HOP_FIELDS: tuple[str, ...] = (
     "domain",
     "action",
@@ -137,8 +137,8 @@ def _hop_fields(asset_key: str, metadata: Mapping[str, Any], partition: str) -> 
     for name in HOP_FIELDS:
         value = metadata.get(METADATA_PREFIX + name)
         out[name] = defaults[name] if value is None else str(value)
-    override = _partition_entry(metadata, partition).get("source_object")
-    if isinstance(override, str) and override:
+    override = partition_stats(metadata, partition).source_object
+    if override:
         out["source_object"] = override
     for name in ("domain", "action"):
         out[name] = out[name] or UNKNOWN_TEXT
@@ -146,13 +146,7 @@ def _hop_fields(asset_key: str, metadata: Mapping[str, Any], partition: str) -> 
     return {name: None if value is None else redact(value) for name, value in out.items()}
 
 
-def _partition_entry(metadata: Mapping[str, Any], partition: str) -> dict[str, Any]:
-    parts = metadata.get(PARTITIONS_METADATA)
-    entry = parts.get(partition) if isinstance(parts, Mapping) else None
-    return dict(entry) if isinstance(entry, Mapping) else {}
-
-
-def _logged_sum(asset_key: str, entry: Mapping[str, Any], log_column: str) -> int | None:
+def _logged_sum(asset_key: str, stats: PartitionStats, log_column: str) -> int | None:
     """The ELT log's ``log_column`` (``pass_in_sum``/``pass_out_sum``) of a partition: the
     total of the sum columns the asset's data set maps to it (``DatasetSpec.log_sums``);
     null when the data set maps none, or a figure is missing. An asset of no registered
@@ -160,20 +154,14 @@ def _logged_sum(asset_key: str, entry: Mapping[str, Any], log_column: str) -> in
     spec = dataset_for_asset(asset_key)
     default = (log_column.removesuffix("_sum"),)
     names = spec.log_sums.get(log_column, ()) if spec is not None else default
-    values = [_optional_int(entry, name) for name in names]
+    values = [stats.sums.get(name) for name in names]
     if not values or any(v is None for v in values):
         return None
     return sum(v for v in values if v is not None)
 
 
-def _optional_int(entry: Mapping[str, Any], name: str) -> int | None:
-    value = entry.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _count(entry: Mapping[str, Any], name: str) -> int:
-    """A count from the partition's metadata, or -1 (the reference's "unknown")."""
-    value = _optional_int(entry, name)
+def _count(value: int | None) -> int:
+    """A count from the partition's statistics, or -1 (the reference's "unknown")."""
     return UNKNOWN_COUNT if value is None else value
 
 
@@ -211,7 +199,7 @@ def _when(timestamp: float) -> datetime:
 def _materialized_row(
     run: dg.DagsterRun, events: RunEvents, mat: Materialization, partition: str
 ) -> EltLogRow:
-    entry = _partition_entry(mat.metadata, partition)
+    stats = partition_stats(mat.metadata, partition)
     outcomes = _outcomes(events.checks, mat.asset_key, partition)
     valid = _checks_pass(outcomes)
     status: RowStatus = "materialized" if valid else "check_failed"
@@ -220,12 +208,9 @@ def _materialized_row(
     if not valid:
         failed = failed_error_checks(events.checks, mat.asset_key, partition)
         counts = {
-            name: _count(entry, key)
-            for name, key in (
-                ("read", "source_read_size"),
-                ("written", "target_read_size"),
-                ("cleaned", "cleaned_count"),
-            )
+            "read": _count(stats.source_read_size),
+            "written": _count(stats.target_read_size),
+            "cleaned": _count(stats.cleaned_count),
         }
         message = check_failure_message(failed, mat.asset_key, partition, counts)
         detail = check_failure_detail(failed, mat.asset_key, partition)
@@ -238,9 +223,9 @@ def _materialized_row(
         record_time=_when(mat.timestamp),
         **_hop_fields(mat.asset_key, mat.metadata, partition),
         valid=valid,
-        source_read_size=_count(entry, "source_read_size"),
-        target_read_size=_count(entry, "target_read_size"),
-        cleaned_count=_count(entry, "cleaned_count"),
+        source_read_size=_count(stats.source_read_size),
+        target_read_size=_count(stats.target_read_size),
+        cleaned_count=_count(stats.cleaned_count),
         error_message=message,
         elapsed=span.elapsed_at(mat.timestamp) if span else None,
         run_id=run.run_id,
@@ -249,9 +234,9 @@ def _materialized_row(
         partition_key=partition,
         step_key=mat.step_key,
         status=status,
-        merged_count=_count(entry, "merged_count"),
-        pass_in_sum=_logged_sum(mat.asset_key, entry, "pass_in_sum"),
-        pass_out_sum=_logged_sum(mat.asset_key, entry, "pass_out_sum"),
+        merged_count=_count(stats.merged_count),
+        pass_in_sum=_logged_sum(mat.asset_key, stats, "pass_in_sum"),
+        pass_out_sum=_logged_sum(mat.asset_key, stats, "pass_out_sum"),
         check_outcomes=outcomes,
         error_detail=detail,
     )
