@@ -49,7 +49,10 @@ def jdbc_target(dsn: str) -> tuple[str, dict[str, str]]:
     from psycopg.conninfo import conninfo_to_dict
 
     parts = conninfo_to_dict(dsn)
-    url = f"jdbc:postgresql://{parts.get('host', '127.0.0.1')}:{parts.get('port', 5432)}/{parts['dbname']}"
+    url = (
+        f"jdbc:postgresql://{parts.get('host', '127.0.0.1')}:{parts.get('port', 5432)}"
+        f"/{parts['dbname']}"
+    )
     props = {
         "user": str(parts.get("user", "")),
         "password": str(parts.get("password", "")),

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 CREATE = (
-    "CREATE TABLE {} (month text NOT NULL, use_date date, line_no text, station_name text, pass_in bigint, "
-    "pass_out bigint, reg_date date, source_rows integer, station_id text, latitude double precision, "
-    "longitude double precision)"
+    "CREATE TABLE {} (month text NOT NULL, use_date date, line_no text, station_name text, "
+    "pass_in bigint, pass_out bigint, reg_date date, source_rows integer, station_id text, "
+    "latitude double precision, longitude double precision)"
 )
 ADD_KEY = "ALTER TABLE floor_one ADD PRIMARY KEY (month, use_date, line_no, station_name)"
 
@@ -29,7 +29,8 @@ ADD_KEY = "ALTER TABLE floor_one ADD PRIMARY KEY (month, use_date, line_no, stat
 def rows_csv(n: int) -> list[bytes]:
     """Two halves of ``n`` distinct gold-shaped rows of January 2019, as CSV."""
     lines = [
-        f"201901,2019-01-{1 + i % 31:02d},{i % 20}호선,역{i // 620},{i % 5000},{i % 4000},2019-02-03,1,{i % 900},37.5,127.0\n"
+        f"201901,2019-01-{1 + i % 31:02d},{i % 20}호선,역{i // 620},{i % 5000},{i % 4000},"
+        f"2019-02-03,1,{i % 900},37.5,127.0\n"
         for i in range(n)
     ]
     return ["".join(lines[: n // 2]).encode(), "".join(lines[n // 2 :]).encode()]

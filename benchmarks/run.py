@@ -125,7 +125,8 @@ class Bench:
         self.partial.write_text(json.dumps(self.results, indent=2, ensure_ascii=False))
         load = entry.get("load_before", ("?",))[0]
         print(
-            f"  {entry['case']:<60} {entry.get('wall_s', '-')!s:>8} s  load {load}  {entry.get('note', '')}",
+            f"  {entry['case']:<60} {entry.get('wall_s', '-')!s:>8} s  load {load}  "
+            f"{entry.get('note', '')}",
             flush=True,
         )
         return entry
@@ -190,13 +191,15 @@ class Bench:
         first_note = (
             "fresh process: imports + Sail start in the first run"
             if engine.name == "sail"
-            else "fresh process: imports + Spark Connect session in the first run (server already up)"
+            else "fresh process: imports + Spark Connect session in the first run "
+            "(server already up)"
         )
         for line in result.lines[1:]:
             n = total_rows if line["label"] != "one_month" else rows[one]
             self.record(
                 self.platform_entry(
-                    f"platform[{engine.name}] in-process: {line['label']} ({len(months) if n == total_rows else 1} mo)",
+                    f"platform[{engine.name}] in-process: {line['label']} "
+                    f"({len(months) if n == total_rows else 1} mo)",
                     it,
                     line,
                     n,
@@ -340,7 +343,8 @@ class Bench:
         passes: int = 1,
         fmt: str = "delta",
     ) -> ChildResult:
-        """One ``spark-submit`` of the reference's job, measured from outside (JVM start included)."""
+        """One ``spark-submit`` of the reference's job, measured from outside (JVM start
+        included)."""
         from benchmarks.baseline_job import submit_argv, submit_env
 
         config = {
@@ -398,7 +402,8 @@ class Bench:
         )
 
     def baseline(self, it: int, daily: dict[str, Path], rows: dict[str, int]) -> None:
-        """The reference's job: one ``spark-submit`` per month, one for all months, one month alone."""
+        """The reference's job: one ``spark-submit`` per month, one for all months, one month
+        alone."""
         csv_dir = next(iter(daily.values())).parent
         months = list(daily)
         n = sum(rows[m] for m in months)
@@ -585,19 +590,25 @@ def machine() -> dict[str, Any]:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    header = f"{'case':<60}{'it':>3}{'wall s':>9}{'rows/s':>10}{'bronze s':>9}{'gold s':>8}{'mart s':>8}{'peak MiB':>10}{'load':>10}"
+    header = (
+        f"{'case':<60}{'it':>3}{'wall s':>9}{'rows/s':>10}{'bronze s':>9}{'gold s':>8}"
+        f"{'mart s':>8}{'peak MiB':>10}{'load':>10}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     for r in results:
         layers = r.get("layers_s", {})
         print(
-            f"{r['case']:<60}{r.get('iteration', 0):>3}{r['wall_s']:>9.2f}{r.get('rows_per_s') or 0:>10}"
-            f"{layers.get('bronze', 0):>9.2f}{layers.get('gold', 0):>8.2f}{layers.get('mart', 0):>8.2f}"
+            f"{r['case']:<60}{r.get('iteration', 0):>3}{r['wall_s']:>9.2f}"
+            f"{r.get('rows_per_s') or 0:>10}"
+            f"{layers.get('bronze', 0):>9.2f}{layers.get('gold', 0):>8.2f}"
+            f"{layers.get('mart', 0):>8.2f}"
             f"{r.get('peak_pss_mib', 0):>10.0f}"
             f"{r['load_before'][0]:>6.1f}-{r.get('load_after', r['load_before'])[0]:<3.1f}"
         )
         if r.get("wall_with_startup_s"):
             print(
-                f"{'  (same, with the process start-up: imports)':<60}{'':>3}{r['wall_with_startup_s']:>9.2f}"
+                f"{'  (same, with the process start-up: imports)':<60}{'':>3}"
+                f"{r['wall_with_startup_s']:>9.2f}"
             )
 
 

@@ -89,7 +89,10 @@ def check_location(value: str) -> str | None:
     if parts is None:
         return "is not a valid URL"
     if parts.scheme not in ("s3", "s3a"):
-        return f"has scheme '{parts.scheme}': only s3:// URLs and absolute local directories are supported"
+        return (
+            f"has scheme '{parts.scheme}': only s3:// URLs and absolute local directories "
+            "are supported"
+        )
     if "@" in parts.netloc:
         return "holds credentials: give them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
     if not _BUCKET.fullmatch(parts.netloc):
@@ -100,7 +103,8 @@ def check_location(value: str) -> str | None:
 
 
 def check_postgres_dsn(value: str) -> str | None:
-    """A libpq connection string: ``postgresql://user:password@host:port/db`` or ``key=value`` pairs."""
+    """A libpq connection string: ``postgresql://user:password@host:port/db`` or ``key=value``
+    pairs."""
     if "://" in value:
         scheme = value.split("://", 1)[0]
         if scheme not in _POSTGRES_SCHEMES:
@@ -229,11 +233,15 @@ def _key_pair_problem(env: Mapping[str, str]) -> str | None:
         return None
     missing = "AWS_SECRET_ACCESS_KEY" if key else "AWS_ACCESS_KEY_ID"
     given = "AWS_ACCESS_KEY_ID" if key else "AWS_SECRET_ACCESS_KEY"
-    return f"{missing} is not set but {given} is (S3 keys come as a pair), e.g. {missing}=<the key's {'secret' if key else 'id'}>"
+    return (
+        f"{missing} is not set but {given} is (S3 keys come as a pair), "
+        f"e.g. {missing}=<the key's {'secret' if key else 'id'}>"
+    )
 
 
 def environment_problems(env: Mapping[str, str] | None = None) -> list[str]:
-    """Every problem with the configuration in ``env`` (default: ``os.environ``), one clause each."""
+    """Every problem with the configuration in ``env`` (default: ``os.environ``), one clause
+    each."""
     env = os.environ if env is None else env
     problems = [p for p in (s.problem(env) for s in SETTINGS) if p]
     pair = _key_pair_problem(env)

@@ -4,8 +4,8 @@
 takes (``metadata.yaml``, ``databases/``, ``datasets/``, ``charts/``, ``dashboards/``):
 one dataset per view of schema ``elt_dashboard`` (see ``views.sql``), the reference's
 seven charts plus a table of loads with rejects, and its three native filters (time range,
-valid, domain) that leave the two big numbers alone. Every UUID is derived from a fixed name, so a re-import updates
-the same objects instead of adding copies.
+valid, domain) that leave the two big numbers alone. Every UUID is derived from a fixed
+name, so a re-import updates the same objects instead of adding copies.
 
 The database URI in the bundle never carries a password: pass it masked (``mask_uri``)
 and hand the password to the import call (``passwords`` form field).

@@ -1,4 +1,5 @@
-"""Paid and free boardings/alightings per station (서울시 지하철 호선별 역별 유/무임 승하차 인원 정보).
+"""Paid and free boardings/alightings per station
+(서울시 지하철 호선별 역별 유/무임 승하차 인원 정보).
 
 The fourth data set, and the proof that a data set is one spec: adding it touched this
 file and one line of the registry (``datasets/__init__.py``), nothing else. Its columns

@@ -25,7 +25,8 @@ STATION = DatasetSpec(
     month_column=None,
     gold_key=("station_id", "line_no"),
     # Spellings found by comparing the real 2019 daily files and the 202210 hourly file with
-    # the master's (line, station) pairs (subway_platform_tests/pipeline/test_station_enrichment.py).
+    # the master's (line, station) pairs
+    # (subway_platform_tests/pipeline/test_station_enrichment.py).
     line_aliases={
         "공항철도 1호선": "공항철도1호선",  # daily and hourly files write a space
         "9호선2~3단계": "9호선",  # files: the extension as its own line ...
@@ -37,6 +38,7 @@ STATION = DatasetSpec(
         "동대문역사문화공원(DDP)": "동대문역사문화공원",
         "마곡나루(서울식물원)": "마곡나루",
         "용마산(용마폭포공원)": "용마산",
-        "하남시청(덕풍?신장)": "하남시청(덕풍-신장)",  # the hourly file's CP949 has "?" for the dash
+        # the hourly file's CP949 has "?" for the dash
+        "하남시청(덕풍?신장)": "하남시청(덕풍-신장)",
     },
 )

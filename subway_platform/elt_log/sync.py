@@ -32,7 +32,8 @@ def as_utc(when: datetime | None) -> datetime | None:
 
 
 def finished_run_ids(instance: dg.DagsterInstance, since: datetime | None) -> Iterator[str]:
-    """Ids of runs that succeeded, failed or were cancelled (last updated) after ``since``, newest first.
+    """Ids of runs that succeeded, failed or were cancelled (last updated) after ``since``,
+    newest first.
 
     A naive ``since`` is UTC. Run storage compares against naive UTC timestamps and drops
     the offset without converting, so an aware ``since`` is converted to UTC first."""

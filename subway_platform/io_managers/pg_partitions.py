@@ -154,7 +154,8 @@ def partition_existing(
 def _copy_grants(conn: psycopg.Connection, schema: str, source: str, target: str) -> None:
     """Grant on ``target`` what was granted on ``source`` (analysts' SELECT, say)."""
     grants = conn.execute(
-        "SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END "
+        "SELECT a.privilege_type, "
+        "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a "
         "WHERE n.nspname = %s AND c.relname = %s AND a.grantee <> c.relowner",
         (schema, source),
@@ -223,7 +224,8 @@ def _attached(conn: psycopg.Connection, schema: str, table: str) -> dict[str, st
     rows = conn.execute(
         "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
         "JOIN pg_class c ON c.oid = i.inhrelid "
-        "WHERE i.inhparent = (SELECT p.oid FROM pg_class p JOIN pg_namespace n ON n.oid = p.relnamespace "
+        "WHERE i.inhparent = (SELECT p.oid FROM pg_class p "
+        "JOIN pg_namespace n ON n.oid = p.relnamespace "
         "WHERE n.nspname = %s AND p.relname = %s)",
         (schema, table),
     ).fetchall()

@@ -1,10 +1,11 @@
 """Ten ELT log rows over three days and three domains, and the figures they must give.
 
-Good loads (one that left 10 rows in rejects), a check failure with a known source count, failures with unknown counts
-(-1, the reference's "unknown"), one failure before the target was known. Days are
-Seoul days (the dashboard's default zone, UTC+9): the row at 23:30 UTC on 1 March
-belongs to 2 March, the row at 14:30 UTC on 3 March (23:30 in Seoul) to 3 March. The expected figures below were worked out by
-hand from these rows; the tests compare them to what the views and Superset compute.
+Good loads (one that left 10 rows in rejects), a check failure with a known source
+count, failures with unknown counts (-1, the reference's "unknown"), one failure before
+the target was known. Days are Seoul days (the dashboard's default zone, UTC+9): the row
+at 23:30 UTC on 1 March belongs to 2 March, the row at 14:30 UTC on 3 March (23:30 in
+Seoul) to 3 March. The expected figures below were worked out by hand from these rows;
+the tests compare them to what the views and Superset compute.
 """
 
 from __future__ import annotations

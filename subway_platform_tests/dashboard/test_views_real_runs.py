@@ -57,7 +57,8 @@ def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) ->
         )
         assert split == {"success": 4, "failure": 2}
         by_domain = conn.execute(
-            "SELECT domain, sum(success_count), sum(failure_count) FROM elt_dashboard.status_by_domain GROUP BY domain"
+            "SELECT domain, sum(success_count), sum(failure_count) "
+            "FROM elt_dashboard.status_by_domain GROUP BY domain"
         ).fetchall()
         assert by_domain == [("life", 4, 2)]
         targets = {
@@ -82,7 +83,8 @@ def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) ->
         ).fetchone()
         assert records == log_sums
         good_rows = conn.execute(
-            "SELECT target_read_size FROM elt_manager_log WHERE partition_key = %s AND asset_key = 'mart/subway_passengers'",
+            "SELECT target_read_size FROM elt_manager_log "
+            "WHERE partition_key = %s AND asset_key = 'mart/subway_passengers'",
             (GOOD,),
         ).fetchone()
         assert good_rows == (len(totals["keys"]),)
@@ -105,6 +107,7 @@ def test_views_reflect_real_good_and_failed_loads(zone: Zone, tmp_path: Path) ->
 
         # Filters: the valid filter on the daily views gives the same split.
         daily = conn.execute(
-            "SELECT sum(success_count), sum(failure_count) FROM elt_dashboard.daily_operations WHERE valid"
+            "SELECT sum(success_count), sum(failure_count) "
+            "FROM elt_dashboard.daily_operations WHERE valid"
         ).fetchone()
         assert daily == (4, 0)

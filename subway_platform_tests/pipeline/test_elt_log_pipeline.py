@@ -23,7 +23,8 @@ def _mirror(zone: Zone, run_id: str) -> list[dict[str, Any]]:
         mirror_run(zone.instance, run_id, conn)
         conn.commit()
         cur = conn.execute(
-            f"SELECT {COLUMNS} FROM elt_manager_log WHERE run_id = %s ORDER BY asset_key, partition_key",  # noqa: S608 - constant column list
+            f"SELECT {COLUMNS} FROM elt_manager_log "  # noqa: S608 - constant column list
+            "WHERE run_id = %s ORDER BY asset_key, partition_key",
             (run_id,),
         )
         names = [d.name for d in cur.description or []]

@@ -41,7 +41,8 @@ def test_real_hourly_file_reconciles(zone: Zone) -> None:
     assert hours == 24
     # One row per (line, station, hour) after summing repeated stations.
     stations = zone.query(
-        "SELECT count(DISTINCT (line_no, station_name)) FROM subway_passengers_time WHERE month = '202210'"
+        "SELECT count(DISTINCT (line_no, station_name)) FROM subway_passengers_time "
+        "WHERE month = '202210'"
     )[0][0]
     assert count == stations * 24 and stations <= rows
     # Every check passes but the station warning: no station master was loaded here.

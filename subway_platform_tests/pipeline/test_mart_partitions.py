@@ -26,7 +26,8 @@ def _partitions(zone: Zone) -> dict[str, str]:
     """Partition name -> its bound, as PostgreSQL reports them."""
     rows = zone.query(
         "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
-        "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.subway_passengers'::regclass"
+        "JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = 'public.subway_passengers'::regclass"
     )
     return dict(rows)
 
@@ -51,7 +52,8 @@ def test_each_month_is_one_partition_with_its_key_and_check(zone: Zone) -> None:
     assert pk == "PRIMARY KEY (month, use_date, line_no, station_name)"
     checks = zone.query(
         "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'c' AND starts_with(conrelid::regclass::text, 'subway_passengers_') ORDER BY 1"
+        "WHERE contype = 'c' AND starts_with(conrelid::regclass::text, 'subway_passengers_') "
+        "ORDER BY 1"
     )
     assert checks == [
         (f"subway_passengers_{m}", f"CHECK ((month = '{m}'::text))") for m in (FIRST, SECOND)
@@ -104,7 +106,8 @@ def test_a_plain_table_from_an_earlier_version_is_converted_and_keeps_its_rows(z
     assert by_month[SECOND] == (len(totals["keys"]), totals["pass_in"])
     assert set(_partitions(zone)) == {f"subway_passengers_{m}" for m in (FIRST, SECOND)}
     assert zone.query(
-        "SELECT count(*) FROM pg_class WHERE starts_with(relname, 'subway_passengers_unpartitioned')"
+        "SELECT count(*) FROM pg_class "
+        "WHERE starts_with(relname, 'subway_passengers_unpartitioned')"
     ) == [(0,)]
     assert zone.query(
         "SELECT has_table_privilege('mart_analyst', 'subway_passengers', 'SELECT')"

@@ -226,7 +226,8 @@ MATERIALIZE = [
 
 
 def test_code_location_loads_with_a_plain_postgresql_url(services: Any) -> None:
-    """The real code location and instance, through the CLI, with DAGSTER_PG_URL as users write it."""
+    """The real code location and instance, through the CLI, with DAGSTER_PG_URL as users
+    write it."""
     plain = services.env["DAGSTER_PG_URL"].replace("postgresql+psycopg2://", "postgresql://")
     done = _dagster(
         ["definitions", "validate", "-w", "workspace.yaml"], {**os.environ, "DAGSTER_PG_URL": plain}

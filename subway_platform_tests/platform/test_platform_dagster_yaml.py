@@ -73,7 +73,10 @@ def test_processes_loading_the_code_location_batch_their_events(services: Any) -
     import subprocess
     import sys
 
-    probe = "import os; from subway_platform.definitions import defs; print(os.environ['DAGSTER_EVENT_BATCH_SIZE'])"
+    probe = (
+        "import os; from subway_platform.definitions import defs; "
+        "print(os.environ['DAGSTER_EVENT_BATCH_SIZE'])"
+    )
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_EVENT_BATCH_SIZE"}
     default = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True

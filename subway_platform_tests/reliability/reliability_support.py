@@ -139,7 +139,8 @@ def elt_rows(zone: Zone, run_id: str) -> dict[str, tuple[Any, ...]]:
         mirror_run(zone.instance, run_id, conn)
         conn.commit()
     rows = zone.query(
-        "SELECT asset_key, valid, status, error_message, source_read_size, target_read_size, partition_key "
+        "SELECT asset_key, valid, status, error_message, source_read_size, target_read_size, "
+        "partition_key "
         "FROM elt_manager_log WHERE run_id = %s",
         (run_id,),
     )

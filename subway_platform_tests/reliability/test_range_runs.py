@@ -133,12 +133,14 @@ def test_bad_middle_month_does_not_stop_the_good_months(zone: Zone, tmp_path: Pa
     for run in follow_ups:
         elt_rows(zone, run.run_id)
     invalid = zone.query(
-        "SELECT asset_key, partition_key FROM elt_manager_log WHERE NOT valid AND partition_key IN (%s, %s, %s)",
+        "SELECT asset_key, partition_key FROM elt_manager_log "
+        "WHERE NOT valid AND partition_key IN (%s, %s, %s)",
         (FIRST, BAD, LAST),
     )
     assert invalid == [(BRONZE, BAD)]
     valid_months = zone.query(
-        "SELECT DISTINCT partition_key FROM elt_manager_log WHERE valid AND run_id = ANY(%s) ORDER BY 1",
+        "SELECT DISTINCT partition_key FROM elt_manager_log "
+        "WHERE valid AND run_id = ANY(%s) ORDER BY 1",
         ([r.run_id for r in follow_ups],),
     )
     assert valid_months == [(FIRST,), (LAST,)]

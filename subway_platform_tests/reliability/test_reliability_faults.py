@@ -66,12 +66,14 @@ KILL_MID_COPY = [
     "CREATE SEQUENCE rel_copy_rows",
     # Kills the COPY's own session once 5000 rows have arrived across the engine's tasks.
     "CREATE FUNCTION rel_kill_copy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    "IF nextval('rel_copy_rows') > 5000 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; "
+    "IF nextval('rel_copy_rows') > 5000 THEN "
+    "PERFORM pg_terminate_backend(pg_backend_pid()); END IF; "
     "RETURN NEW; END $$",
     # The staging table gets a fresh name per load: arm it as soon as it is created.
     "CREATE FUNCTION rel_arm_stage() RETURNS event_trigger LANGUAGE plpgsql AS $$ "
     "DECLARE obj record; BEGIN "
-    "FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP "
+    "FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() "
+    "WHERE command_tag = 'CREATE TABLE' LOOP "
     # The staging table is partitioned by month: arm the partitioned parent (its row
     # trigger is cloned onto every month partition).
     "IF obj.object_identity LIKE 'public._stage_subway_passengers%' "

@@ -44,7 +44,9 @@ def s3a_conf(env: Mapping[str, str]) -> dict[str, str]:
     """
     conf = {
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
-        "spark.hadoop.fs.s3a.aws.credentials.provider": "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": (
+            "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider"
+        ),
         "spark.hadoop.fs.s3a.endpoint.region": env.get("AWS_REGION", "us-east-1"),
         # Delta's log on S3 needs a single writer per table: one driver, as here.
         "spark.delta.logStore.s3.impl": "io.delta.storage.S3SingleDriverLogStore",
