@@ -508,6 +508,8 @@ class Bench:
             {"upload": [[str(p), p.name] for p in daily.values()]},
             {"run": "scale", "job": "daily_passengers_job", "months": months},
         ]
+        if self.args.profile:
+            plan[-1]["profile"] = str(Path(self.args.profile) / f"{prefix}-scale.prof")
         result = self.worker(prefix, plan, f"scale{factor}-{variant}", engine, **extra)
         line = [x for x in result.lines if x.get("label") == "scale"][0]
         how = (
