@@ -143,8 +143,9 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
     copy_tasks: int = 4
     """Engine tasks (each its own PostgreSQL connection) that COPY into the staging table."""
     sink: str | None = None
-    """``SUBWAY_MART_SINK`` when unset (read at each load). ``copy`` (default, faster: psycopg COPY from the engine's Python workers) or ``jdbc``
-    (the PostgreSQL JDBC driver, for Apache Spark clusters without Python on the workers).
+    """``SUBWAY_MART_SINK`` when unset (read at each load). ``copy`` (default, faster:
+    psycopg COPY from the engine's Python workers) or ``jdbc`` (the PostgreSQL JDBC
+    driver, for Apache Spark clusters without Python on the workers).
     Both fill the same staging table, so the month swap is the same."""
 
     def _table(self, context: dg.InputContext | dg.OutputContext) -> str:

@@ -180,7 +180,8 @@ def test_a_negative_count_is_a_visible_reject_not_a_silent_one(zone: Zone, tmp_p
     assert len(message) <= 255
     # The reference's rule, with our merged count: source = target + cleaned + merged.
     cleaned, merged = zone.query(
-        "SELECT cleaned_count, merged_count FROM elt_manager_log WHERE run_id = %s AND asset_key = %s",
+        "SELECT cleaned_count, merged_count FROM elt_manager_log "
+        "WHERE run_id = %s AND asset_key = %s",
         (result.run_id, "gold/subway_passengers"),
     )[0]
     assert (cleaned, source) == (1, totals["rows"]) and source == target + cleaned + merged
@@ -189,7 +190,8 @@ def test_a_negative_count_is_a_visible_reject_not_a_silent_one(zone: Zone, tmp_p
     with psycopg.connect(zone.mart_dsn, autocommit=True) as conn:
         ensure_dashboard_views(conn)
         shown = conn.execute(
-            "SELECT asset_key, partition_key, rejected_rows, outcome FROM elt_dashboard.loads_with_rejects"
+            "SELECT asset_key, partition_key, rejected_rows, outcome "
+            "FROM elt_dashboard.loads_with_rejects"
         ).fetchall()
         failures = conn.execute("SELECT count(*) FROM elt_dashboard.recent_failures").fetchone()
     assert shown == [("gold/subway_passengers", MONTH, 1, "success")]

@@ -129,8 +129,9 @@ def test_sensor_to_mart_and_elt_log(zone: Zone) -> None:
         assert mirror_run(zone.instance, run.run_id, conn) == 3
         conn.commit()
     rows = zone.query(
-        "SELECT asset_key, partition_key, valid, source_read_size, target_read_size, cleaned_count, "
-        "source_object, target_object FROM elt_manager_log WHERE run_id = %s ORDER BY asset_key",
+        "SELECT asset_key, partition_key, valid, source_read_size, target_read_size, "
+        "cleaned_count, source_object, target_object FROM elt_manager_log "
+        "WHERE run_id = %s ORDER BY asset_key",
         (run.run_id,),
     )
     assert [r[0] for r in rows] == [

@@ -227,7 +227,8 @@ def test_utf8_hourly_file_where_cp949_is_usual(zone: Zone, tmp_path: Path) -> No
         sum(int(float(r[i])) for r in data for i in outs),
     )
     got = zone.query(
-        "SELECT sum(pass_in)::bigint, sum(pass_out)::bigint FROM subway_passengers_time WHERE month = '202210'"
+        "SELECT sum(pass_in)::bigint, sum(pass_out)::bigint FROM subway_passengers_time "
+        "WHERE month = '202210'"
     )[0]
     assert tuple(got) == want
 
