@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from subway_platform.assets.rejects import rejects_key
 from subway_platform.datasets import ALL_DATASETS, STATION, DatasetSpec
 from subway_platform.partitions import monthly_partitions
 
@@ -22,14 +23,17 @@ FRESHNESS_CHECK_NAME = "freshness_check"
 
 
 def dataset_selection(spec: DatasetSpec) -> dg.AssetSelection:
-    """The bronze, gold and mart assets of one data set, with their checks.
+    """The bronze, gold, gold's rejects and mart assets of one data set, with their checks.
 
     Not the freshness check: it asks whether the latest due month has arrived, which the
     freshness sensor evaluates; inside a load run of other months it would only report
     that (seen: every hourly load ended with a failed ``freshness_check``).
     """
     selection = dg.AssetSelection.assets(
-        ["bronze", spec.name], ["gold", spec.gold_asset], ["mart", spec.gold_asset]
+        ["bronze", spec.name],
+        ["gold", spec.gold_asset],
+        rejects_key(spec),
+        ["mart", spec.gold_asset],
     )
     if spec.partitioned and spec.due_day is not None:
         freshness = dg.AssetCheckKey(dg.AssetKey(["bronze", spec.name]), FRESHNESS_CHECK_NAME)

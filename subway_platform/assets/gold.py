@@ -1,9 +1,10 @@
 """Gold: typed English columns, repeated keys summed, rejects kept with their reason.
 
-Rows that cannot be parsed go to the Delta table ``<lake>/gold/rejects/<data set>`` with
-the reason and their source position, and are counted. (The table appears with the first
-rejected row; a load with none leaves months that never had any untouched, and empties
-those that had some.) Rows repeating a key (e.g. the
+One step per data set writes two assets from one read of bronze: ``gold/<gold asset>``
+and ``gold/rejects/<data set>`` (``assets/rejects.py``): the rows that cannot be parsed,
+with the reason and their source position, counted as gold's ``cleaned_count``. (The
+rejects table appears with the first rejected row; a load with none leaves months that
+never had any untouched, and empties those that had some.) Rows repeating a key (e.g. the
 same date, line and station twice) are separate real counts: gold sums them, it never
 drops one. Passenger tables get the station id and coordinates from ``gold/subway_station``
 when that table exists, by a left join that loses no row.
@@ -15,6 +16,13 @@ from typing import Any
 import dagster as dg
 
 from subway_platform.assets.layer import layer_asset_args
+from subway_platform.assets.rejects import (
+    REJECTS_OUTPUT,
+    month_metadata,
+    rejects_description,
+    rejects_key,
+    rejects_metadata,
+)
 from subway_platform.checks import (
     bronze_good_stats,
     first_rejected_rows,
@@ -85,22 +93,59 @@ def canonical_order(columns: list[str]) -> list[str]:
 
 
 def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
-    """The gold asset of a data set, built from its bronze asset."""
+    """The gold asset of a data set and its rejects asset, one step reading bronze once.
+
+    Both outputs may be selected alone (``can_subset``): gold alone still keeps its rejects
+    table in step (written without a materialization of the rejects asset: gold's checks
+    count it); the rejects alone are written without gold.
+    """
     hop = HOPS[f"gold/{spec.gold_asset}"]
     bronze_key = dg.AssetKey(["bronze", spec.name])
+    gold_key = dg.AssetKey(["gold", spec.gold_asset])
+    quarantine = rejects_key(spec)
     join = spec.station_join
     master = dataset_named(join.master) if join is not None else None
     deps = [dg.AssetKey(["gold", master.gold_asset])] if master is not None else []
-
-    @dg.asset(
-        key=["gold", spec.gold_asset],
-        description=f"Gold: typed, cleansed and merged. {spec.description} Columns have English "
+    args = layer_asset_args(spec, "gold", "delta_io_manager")
+    shared = {name: args[name] for name in ("io_manager_key", "tags", "owners", "code_version")}
+    description = (
+        f"Gold: typed, cleansed and merged. {spec.description} Columns have English "
         f"names; rows repeating ({', '.join(spec.gold_key)}) are summed (source_rows counts them); "
-        "unparseable rows are in gold/rejects with the reason.",
+        f"unparseable rows are in {quarantine.to_user_string()} with the reason."
+    )
+
+    @dg.multi_asset(
+        name=f"gold__{spec.gold_asset}",
+        description=description,
+        outs={
+            "gold": dg.AssetOut(
+                key=gold_key,
+                description=description,
+                metadata=args["metadata"],
+                kinds={"spark", "delta"},
+                # Required when selected (always yielded then); not required when the
+                # step runs for the other output alone (can_subset).
+                is_required=False,
+                **shared,
+            ),
+            REJECTS_OUTPUT: dg.AssetOut(
+                key=quarantine,
+                description=rejects_description(spec),
+                kinds={"spark", "delta"},
+                # Required when selected (always yielded then); not required when the
+                # step runs for the other output alone (can_subset).
+                is_required=False,
+                **shared,
+            ),
+        },
         ins={"bronze": dg.AssetIn(key=bronze_key)},
         deps=deps,
-        kinds={"spark", "delta"},
-        **layer_asset_args(spec, "gold", "delta_io_manager"),
+        internal_asset_deps={"gold": {bronze_key, *deps}, REJECTS_OUTPUT: {bronze_key}},
+        partitions_def=args["partitions_def"],
+        backfill_policy=args["backfill_policy"],
+        group_name=args["group_name"],
+        check_specs=args["check_specs"],
+        can_subset=True,
     )
     def gold(
         context: dg.AssetExecutionContext,
@@ -108,7 +153,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         spark: SparkEngine,
         lakehouse: Lakehouse,
         locks: TableLocks,
-    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+    ) -> Iterator[dg.Output[DataFrame | None] | dg.AssetCheckResult]:
         # Spark code is imported by the step that runs it, not when the code location loads.
         from pyspark.sql import functions as F
 
@@ -119,23 +164,46 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         )
         from subway_platform.assets.transforms import rejects_of, typed_columns
 
+        selected = context.selected_output_names
         months = context_months(context)
         typed = typed_columns(spec, bronze)
         bronze_stats = bronze_good_stats(spec, typed, months)
-        unparseable = sum(
-            int(s.get("rows") or 0) - int(s.get("good") or 0) for s in bronze_stats.values()
+        unparseable = {
+            key: int(s.get("rows") or 0) - int(s.get("good") or 0)
+            for key, s in bronze_stats.items()
+        }
+        first_rejects = (
+            first_rejected_rows(spec, typed, months) if any(unparseable.values()) else []
         )
         rejects = lakehouse.rejects_url(spec)
-        with locks.hold(rejects, months):
-            # The months' rejects are replaced, unless there are none now and none stored
-            # before: then the table already says so (its Delta log) and the write, a full
-            # scan of bronze, is spared.
-            rejected = partition_rows(rejects, months or None)
-            if unparseable or any(rejected.values()):
-                write_delta(rejects_of(spec, bronze, typed), rejects, months, locks)
-                rejected = partition_rows(rejects, months or None)
+        # The months' rejects are replaced, unless there are none now and none stored
+        # before: then the table already says so (its Delta log) and the write, a full
+        # scan of bronze, is spared.
+        stored = partition_rows(rejects, months or None)
+        write = any(unparseable.values()) or any(stored.values())
+        frame_of_rejects = rejects_of(spec, bronze, typed) if write else None
+        if REJECTS_OUTPUT in selected:
+            for month in months:
+                figures = month_metadata(
+                    spec, unparseable.get(month, 0), bronze_stats.get(month, {})
+                )
+                context.add_asset_metadata(figures, asset_key=quarantine, partition_key=month)
+            # Written by the Delta IO manager under the months' locks; None writes nothing.
+            yield dg.Output(
+                frame_of_rejects,
+                output_name=REJECTS_OUTPUT,
+                metadata=rejects_metadata(
+                    spec, rejects, unparseable, bronze_stats, first_rejects, write
+                ),
+            )
+        elif frame_of_rejects is not None:
+            with locks.hold(rejects, months):
+                write_delta(frame_of_rejects, rejects, months, locks)
+            context.log.info(f"{quarantine.to_user_string()} not selected: written, not recorded")
+        if "gold" not in selected:
+            return
+        rejected = partition_rows(rejects, months or None) if write else stored
         source = partition_rows(lakehouse.table_url(bronze_key), months or None)
-        first_rejects = first_rejected_rows(spec, typed, months) if unparseable else []
 
         good = typed.filter(F.col("_reject_reason").isNull()).drop(
             "_reject_reason", "_source_object", "_source_row"
@@ -161,7 +229,9 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 "gold/month_pass_out": cov.alightings,
                 "gold/month_rejected_rows": rejected.get(month, 0),
             }
-            context.add_asset_metadata({**figures, **cov.metadata()}, partition_key=month or None)
+            context.add_asset_metadata(
+                {**figures, **cov.metadata()}, asset_key=gold_key, partition_key=month or None
+            )
 
         factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
         stats = {
@@ -178,6 +248,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             context.log.warning(f"{total_rejected} rows rejected; see {rejects}")
         yield dg.Output(
             frame,
+            output_name="gold",
             metadata={
                 **{f"elt/{k}": v for k, v in hop.as_dict().items()},
                 **source_stats_metadata(stats),
@@ -186,7 +257,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             },
         )
         written = slice_months(
-            spark.spark_session.read.format("delta").load(lakehouse.table_url(context.asset_key)),
+            spark.spark_session.read.format("delta").load(lakehouse.table_url(gold_key)),
             months,
         )
         yield from gold_results(spec, bronze_stats, written, months, rejected)

@@ -16,6 +16,9 @@
   metadata names them): those months have their ``check_failed`` rows, the others
   keep their valid rows.
 - Assets that were skipped or never reached write nothing: the log records what ran.
+- Gold's rejects assets (``gold/rejects/<data set>``, written by the gold step beside gold)
+  are no hop: their rows are gold's ``cleaned_count``, and they get no row of their own
+  (nor when their step fails or the run is cancelled).
 - A cancelled run: every row above becomes ``valid`` false with status ``cancelled`` (counts
   of what was written kept), and each planned asset partition it never reached gets a
   ``cancelled`` row with counts -1.
@@ -36,6 +39,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
+from subway_platform.assets.rejects import REJECTS_ASSETS
 from subway_platform.datasets import dataset_for_asset
 from subway_platform.elt_log.check_text import (
     check_failure_detail,
@@ -78,6 +82,8 @@ HOP_FIELDS: tuple[str, ...] = (
     "target_dpath",
     "target_object",
 )
+NOT_HOPS: frozenset[str] = REJECTS_ASSETS
+"""Asset keys the ELT log does not log (gold's rejects: part of gold's hop)."""
 UNKNOWN_TEXT = "unknown"
 """``domain``/``action`` of an asset with neither metadata nor a known hop (NOT NULL columns)."""
 
@@ -282,6 +288,8 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
     events = read_run_events(instance, run_id)
     rows: dict[tuple[str, str], EltLogRow] = {}
     for mat in events.materializations:
+        if mat.asset_key in NOT_HOPS:
+            continue
         partition = _partition_key(mat.partition)
         if partition is not None:
             # A partition written twice in one run (a retried step): the last write counts.
@@ -294,6 +302,8 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
         bad = month_failures(events, failure)
         # The plan says which assets the step was to write; the run's tags which months.
         for asset_key, planned in events.planned.get(failure.step_key, {}).items():
+            if asset_key in NOT_HOPS:
+                continue
             if planned is None:
                 partitions: list[str | None] = [""]
             else:
@@ -357,6 +367,8 @@ def _mark_cancelled(
         )
     for step_key, assets in events.planned.items():
         for asset_key, planned in assets.items():
+            if asset_key in NOT_HOPS:
+                continue
             months = [""] if planned is None else (launched_for or sorted(planned))
             for month in months:
                 partition = _partition_key(month)

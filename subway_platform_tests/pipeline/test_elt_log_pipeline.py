@@ -94,6 +94,8 @@ def test_blocked_month_and_bad_file_are_logged_invalid(zone: Zone, tmp_path: Pat
     assert gold["valid"] is False and gold["status"] == "check_failed"
     assert gold["cleaned_count"] == 200
     assert "mart/subway_passengers" not in rows  # never reached
+    # gold/rejects/card_subway_month was written by gold's step but is no hop: no row.
+    assert set(rows) == {"bronze/card_subway_month", "gold/subway_passengers"}
 
     other = "201912"
     wrong = tmp_path / f"CARD_SUBWAY_MONTH_{other}.csv"
