@@ -59,27 +59,31 @@ def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
             (
                 RECONCILES_WITH_LANDING,
                 True,
-                "Bronze rows and passenger sums equal the landing file's, per month; no month empty.",
+                "Bronze rows and passenger sums equal the landing file's, per month; "
+                "no month empty.",
             ),
             (
                 SOURCE_SCHEMA_MATCHES_SPEC,
                 False,
-                "The landing file's columns match the data set spec (new, missing or renamed columns are named).",
+                "The landing file's columns match the data set spec "
+                "(new, missing or renamed columns are named).",
             ),
         ],
         "gold": [
             (
                 RECONCILES_WITH_BRONZE,
                 True,
-                "Bronze rows = rejected rows + rows merged into gold; gold sums = sums of bronze's good rows; rejects within the threshold.",
+                "Bronze rows = rejected rows + rows merged into gold; "
+                "gold sums = sums of bronze's good rows; rejects within the threshold.",
             ),
             (KEYS_UNIQUE, True, "One gold row per key after summing repeated keys."),
             (
                 NO_ROWS_REJECTED,
                 False,
-                "Warning: no row was rejected (quarantined in gold/rejects). "
-                "Reports the rejected rows, their passenger sums (missing from the mart) and the first "
-                f"reasons; beyond the data set's threshold ({spec.reject_threshold:.1%}) {RECONCILES_WITH_BRONZE} blocks.",
+                f"Warning: no row was rejected (quarantined in gold/rejects/{spec.name}). "
+                "Reports the rejected rows, their passenger sums (missing from the mart) and "
+                "the first reasons; beyond the data set's threshold "
+                f"({spec.reject_threshold:.1%}) {RECONCILES_WITH_BRONZE} blocks.",
             ),
         ],
         "mart": [
@@ -95,9 +99,10 @@ def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
             (
                 STATIONS_MATCHED,
                 False,
-                f"Warning: at least {spec.station_match_target_pct}% of each month's boardings get a station id "
-                "and coordinates (line and station names normalised through the station spec's aliases); "
-                "lists the unmatched (line, station) pairs with their boardings.",
+                f"Warning: at least {spec.station_match_target_pct}% of each month's boardings "
+                "get a station id and coordinates (line and station names normalised through "
+                "the station spec's aliases); lists the unmatched (line, station) pairs with "
+                "their boardings.",
             )
         )
     return [
@@ -288,7 +293,8 @@ def gold_results(
         if b_rows * factor != rej * factor + merged_in:
             unit = "rows" if factor == 1 else f"hour rows ({factor} per bronze row)"
             problems.append(
-                f"{key}: {merged_in} {unit} + {rej * factor} rejected != {b_rows * factor} in bronze"
+                f"{key}: {merged_in} {unit} + {rej * factor} rejected "
+                f"!= {b_rows * factor} in bronze"
             )
         if b_rows and rej / b_rows > spec.reject_threshold:
             problems.append(

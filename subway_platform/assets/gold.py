@@ -222,7 +222,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         frame = frame.select(*canonical_order(frame.columns))
         enrichment = coverage(spec, frame, months) if join is not None else {}
         for month, cov in enrichment.items():
-            # Numbers per month, so the UI plots their history (rows, passengers, rejects, coverage).
+            # Numbers per month: the UI plots their history (rows, passengers, rejects, coverage).
             figures = {
                 "gold/month_rows": cov.rows,
                 "gold/month_pass_in": cov.boardings,
