@@ -8,7 +8,7 @@ from subway_platform.datasets import ALL_DATASETS
 
 
 def build_assets() -> list[dg.AssetsDefinition]:
-    """Three assets per data set: bronze, gold, mart."""
+    """Four assets per data set: bronze, gold and its rejects (one step), mart."""
     # Imported here, not by the package: ``subway_platform.checks`` imports
     # ``assets.transforms``, and a package that imported its asset modules (which import
     # the checks) would make that a cycle.

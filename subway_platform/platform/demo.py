@@ -146,9 +146,12 @@ def _datasets_of(files: list[Path]) -> list[DatasetSpec]:
 
 
 def _asset_keys(spec: DatasetSpec) -> list[dg.AssetKey]:
+    from subway_platform.assets.rejects import rejects_key
+
     return [
         dg.AssetKey(["bronze", spec.name]),
         dg.AssetKey(["gold", spec.gold_asset]),
+        rejects_key(spec),
         dg.AssetKey(["mart", spec.gold_asset]),
     ]
 

@@ -29,8 +29,11 @@ def lake_table_url(lake_url: str, asset_key: dg.AssetKey | str | list[str]) -> s
 
 
 def dataset_table_paths(spec: DatasetSpec) -> list[str]:
-    """The lake paths of a data set's Delta tables: bronze, gold and gold's rejects."""
-    return [f"bronze/{spec.name}", f"gold/{spec.gold_asset}", f"gold/rejects/{spec.name}"]
+    """The lake paths of a data set's Delta tables: bronze, gold and gold's rejects (each
+    the path of its asset key)."""
+    from subway_platform.assets.rejects import rejects_key
+
+    return [f"bronze/{spec.name}", f"gold/{spec.gold_asset}", rejects_key(spec).to_user_string()]
 
 
 class Lakehouse(dg.ConfigurableResource):
@@ -44,8 +47,10 @@ class Lakehouse(dg.ConfigurableResource):
         return lake_table_url(self.lake_url, asset_key)
 
     def rejects_url(self, spec: DatasetSpec) -> str:
-        """The Delta table of the rows gold rejected for a data set."""
-        return self.table_url(f"gold/rejects/{spec.name}")
+        """The Delta table of the rows gold rejected for a data set (its rejects asset)."""
+        from subway_platform.assets.rejects import rejects_key
+
+        return self.table_url(rejects_key(spec))
 
     def table_paths(self) -> list[str]:
         """Every Delta table path the platform writes, data set by data set."""
