@@ -1,4 +1,5 @@
-"""Static checks of the code base: pyflakes/bugbear-class errors fail the suite."""
+"""Static checks of the code base: pyflakes/bugbear-class errors, import order and lines
+longer than the configured 100 columns fail the suite."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_ruff_finds_no_errors() -> None:
             "ruff",
             "check",
             "--select",
-            "F,E9,B",
+            "F,E9,B,I,E501",
             "--quiet",
             "subway_platform",
             "subway_platform_tests",
