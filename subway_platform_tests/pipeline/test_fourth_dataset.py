@@ -200,3 +200,9 @@ def test_fourth_dataset_flows_landing_to_mart_with_checks_log_and_dashboard(
         sums["paid_out"] + sums["free_out"],
     )
     assert domains["fare"] == 3
+
+    # Nothing of the run is left in the lake's staging area (bronze's staged file, gold's
+    # checkpoint).
+    bucket, _, lake_prefix = zone.lake.removeprefix("s3://").partition("/")
+    left = zone.s3.list_objects_v2(Bucket=bucket, Prefix=f"{lake_prefix}/_staging/{run.run_id}/")
+    assert left.get("KeyCount", 0) == 0, [o["Key"] for o in left.get("Contents", [])]
