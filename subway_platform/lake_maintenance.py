@@ -66,12 +66,17 @@ def delta_path_reference(url: str) -> str:
     return f"delta.`{url}`"
 
 
-def maintain_table(url: str, retention_hours: int, session: Any | None) -> dict[str, Any]:
-    """Compact and vacuum the table at ``url``; return what changed (file counts)."""
+def maintain_table(
+    url: str,
+    retention_hours: int,
+    session: Any | None,
+    options: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Compact and vacuum the table at ``url``; return what changed (file counts).
+    ``options``: delta-rs storage options (``Lakehouse.delta_options()``)."""
     from subway_platform.io_managers.delta import open_delta
-    from subway_platform.resources.storage import delta_storage_options
 
-    table = open_delta(url)
+    table = open_delta(url, options)
     if table is None:
         return {}
     files_before = len(table.file_uris())
@@ -91,9 +96,8 @@ def maintain_table(url: str, retention_hours: int, session: Any | None) -> dict[
             enforce_retention_duration=retention_hours >= DEFAULT_RETENTION_HOURS,
         )
         engine = "delta-rs"
-    from deltalake import DeltaTable
-
-    after = DeltaTable(url, storage_options=delta_storage_options())
+    after = open_delta(url, options)
+    assert after is not None, f"{url}: the table is gone after maintenance"
     return {
         "files_before": files_before,
         "files_after": len(after.file_uris()),
@@ -111,8 +115,6 @@ def maintain_delta_tables(
     lakehouse: Lakehouse,
 ) -> dg.Output[dict[str, Any]]:
     """Compact and vacuum every Delta table of the lake (see the module docstring)."""
-    from subway_platform.io_managers.delta import open_delta, partition_rows
-
     if config.retention_hours < 0:
         raise dg.Failure("retention_hours must be 0 or more")
     session = spark.spark_session
@@ -120,11 +122,13 @@ def maintain_delta_tables(
     report: dict[str, Any] = {}
     for path in lakehouse.table_paths():
         url = lakehouse.table_url(path)
-        if open_delta(url) is None:
+        if not lakehouse.exists(url):
             continue
-        months = sorted(k for k in partition_rows(url) if k)
+        months = sorted(k for k in lakehouse.partition_rows(url) if k)
         with locks.hold(url, [*months, ""] if months else []):
-            report[path] = maintain_table(url, config.retention_hours, delta_sql)
+            report[path] = maintain_table(
+                url, config.retention_hours, delta_sql, lakehouse.delta_options()
+            )
         context.log.info(f"{path}: {report[path]}")
     metadata: dict[str, Any] = {
         "tables": len(report),

@@ -34,8 +34,6 @@ from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.io_managers.delta import (
-    open_delta,
-    partition_rows,
     write_delta,
 )
 from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
@@ -181,7 +179,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         # The months' rejects are replaced, unless there are none now and none stored
         # before: then the table already says so (its Delta log) and the write, a full
         # scan of bronze, is spared.
-        stored = partition_rows(rejects, months or None)
+        stored = lakehouse.partition_rows(rejects, months or None)
         write = any(unparseable.values()) or any(stored.values())
         frame_of_rejects = rejects_of(spec, bronze, typed) if write else None
         if REJECTS_OUTPUT in selected:
@@ -200,12 +198,12 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             )
         elif frame_of_rejects is not None:
             with locks.hold(rejects, months):
-                write_delta(frame_of_rejects, rejects, months, locks)
+                write_delta(frame_of_rejects, rejects, months, locks, lakehouse.delta_options())
             context.log.info(f"{quarantine.to_user_string()} not selected: written, not recorded")
         if "gold" not in selected:
             return
-        rejected = partition_rows(rejects, months or None) if write else stored
-        source = partition_rows(lakehouse.table_url(bronze_key), months or None)
+        rejected = lakehouse.partition_rows(rejects, months or None) if write else stored
+        source = lakehouse.partition_rows(lakehouse.table_url(bronze_key), months or None)
 
         good = typed.filter(F.col("_reject_reason").isNull()).drop(
             "_reject_reason", "_source_object", "_source_row"
@@ -217,7 +215,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             station_url = lakehouse.table_url(["gold", master.gold_asset])
             station = (
                 spark.spark_session.read.format("delta").load(station_url)
-                if open_delta(station_url) is not None
+                if lakehouse.exists(station_url)
                 else None
             )
             frame = with_station(frame, station, join, master)

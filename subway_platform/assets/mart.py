@@ -10,7 +10,6 @@ from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
-from subway_platform.io_managers.delta import partition_rows
 from subway_platform.partitions import context_months
 from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.postgres import MartDatabase
@@ -38,7 +37,7 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         mart: MartDatabase,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
-        source = partition_rows(lakehouse.table_url(gold_key), months or None)
+        source = lakehouse.partition_rows(lakehouse.table_url(gold_key), months or None)
         stats = {
             key: PartitionStats(source_read_size=rows, cleaned_count=0)
             for key, rows in source.items()

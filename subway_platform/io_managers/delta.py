@@ -43,23 +43,27 @@ def asset_metadata(context: dg.InputContext | dg.OutputContext) -> Mapping[str, 
     return context.definition_metadata
 
 
-def open_delta(url: str) -> "DeltaTable | None":
-    """The Delta table at ``url``, or None if there is none yet."""
+def open_delta(url: str, options: Mapping[str, str] | None = None) -> "DeltaTable | None":
+    """The Delta table at ``url``, or None if there is none yet. ``options``: delta-rs
+    storage options (``Lakehouse.delta_options()``); None: from the environment."""
     from deltalake import DeltaTable
 
-    if not DeltaTable.is_deltatable(url, storage_options=delta_storage_options()):
+    opts = dict(options) if options is not None else delta_storage_options()
+    if not DeltaTable.is_deltatable(url, storage_options=opts):
         return None
-    return DeltaTable(url, storage_options=delta_storage_options())
+    return DeltaTable(url, storage_options=opts)
 
 
-def partition_rows(url: str, months: list[str] | None = None) -> dict[str, int]:
+def partition_rows(
+    url: str, months: list[str] | None = None, options: Mapping[str, str] | None = None
+) -> dict[str, int]:
     """Rows per month of a Delta table, from the file statistics in its log (no data scan).
 
     For an unpartitioned table the total is under the key ``""``.
     """
     import pyarrow as pa
 
-    table = open_delta(url)
+    table = open_delta(url, options)
     if table is None:
         return {}
     actions = pa.table(table.get_add_actions(flatten=True))
@@ -98,7 +102,11 @@ def month_predicate(months: list[str]) -> str:
 
 
 def write_delta(
-    df: DataFrame, url: str, months: list[str], locks: TableLocks | None = None
+    df: DataFrame,
+    url: str,
+    months: list[str],
+    locks: TableLocks | None = None,
+    options: Mapping[str, str] | None = None,
 ) -> None:
     """Replace ``months`` of the table at ``url`` with ``df`` (or overwrite it all).
 
@@ -109,20 +117,22 @@ def write_delta(
     overwrite would replace the first writer's months. So creation also takes the
     table's ``create`` lock (from ``locks``) and checks again under it.
     """
-    if months and open_delta(url) is None and locks is not None:
+    if months and open_delta(url, options) is None and locks is not None:
         with locks.hold(url, ["create"]):
-            _write_delta(df, url, months)
+            _write_delta(df, url, months, options)
     else:
-        _write_delta(df, url, months)
+        _write_delta(df, url, months, options)
 
 
-def _write_delta(df: DataFrame, url: str, months: list[str]) -> None:
+def _write_delta(
+    df: DataFrame, url: str, months: list[str], options: Mapping[str, str] | None
+) -> None:
     writer = df.write.format("delta")
     # Sail 0.7.2 on S3 fails an overwrite with replaceWhere when the table does not exist
     # yet ("No commit files found in _delta_log"); a plain overwrite creates it with
     # exactly these months, which is the same result. (delta-spark needs no such detour;
     # the same code path keeps both engines' tables identical.)
-    if months and open_delta(url) is not None:
+    if months and open_delta(url, options) is not None:
         writer = (
             writer.mode("overwrite")
             .option("replaceWhere", month_predicate(months))
@@ -152,12 +162,13 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
         url = self.lakehouse.table_url(context.asset_key)
         if months and MONTH_COLUMN not in obj.columns:
             raise dg.Failure(f"{context.asset_key.to_user_string()}: no {MONTH_COLUMN} column")
+        options = self.lakehouse.delta_options()
         with retry_transient(context), self.locks.hold(url, months):
-            write_delta(obj, url, months, self.locks)
+            write_delta(obj, url, months, self.locks, options)
 
-        table = open_delta(url)
+        table = open_delta(url, options)
         assert table is not None, f"Delta write to {url} left no table"
-        rows = partition_rows(url, months or None)
+        rows = partition_rows(url, months or None, options)
         written = sum(rows.values())
         metadata: dict[str, Any] = {
             "dagster/row_count": written,

@@ -203,8 +203,9 @@ def _table_keys(defs: dg.Definitions) -> list[tuple[str, str]]:
 
 def _print_summary(tables: list[tuple[str, str]]) -> None:
     from subway_platform.resources.lakehouse import Lakehouse
+    from subway_platform.resources.storage import ObjectStorage
 
-    lakehouse = Lakehouse(lake_url=_required_env("SUBWAY_LAKE_URL"))
+    lakehouse = Lakehouse(lake_url=_required_env("SUBWAY_LAKE_URL"), storage=ObjectStorage())
     print(f"{'table':<36} {'rows':>10}")
     with psycopg.connect(_required_env("SUBWAY_MART_DSN")) as conn:
         for layer, name in tables:
@@ -220,26 +221,19 @@ def _print_summary(tables: list[tuple[str, str]]) -> None:
                 )
                 count = int(rows[0]) if rows else None
             else:
-                count = _delta_rows(lakehouse.table_url([layer, name]))
+                count = _delta_rows(lakehouse, lakehouse.table_url([layer, name]))
             shown = "not loaded" if count is None else str(count)
             print(f"{layer + '/' + name:<36} {shown:>10}")
     sys.stdout.flush()
 
 
-def _delta_rows(uri: str) -> int | None:
+def _delta_rows(lakehouse: Any, uri: str) -> int | None:
     """Row count of a Delta table read with delta-rs (Parquet footers only, no Spark);
     None when the table does not exist (a data set without sample files)."""
-    from deltalake import DeltaTable
-    from deltalake.exceptions import TableNotFoundError
+    from subway_platform.io_managers.delta import open_delta
 
-    from subway_platform.resources.storage import delta_storage_options
-
-    options = delta_storage_options() if uri.startswith(("s3://", "s3a://")) else None
-    try:
-        table = DeltaTable(uri, storage_options=options)
-    except TableNotFoundError:
-        return None
-    return int(table.to_pyarrow_dataset().count_rows())
+    table = open_delta(uri, lakehouse.delta_options())
+    return None if table is None else int(table.to_pyarrow_dataset().count_rows())
 
 
 def _required_env(name: str) -> str:

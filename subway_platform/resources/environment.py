@@ -50,7 +50,7 @@ def build_resources() -> dict[str, Any]:
     )
     mart = MartDatabase(dsn=dg.EnvVar("SUBWAY_MART_DSN"))
     locks = TableLocks(mart=mart)
-    lakehouse = Lakehouse(lake_url=dg.EnvVar("SUBWAY_LAKE_URL"))
+    lakehouse = Lakehouse(lake_url=dg.EnvVar("SUBWAY_LAKE_URL"), storage=storage)
     return {
         "spark": spark,
         "storage": storage,

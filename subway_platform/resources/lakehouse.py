@@ -6,14 +6,12 @@ manager, the assets, the maintenance job and the demo all ask this resource, so 
 never has two spellings of its address.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import dagster as dg
 
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec
-from subway_platform.resources.storage import is_s3, join_url
+from subway_platform.resources.storage import ObjectStorage, is_s3, join_url
 
 
 def lake_table_url(lake_url: str, asset_key: dg.AssetKey | str | list[str]) -> str:
@@ -37,10 +35,27 @@ def dataset_table_paths(spec: DatasetSpec) -> list[str]:
 
 
 class Lakehouse(dg.ConfigurableResource):
-    """The lake root (``SUBWAY_LAKE_URL``, S3 or a local directory) and the address of every
-    Delta table under it."""
+    """The lake root (``SUBWAY_LAKE_URL``, S3 or a local directory), the address of every
+    Delta table under it, and how delta-rs reaches them (the object storage's S3 settings)."""
 
     lake_url: str
+    storage: dg.ResourceDependency[ObjectStorage]
+
+    def delta_options(self) -> dict[str, str]:
+        """delta-rs storage options for the lake (``ObjectStorage``'s endpoint, region, keys)."""
+        return self.storage.delta_options()
+
+    def partition_rows(self, url: str, months: list[str] | None = None) -> dict[str, int]:
+        """Rows per month of the Delta table at ``url``, from its log (``io_managers.delta``)."""
+        from subway_platform.io_managers.delta import partition_rows
+
+        return partition_rows(url, months, self.delta_options())
+
+    def exists(self, url: str) -> bool:
+        """Whether a Delta table exists at ``url``."""
+        from subway_platform.io_managers.delta import open_delta
+
+        return open_delta(url, self.delta_options()) is not None
 
     def table_url(self, asset_key: dg.AssetKey | str | list[str]) -> str:
         """The Delta table of an asset key (``bronze/card_subway_month``)."""

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,9 +67,10 @@ def aws_settings() -> dict[str, str]:
     }
 
 
-def delta_storage_options() -> dict[str, str]:
-    """Storage options for ``deltalake`` (delta-rs) against the configured S3 endpoint."""
-    aws = aws_settings()
+def delta_storage_options(aws: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Storage options for ``deltalake`` (delta-rs) against an S3 endpoint: ``aws``
+    (``ObjectStorage.settings()``: endpoint, region, key, secret), else the environment's."""
+    aws = aws if aws is not None else aws_settings()
     opts = {"AWS_REGION": aws["region"], "AWS_EC2_METADATA_DISABLED": "true"}
     if aws["endpoint"]:
         opts["AWS_ENDPOINT_URL"] = aws["endpoint"]
@@ -112,6 +113,10 @@ class ObjectStorage(dg.ConfigurableResource):
     """Empty: ``AWS_ACCESS_KEY_ID``."""
     secret_access_key: str = ""
     """Empty: ``AWS_SECRET_ACCESS_KEY``."""
+
+    def delta_options(self) -> dict[str, str]:
+        """``deltalake`` (delta-rs) storage options for this resource's S3 settings."""
+        return delta_storage_options(self.settings())
 
     def settings(self) -> dict[str, str]:
         """Endpoint, region and keys: this resource's fields, else the environment's."""

@@ -41,7 +41,7 @@ from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.locks import LockLost, TableLocks
 from subway_platform.resources.postgres import MartDatabase, MartUnavailable
 from subway_platform.resources.spark import SparkEngine
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.resources.storage import ObjectStorage, delta_storage_options
 from subway_platform_tests.conftest import make_state_dir
 from subway_platform_tests.zone import Zone, file_totals
 
@@ -295,7 +295,9 @@ def test_lock_lost_in_a_run_is_retried_and_the_month_written_once(
 
     locks = TableLocks(mart=MartDatabase(dsn=dsn))
     io_manager = DeltaLakeIOManager(
-        lakehouse=Lakehouse(lake_url=zone.lake), spark=SparkEngine(), locks=locks
+        lakehouse=Lakehouse(lake_url=zone.lake, storage=ObjectStorage()),
+        spark=SparkEngine(),
+        locks=locks,
     )
 
     def run(month: str) -> dg.ExecuteInProcessResult:

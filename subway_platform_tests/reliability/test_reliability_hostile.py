@@ -129,7 +129,9 @@ def test_io_managers_refuse_hostile_keys_before_sql_or_paths(zone: Zone) -> None
     session = spark()
     frame = session.createDataFrame([("201907", "x")], "month string, station_name string")
     mart_io = PostgresMartIOManager(mart=MartDatabase(dsn=zone.mart_dsn), spark=SparkEngine())
-    delta_io = DeltaLakeIOManager(lakehouse=Lakehouse(lake_url=zone.lake), spark=SparkEngine())
+    delta_io = DeltaLakeIOManager(
+        lakehouse=Lakehouse(lake_url=zone.lake, storage=ObjectStorage()), spark=SparkEngine()
+    )
     for key in HOSTILE_KEYS[:-1]:
         for manager, meta in (
             (mart_io, {"table": "subway_passengers", "partition_expr": "month"}),

@@ -15,6 +15,7 @@ from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.mirror import NOT_HOPS
 from subway_platform.jobs import dataset_selection, monthly_all_job
 from subway_platform.resources.lakehouse import Lakehouse
+from subway_platform.resources.storage import ObjectStorage
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_rejects_asset_is_in_its_jobs_and_at_the_lakehouse_rejects_table(
     assert key in dataset_selection(spec).resolve(graph)
     if spec.partitioned:
         assert key in monthly_all_job.selection.resolve(graph)
-    lake = Lakehouse(lake_url="s3://lake/root")
+    lake = Lakehouse(lake_url="s3://lake/root", storage=ObjectStorage())
     assert (
         lake.table_url(key) == lake.rejects_url(spec) == f"s3://lake/root/gold/rejects/{spec.name}"
     )
