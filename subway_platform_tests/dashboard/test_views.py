@@ -21,6 +21,7 @@ from subway_platform.dashboard.views import (
     apply_dashboard_grants,
     ensure_dashboard_views,
 )
+from subway_platform.datasets import ALL_DATASETS
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.row import insert_rows
 
@@ -213,9 +214,10 @@ def test_target_tables_counts_physical_tables(dashboard_conn: psycopg.Connection
         assert total == (expected.TARGET_TABLES + 1,)
 
 
-def test_platform_tables_are_nine_distinct_targets() -> None:
+def test_every_platform_table_is_its_own_target() -> None:
+    """Three tables per data set (twelve for the four data sets), each a distinct target."""
     objects = {hop.target_object for hop in HOPS.values()}
-    assert len(HOPS) == len(objects) == 9
+    assert len(HOPS) == len(objects) == 3 * len(ALL_DATASETS) == 12
 
 
 def _daily(conn: psycopg.Connection) -> dict[object, tuple[int, int]]:

@@ -53,8 +53,9 @@ def test_asset_lineage_and_partitions_page_render(dev: DevPlatform) -> None:
         _dismiss_community_dialog(browser)
         browser.screenshot(ARTIFACTS / shots[0])
 
-        # The daily data set's group: bronze -> gold -> mart drawn as asset nodes, each
-        # with its partitions and checks, and the station master as an upstream link.
+        # The daily data set's group: bronze -> gold (and its rejects) -> mart drawn as asset
+        # nodes, each with its partitions and checks, and the station master as an upstream
+        # link.
         browser.navigate(f"{dev.url}/locations/{LOCATION}/asset-groups/card_subway_month/lineage")
         browser.wait_for(
             _text_has_all(
@@ -71,7 +72,7 @@ def test_asset_lineage_and_partitions_page_render(dev: DevPlatform) -> None:
         nodes = browser.evaluate(
             f"document.body.innerText.split({json.dumps(partitions_label)}).length - 1"
         )
-        assert nodes == 3, f"expected bronze, gold and mart nodes, found {nodes}"
+        assert nodes == 4, f"expected bronze, gold, its rejects and mart nodes, found {nodes}"
         _dismiss_community_dialog(browser)
         browser.screenshot(ARTIFACTS / shots[1])
 
