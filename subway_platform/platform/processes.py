@@ -97,6 +97,18 @@ class ManagedProcess:
         """Process id of the group leader, or None before start."""
         return self.popen.pid if self.popen else None
 
+    def log_tail(self, lines: int = 15) -> str:
+        """The last ``lines`` lines of the process's log (redacted, each cut at 300
+        characters), so an error still says why after a temporary state dir is gone."""
+        from subway_platform.redact import redact
+
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        tail = [line[:300] for line in text.splitlines()[-lines:]]
+        return redact("\n".join(tail)) or "(empty log)"
+
     def wait_for_port(self, port: int, timeout: float) -> None:
         """Wait until ``port`` accepts connections; fail early if the process exits."""
         deadline = time.monotonic() + timeout
@@ -104,7 +116,7 @@ class ManagedProcess:
             if self.popen is not None and self.popen.poll() is not None:
                 raise ServiceError(
                     f"{self.name} exited with code {self.popen.returncode} before listening "
-                    f"on 127.0.0.1:{port}; see {self.log_path}"
+                    f"on 127.0.0.1:{port}; see {self.log_path}; its last lines:\n" + self.log_tail()
                 )
             if port_accepts(port):
                 return

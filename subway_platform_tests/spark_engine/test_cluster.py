@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,13 +31,25 @@ MONTHS = ["201901", "201902", "201903"]
 
 @pytest.fixture(scope="module")
 def cluster(services: Any) -> Iterator[Any]:
+    from subway_platform.platform.processes import ServiceError
     from subway_platform.platform.spark.server import ApacheSparkServer
     from subway_platform.resources.spark import stop_sessions
 
-    server = ApacheSparkServer(
-        services.state_dir / "spark-cluster", services.env, workers=2, worker_memory="1536m"
-    )
-    url = server.start()
+    def start(name: str) -> tuple[Any, str]:
+        server = ApacheSparkServer(
+            services.state_dir / name, services.env, workers=2, worker_memory="1536m"
+        )
+        return server, server.start()
+
+    try:
+        server, url = start("spark-cluster")
+    except ServiceError as first:
+        # Seen once in a full run (2026-11-29): the Connect driver's JVM aborted at start
+        # (exit -6) before listening, and its log went with the temporary state dir; the
+        # same tests passed alone right after. The error now carries the log's tail; one
+        # more start tells a transient abort from a broken setup (a second failure fails).
+        print(f"cluster start failed, trying once more: {first}", file=sys.stderr)
+        server, url = start("spark-cluster-again")
     saved = os.environ.get("SPARK_REMOTE")
     os.environ["SPARK_REMOTE"] = url
     try:
