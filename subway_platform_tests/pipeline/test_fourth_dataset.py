@@ -25,9 +25,8 @@ from subway_platform.dashboard.views import ensure_dashboard_views
 from subway_platform.datasets import ALL_DATASETS
 from subway_platform.datasets.pay_free import PAY_FREE
 from subway_platform.elt_log.mirror import mirror_run
-from subway_platform.resources.landing import LandingZone
-from subway_platform.resources.storage import ObjectStorage, delta_storage_options
-from subway_platform.sensors import LandingSensorSettings, landing_sensor
+from subway_platform.resources.storage import delta_storage_options
+from subway_platform_tests.pipeline.test_landing_sensor import _evaluate
 from subway_platform_tests.zone import REAL, Zone
 
 MONTH = "201904"
@@ -81,21 +80,8 @@ def _ints(row: list[str]) -> list[int]:
 
 
 def _sensor_request(zone: Zone) -> dg.RunRequest:
-    with dg.build_sensor_context(
-        instance=zone.instance,
-        resources={
-            "landing": LandingZone(
-                landing_url=zone.landing,
-                archive_url=zone.archive,
-                lake_url=zone.lake,
-                storage=ObjectStorage(),
-            ),
-            "landing_sensor_settings": LandingSensorSettings(settle_seconds=0),
-        },
-    ) as context:
-        result = landing_sensor(context)
-    assert isinstance(result, dg.SensorResult)
-    requests = result.run_requests or []
+    """The one run the landing sensor requests for the zone's landing files."""
+    requests = _evaluate(zone, None).run_requests or []
     assert len(requests) == 1, requests
     return requests[0]
 
