@@ -84,6 +84,19 @@ def delta_storage_options(aws: Mapping[str, str] | None = None) -> dict[str, str
     return opts
 
 
+def _local_object(path: Path, url: str | None = None) -> StoredObject:
+    """A local file as a stored object (its URL ``url``, else its path): its SHA-256 is
+    its content tag."""
+    stat = path.stat()
+    return StoredObject(
+        url=url if url is not None else str(path),
+        name=path.name,
+        size=stat.st_size,
+        etag=sha256_file(path),
+        modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
+    )
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -204,14 +217,7 @@ class ObjectStorage(dg.ConfigurableResource):
             url = str(path)
             if start_after and url <= start_after:
                 continue
-            stat = path.stat()
-            yield StoredObject(
-                url=url,
-                name=path.name,
-                size=stat.st_size,
-                etag=sha256_file(path),
-                modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
-            )
+            yield _local_object(path)
             count += 1
             if limit is not None and count >= limit:
                 return
@@ -251,16 +257,7 @@ class ObjectStorage(dg.ConfigurableResource):
                 modified=head["LastModified"],
             )
         path = Path(url)
-        if not path.is_file():
-            return None
-        stat = path.stat()
-        return StoredObject(
-            url=url,
-            name=path.name,
-            size=stat.st_size,
-            etag=sha256_file(path),
-            modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
-        )
+        return _local_object(path, url) if path.is_file() else None
 
     # -- content -----------------------------------------------------------------------------
     def download(self, url: str, dest: Path) -> Path:
