@@ -63,7 +63,7 @@ def run_demo(months: list[str]) -> int:
                 tags={RANGE_START_TAG: months[0], RANGE_END_TAG: months[-1]},
                 # Only the data sets the sample files cover (a data set without sample
                 # files would fail for want of a landing file).
-                assets=[k for spec in monthly for k in _asset_keys(spec)],
+                assets=[k for spec in monthly for k in _asset_keys(defs, spec)],
             )
         )
         _mirror_elt_log(instance, run_ids)
@@ -145,15 +145,11 @@ def _datasets_of(files: list[Path]) -> list[DatasetSpec]:
     return [spec for spec in ALL_DATASETS if spec.name in found]
 
 
-def _asset_keys(spec: DatasetSpec) -> list[dg.AssetKey]:
-    from subway_platform.assets.rejects import rejects_key
+def _asset_keys(defs: dg.Definitions, spec: DatasetSpec) -> list[dg.AssetKey]:
+    """The assets of a data set's job (``jobs.dataset_selection``), in a stable order."""
+    from subway_platform.jobs import dataset_selection
 
-    return [
-        dg.AssetKey(["bronze", spec.name]),
-        dg.AssetKey(["gold", spec.gold_asset]),
-        rejects_key(spec),
-        dg.AssetKey(["mart", spec.gold_asset]),
-    ]
+    return sorted(dataset_selection(spec).resolve(defs.resolve_asset_graph()))
 
 
 def _execute(
