@@ -32,6 +32,7 @@ from psycopg import sql
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.stats import PartitionStats
 from subway_platform.partitions import MONTH_COLUMN
+from subway_platform.tables import tables_of
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -49,11 +50,7 @@ MATCHES_GOLD = "matches_gold"
 
 def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
     """The checks an asset of ``layer`` reports with each materialization."""
-    key = {
-        "bronze": dg.AssetKey(["bronze", spec.name]),
-        "gold": dg.AssetKey(["gold", spec.gold_asset]),
-        "mart": dg.AssetKey(["mart", spec.gold_asset]),
-    }[layer]
+    key = getattr(tables_of(spec), layer).key
     names: dict[str, list[tuple[str, bool, str]]] = {
         "bronze": [
             (
@@ -337,7 +334,7 @@ def mart_results(
     )
     sums = [sql.SQL("sum({})::bigint").format(sql.Identifier(n)) for n in spec.sum_columns]
     select = sql.SQL(", ").join([sql.SQL("count(*)"), *sums])
-    table = sql.Identifier("public", spec.mart_table)
+    table = sql.Identifier(*tables_of(spec).mart.qualified_name)
     mart_stats: dict[str, dict[str, Any]] = {}
     if months:
         cur = conn.execute(

@@ -26,6 +26,7 @@ from subway_platform.alerts.message import Alert, AlertLine
 from subway_platform.alerts.sensors import deliver_alert
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec
 from subway_platform.jobs import FRESHNESS_CHECK_NAME as JOBS_FRESHNESS_CHECK_NAME
+from subway_platform.tables import tables_of
 
 FRESHNESS_TIMEZONE = "Asia/Seoul"
 """The portal publishes on Seoul's calendar; deadlines are midnight there."""
@@ -33,7 +34,7 @@ FRESHNESS_CHECK_NAME = JOBS_FRESHNESS_CHECK_NAME
 """The name Dagster gives the checks its freshness factories build."""
 CHECKS_SENSOR_NAME = "freshness_checks_sensor"
 ALERT_SENSOR_NAME = "freshness_alert_sensor"
-_DATASET_OF_BRONZE = {f"bronze/{spec.name}": spec for spec in ALL_DATASETS}
+_DATASET_OF_BRONZE = {tables_of(spec).bronze.key_string: spec for spec in ALL_DATASETS}
 
 
 def deadline_cron(spec: DatasetSpec) -> str:
@@ -60,7 +61,7 @@ def freshness_checks() -> list[dg.AssetChecksDefinition]:
                 # check result an alert can be sent from; these factories are still supported.
                 warnings.simplefilter("ignore", dg.SupersessionWarning)
                 checks += dg.build_time_partition_freshness_checks(
-                    assets=[dg.AssetKey(["bronze", spec.name])],
+                    assets=[tables_of(spec).bronze.key],
                     deadline_cron=deadline_cron(spec),
                     timezone=FRESHNESS_TIMEZONE,
                     severity=dg.AssetCheckSeverity.ERROR,

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from subway_platform.assets.rejects import rejects_key
 from subway_platform.datasets import ALL_DATASETS, STATION, DatasetSpec
 from subway_platform.partitions import monthly_partitions
+from subway_platform.tables import tables_of
+from subway_platform.tags import DATASET_TAG
 
 if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export the name
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -29,14 +30,9 @@ def dataset_selection(spec: DatasetSpec) -> dg.AssetSelection:
     freshness sensor evaluates; inside a load run of other months it would only report
     that (seen: every hourly load ended with a failed ``freshness_check``).
     """
-    selection = dg.AssetSelection.assets(
-        ["bronze", spec.name],
-        ["gold", spec.gold_asset],
-        rejects_key(spec),
-        ["mart", spec.gold_asset],
-    )
+    selection = dg.AssetSelection.assets(*(table.key for table in tables_of(spec)))
     if spec.partitioned and spec.due_day is not None:
-        freshness = dg.AssetCheckKey(dg.AssetKey(["bronze", spec.name]), FRESHNESS_CHECK_NAME)
+        freshness = dg.AssetCheckKey(tables_of(spec).bronze.key, FRESHNESS_CHECK_NAME)
         selection = selection - dg.AssetSelection.checks(freshness)
     return selection
 
@@ -49,7 +45,7 @@ def dataset_job(spec: DatasetSpec) -> UnresolvedAssetJobDefinition:
         selection=dataset_selection(spec),
         partitions_def=monthly_partitions if spec.partitioned else None,
         description=f"{spec.description} Landing CSV -> bronze -> gold -> mart, {what}.",
-        tags={"subway/dataset": spec.name},
+        tags={DATASET_TAG: spec.name},
     )
 
 
@@ -67,7 +63,7 @@ monthly_all_job = dg.define_asset_job(
     description="Every monthly asset ("
     + ", ".join(s.name for s in MONTHLY_DATASETS)
     + ") for a month or a range.",
-    tags={"subway/dataset": "all_monthly"},
+    tags={DATASET_TAG: "all_monthly"},
 )
 
 station_schedule = dg.ScheduleDefinition(

@@ -23,6 +23,7 @@ import dagster as dg
 from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
+from subway_platform.tags import DATASET_TAG
 
 DEFAULT_RETENTION_HOURS = 168
 """Delta's default ``deletedFileRetentionDuration``: the documented time-travel window."""
@@ -143,7 +144,7 @@ def maintain_delta_tables(
 
 @dg.job(
     description="Compact (OPTIMIZE) and VACUUM every Delta table of the lake.",
-    tags={"subway/dataset": "maintenance"},
+    tags={DATASET_TAG: "maintenance"},
 )
 def delta_maintenance_job() -> None:
     maintain_delta_tables()

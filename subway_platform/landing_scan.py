@@ -29,12 +29,17 @@ from subway_platform.partitions import validate_month
 from subway_platform.resources.landing import LandingZone, safe_file_name
 from subway_platform.resources.storage import StoredObject, join_url
 from subway_platform.retries import MAX_RETRIES, retry_delay, transient_errors
+from subway_platform.tags import (
+    DATASET_TAG,
+    KIND_TAG,
+    SOURCE_ETAG_TAG,
+    SOURCE_ETAG_TAG_MAX,
+    SOURCE_FILE_TAG,
+    SOURCE_FILE_TAG_MAX,
+    SOURCE_URL_TAG,
+)
 
 SCAN_JOB_NAME = "landing_scan_job"
-SOURCE_FILE_TAG = "subway/source_file"
-SOURCE_ETAG_TAG = "subway/source_etag"
-SOURCE_URL_TAG = "subway/source_url"
-DATASET_TAG = "subway/dataset"
 SCANS_PREFIX = ("_staging", "scans")
 """Where manifests live under the lake root (``SUBWAY_LAKE_URL``)."""
 
@@ -119,8 +124,8 @@ def scan_request(spec: DatasetSpec, obj: StoredObject) -> dg.RunRequest:
         run_key=f"scan:{spec.name}:{obj.name}:{obj.etag}",
         job_name=SCAN_JOB_NAME,
         tags={
-            SOURCE_FILE_TAG: obj.name[:200],
-            SOURCE_ETAG_TAG: obj.etag[:64],
+            SOURCE_FILE_TAG: obj.name[:SOURCE_FILE_TAG_MAX],
+            SOURCE_ETAG_TAG: obj.etag[:SOURCE_ETAG_TAG_MAX],
             SOURCE_URL_TAG: obj.url,
             DATASET_TAG: spec.name,
         },
@@ -223,7 +228,7 @@ def scan_landing_file(
     skipped = None
     if obj is None:
         skipped = "no longer in the landing zone (loaded or removed since the request)"
-    elif target.etag is not None and obj.etag[:64] != target.etag:  # the tag keeps 64
+    elif target.etag is not None and obj.etag[:SOURCE_ETAG_TAG_MAX] != target.etag:
         skipped = "replaced since the request (the new upload gets its own scan)"
     if obj is None or skipped is not None:
         context.log.warning(f"{target.name}: {skipped}: nothing scanned")
@@ -261,7 +266,7 @@ def scan_landing_file(
     description="Finds the months of a landing file whose name does not say them (the hourly "
     "portal file holds many). Requested by the landing sensor, once per file content; the "
     "sensor then requests the load of the months found.",
-    tags={"subway/kind": "landing_scan"},
+    tags={KIND_TAG: "landing_scan"},
 )
 def landing_scan_job() -> None:
     scan_landing_file()

@@ -27,16 +27,14 @@ import dagster as dg
 from subway_platform.elt_log.mirror import run_partitions
 from subway_platform.elt_log.run_events import month_failures, read_run_events
 from subway_platform.jobs import RANGE_JOBS
-
-FOLLOW_UP_TAG = "subway/follow_up_of"
-"""On a follow-up run: the id of the failed range run it completes."""
-EXCLUDED_MONTHS_TAG = "subway/excluded_months"
-"""On a follow-up run: the bad months of the failed run, left out (comma separated)."""
-LOCK_TAG = "subway/lock"
-"""The tag ``dagster.yaml`` allows one queued run per value of (as the landing sensor sets)."""
-DATASET_TAG = "subway/dataset"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+from subway_platform.tags import (
+    DATASET_TAG,
+    EXCLUDED_MONTHS_TAG,
+    FOLLOW_UP_TAG,
+    LOCK_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+)
 
 
 def good_stretches(launched: list[str], bad: set[str]) -> list[list[str]]:

@@ -39,6 +39,15 @@ from subway_platform.landing_scan import (
 from subway_platform.partitions import InvalidPartitionKey, validate_month
 from subway_platform.resources.landing import LandingZone, safe_file_name
 from subway_platform.resources.storage import StoredObject, is_s3
+from subway_platform.tags import (
+    LOCK_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    SOURCE_ETAG_TAG,
+    SOURCE_ETAG_TAG_MAX,
+    SOURCE_FILE_TAG,
+    SOURCE_FILE_TAG_MAX,
+)
 
 IN_FLIGHT_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 
@@ -93,28 +102,31 @@ def request_for_file(spec: DatasetSpec, obj: StoredObject) -> dg.RunRequest:
 def run_request_for(spec: DatasetSpec, obj: StoredObject, months: list[str]) -> dg.RunRequest:
     """One run for a file: its month, its months as one single-run range, or a full refresh."""
     identity = f"{spec.name}:{obj.name}:{obj.etag}"
-    tags = {"subway/source_file": obj.name[:200], "subway/source_etag": obj.etag[:64]}
+    tags = {
+        SOURCE_FILE_TAG: obj.name[:SOURCE_FILE_TAG_MAX],
+        SOURCE_ETAG_TAG: obj.etag[:SOURCE_ETAG_TAG_MAX],
+    }
     if not months:
         return dg.RunRequest(
             run_key=identity,
             job_name=spec.job_name,
-            tags={**tags, "subway/lock": spec.name},
+            tags={**tags, LOCK_TAG: spec.name},
         )
     if len(months) == 1:
         return dg.RunRequest(
             run_key=identity,
             job_name=spec.job_name,
             partition_key=months[0],
-            tags={**tags, "subway/lock": f"{spec.name}:{months[0]}"},
+            tags={**tags, LOCK_TAG: f"{spec.name}:{months[0]}"},
         )
     return dg.RunRequest(
         run_key=identity,
         job_name=spec.job_name,
         tags={
             **tags,
-            "dagster/asset_partition_range_start": months[0],
-            "dagster/asset_partition_range_end": months[-1],
-            "subway/lock": f"{spec.name}:{months[0]}-{months[-1]}",
+            RANGE_START_TAG: months[0],
+            RANGE_END_TAG: months[-1],
+            LOCK_TAG: f"{spec.name}:{months[0]}-{months[-1]}",
         },
     )
 

@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 
 from subway_platform.datasets import ALL_DATASETS
+from subway_platform.tables import tables_of
 
 REAL_DATA_ENV = "SUBWAY_REAL_DATA"
 
@@ -104,7 +105,7 @@ def zone(services: Any, s3_client: Any) -> Iterator[Zone]:
     os.environ["SUBWAY_LAKE_URL"] = f"s3://subway/t{run}/lake"
     with psycopg.connect(services.mart_dsn, autocommit=True) as conn:
         # CASCADE: the dashboard's views (elt_dashboard schema) depend on the ELT log.
-        for table in (*(spec.mart_table for spec in ALL_DATASETS), "elt_manager_log"):
+        for table in (*(tables_of(spec).mart.name for spec in ALL_DATASETS), "elt_manager_log"):
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
     with dg.DagsterInstance.ephemeral() as instance:
         yield Zone(

@@ -18,11 +18,10 @@ from subway_platform.datasets import ALL_DATASETS
 from subway_platform.elt_log.error_text import error_message, short_message, without_class_paths
 from subway_platform.elt_log.mirror import rows_for_run
 from subway_platform.elt_log.run_events import read_run_events
+from subway_platform.tables import tables_of
 
 _DATASET_OF_ASSET: dict[str, str] = {
-    key: spec.name
-    for spec in ALL_DATASETS
-    for key in (f"bronze/{spec.name}", f"gold/{spec.gold_asset}", f"mart/{spec.gold_asset}")
+    table.key_string: spec.name for spec in ALL_DATASETS for table in tables_of(spec).logged
 }
 _KIND = {"check_failed": "blocking check failed", "failed": "failed"}
 MAX_LINES = 20

@@ -21,8 +21,8 @@ from subway_platform.alerts.config import AlertConfigError, scrub, smtp_settings
 from subway_platform.alerts.email_channel import send_email
 from subway_platform.alerts.message import Alert, build_alert
 from subway_platform.alerts.webhook_channel import post_webhook
+from subway_platform.tags import ALERT_SENT_TAG
 
-ALERT_SENT_TAG = "subway/alert_sent"
 """Run tag: comma-separated channels that delivered the run's alert."""
 SENSOR_NAME = "failure_alert_sensor"
 

@@ -29,6 +29,7 @@ from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import StoredObject
 from subway_platform.retries import retry_transient
+from subway_platform.tables import tables_of
 
 if TYPE_CHECKING:
     from subway_platform.ingest.stage import StagedFile
@@ -208,7 +209,7 @@ def _bronze_output(
     return dg.Output(
         df.select(*ordered),
         metadata={
-            **{f"elt/{k}": v for k, v in HOPS[f"bronze/{spec.name}"].as_dict().items()},
+            **{f"elt/{k}": v for k, v in HOPS[tables_of(spec).bronze.key_string].as_dict().items()},
             "elt/source_object": ", ".join(sorted({o.name for o, *_ in staged})),
             **source_stats_metadata(stats),
             "source/files": dg.MetadataValue.json(
@@ -238,7 +239,7 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     """The bronze asset of a data set: landing file -> Delta, text columns plus lineage."""
 
     @dg.asset(
-        key=["bronze", spec.name],
+        key=tables_of(spec).bronze.key,
         description=f"Bronze copy of the landing files. {spec.description} Every source field is "
         "kept as text under its Korean header, with lineage columns (_source_object, "
         "_source_checksum, _source_row, _ingested_at, _run_id).",

@@ -20,7 +20,6 @@ from subway_platform.assets.rejects import (
     REJECTS_OUTPUT,
     month_metadata,
     rejects_description,
-    rejects_key,
     rejects_metadata,
 )
 from subway_platform.checks import (
@@ -41,6 +40,7 @@ from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
+from subway_platform.tables import tables_of
 
 CELLS_PER_HOURLY_ROW = 24
 
@@ -98,13 +98,14 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     table in step (written without a materialization of the rejects asset: gold's checks
     count it); the rejects alone are written without gold.
     """
-    hop = HOPS[f"gold/{spec.gold_asset}"]
-    bronze_key = dg.AssetKey(["bronze", spec.name])
-    gold_key = dg.AssetKey(["gold", spec.gold_asset])
-    quarantine = rejects_key(spec)
+    tables = tables_of(spec)
+    hop = HOPS[tables.gold.key_string]
+    bronze_key = tables.bronze.key
+    gold_key = tables.gold.key
+    quarantine = tables.rejects.key
     join = spec.station_join
     master = dataset_named(join.master) if join is not None else None
-    deps = [dg.AssetKey(["gold", master.gold_asset])] if master is not None else []
+    deps = [tables_of(master).gold.key] if master is not None else []
     args = layer_asset_args(spec, "gold", "delta_io_manager")
     shared = {name: args[name] for name in ("io_manager_key", "tags", "owners", "code_version")}
     description = (
@@ -175,7 +176,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         first_rejects = (
             first_rejected_rows(spec, typed, months) if any(unparseable.values()) else []
         )
-        rejects = lakehouse.rejects_url(spec)
+        rejects = lakehouse.url_of(tables.rejects)
         # The months' rejects are replaced, unless there are none now and none stored
         # before: then the table already says so (its Delta log) and the write, a full
         # scan of bronze, is spared.
@@ -212,7 +213,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             good = good.drop("_month_value")
         frame = gold_frame(spec, good)
         if join is not None and master is not None:
-            station_url = lakehouse.table_url(["gold", master.gold_asset])
+            station_url = lakehouse.url_of(tables_of(master).gold)
             station = (
                 spark.spark_session.read.format("delta").load(station_url)
                 if lakehouse.exists(station_url)

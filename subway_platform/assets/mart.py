@@ -14,17 +14,22 @@ from subway_platform.partitions import context_months
 from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.retries import retry_transient
+from subway_platform.tables import tables_of
 
 
 def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     """The mart asset of a data set: its gold table, month by month, in PostgreSQL."""
-    hop = HOPS[f"mart/{spec.gold_asset}"]
-    gold_key = dg.AssetKey(["gold", spec.gold_asset])
-    metadata: dict[str, object] = {"table": spec.mart_table, "primary_key": list(spec.gold_key)}
+    tables = tables_of(spec)
+    hop = HOPS[tables.mart.key_string]
+    gold_key = tables.gold.key
+    metadata: dict[str, object] = {
+        "dagster/table_name": tables.mart.address,
+        "primary_key": list(spec.gold_key),
+    }
 
     @dg.asset(
-        key=["mart", spec.gold_asset],
-        description=f"PostgreSQL table {spec.mart_table}: gold published for dashboards. "
+        key=tables.mart.key,
+        description=f"PostgreSQL table {tables.mart.address}: gold published for dashboards. "
         f"{spec.description} Each load replaces its month(s) atomically.",
         ins={"gold": dg.AssetIn(key=gold_key)},
         kinds={"postgres"},

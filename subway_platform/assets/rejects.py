@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec
+from subway_platform.tables import tables_of
 
 REJECTS_OUTPUT = "rejects"
 """Name of the rejects output of a gold step."""
@@ -21,8 +22,8 @@ REJECTS_OUTPUT = "rejects"
 
 def rejects_key(spec: DatasetSpec) -> dg.AssetKey:
     """The rejects asset of a data set, ``gold/rejects/card_subway_month``: its key is the
-    table's path in the lake (``Lakehouse.rejects_url``)."""
-    return dg.AssetKey(["gold", "rejects", spec.name])
+    table's path in the lake (``tables_of(spec).rejects``)."""
+    return tables_of(spec).rejects.key
 
 
 REJECTS_ASSETS: frozenset[str] = frozenset(rejects_key(s).to_user_string() for s in ALL_DATASETS)

@@ -17,19 +17,6 @@ def dataset_named(name: str) -> DatasetSpec:
     raise KeyError(f"no data set {name!r} (known: {', '.join(s.name for s in ALL_DATASETS)})")
 
 
-def dataset_for_asset(asset_key: str) -> DatasetSpec | None:
-    """The data set an asset key string belongs to (``bronze/<name>``, ``gold/<gold asset>``,
-    ``mart/<gold asset>``), if any."""
-    for spec in ALL_DATASETS:
-        if asset_key in (
-            f"bronze/{spec.name}",
-            f"gold/{spec.gold_asset}",
-            f"mart/{spec.gold_asset}",
-        ):
-            return spec
-    return None
-
-
 def dataset_for_file(file_name: str) -> DatasetSpec | None:
     """The data set whose file pattern matches ``file_name`` (a base name), if any."""
     for spec in ALL_DATASETS:
@@ -46,7 +33,6 @@ __all__ = [
     "DatasetSpec",
     "SourceColumn",
     "StationJoin",
-    "dataset_for_asset",
     "dataset_for_file",
     "dataset_named",
 ]

@@ -87,11 +87,10 @@ class DatasetSpec:
     """Regular expressions matched against the landing file's base name. A named group
     ``month`` (YYYYMM) ties a file to one month; without it, months come from the rows."""
     columns: tuple[SourceColumn, ...]
-    bronze_table: str
-    gold_table: str
-    mart_table: str
     gold_asset: str
-    """Gold/mart asset name (``gold/<gold_asset>``, ``mart/<gold_asset>``)."""
+    """Gold/mart asset name (``gold/<gold_asset>``, ``mart/<gold_asset>``) and the mart's
+    PostgreSQL table name; every table's key and address derive from it and ``name``
+    (``subway_platform.tables``)."""
     job_name: str
     """The job loading this data set (bronze, gold, mart), launched from the UI, the CLI
     (``dagster job launch -j <job_name>``) and the landing sensor. A contract: keep it."""

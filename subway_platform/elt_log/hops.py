@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec
+from subway_platform.tables import TableRef, tables_of
 
 
 @dataclass(frozen=True)
@@ -34,61 +35,36 @@ class Hop:
         return asdict(self)
 
 
-def _layer_dpath(table: str) -> tuple[str, str]:
-    layer, name = table.split("/", 1)
-    return layer, name
+def _hop(spec: DatasetSpec, action: str, source: TableRef | None, target: TableRef) -> Hop:
+    """The hop from ``source`` (None: the landing zone) to ``target``."""
+    target_type = "delta" if target.backend == "delta" else "postgresql"
+    target_dpath = f"{target.layer}/{spec.domain}" if target.backend == "delta" else target.schema
+    if source is None:
+        origin = ("csv", "landing", "landing", spec.file_patterns[0])
+    else:
+        origin = ("delta", source.layer, f"{source.layer}/{spec.domain}", source.name)
+    return Hop(
+        spec.domain, action, *origin, target_type, target.layer, target_dpath or "", target.name
+    )
 
 
 def hops_for(spec: DatasetSpec) -> dict[str, Hop]:
     """The three hops of a data set, keyed by asset key string (``bronze/card_subway_month``).
 
-    Each physical table has its own ``target_object``: a Delta table is named by its path
-    in the lake (``gold/subway_passengers``), a mart table by its PostgreSQL name
-    (``subway_passengers``). With bare names, gold and mart (and, for the station master,
-    bronze too) shared one object, and "distinct target objects" counted nine tables as five.
+    Each physical table has its own ``target_object`` (``TableRef.name``): a Delta table is
+    named by its path in the lake (``gold/subway_passengers``), a mart table by its
+    PostgreSQL name (``subway_passengers``). With bare names, gold and mart (and, for the
+    station master, bronze too) shared one object, and "distinct target objects" counted
+    nine tables as five.
     """
     action = "inc" if spec.partitioned else "full"
     if spec.record_prefix:
         action = f"{spec.record_prefix}/{action}"
-    bronze_layer, _ = _layer_dpath(spec.bronze_table)
-    gold_layer, _ = _layer_dpath(spec.gold_table)
+    tables = tables_of(spec)
     return {
-        f"bronze/{spec.name}": Hop(
-            spec.domain,
-            action,
-            "csv",
-            "landing",
-            "landing",
-            spec.file_patterns[0],
-            "delta",
-            bronze_layer,
-            f"{bronze_layer}/{spec.domain}",
-            spec.bronze_table,
-        ),
-        f"gold/{spec.gold_asset}": Hop(
-            spec.domain,
-            action,
-            "delta",
-            bronze_layer,
-            f"{bronze_layer}/{spec.domain}",
-            spec.bronze_table,
-            "delta",
-            gold_layer,
-            f"{gold_layer}/{spec.domain}",
-            spec.gold_table,
-        ),
-        f"mart/{spec.gold_asset}": Hop(
-            spec.domain,
-            action,
-            "delta",
-            gold_layer,
-            f"{gold_layer}/{spec.domain}",
-            spec.gold_table,
-            "postgresql",
-            "mart",
-            "public",
-            spec.mart_table,
-        ),
+        tables.bronze.key_string: _hop(spec, action, None, tables.bronze),
+        tables.gold.key_string: _hop(spec, action, tables.bronze, tables.gold),
+        tables.mart.key_string: _hop(spec, action, tables.gold, tables.mart),
     }
 
 

@@ -40,7 +40,6 @@ import dagster as dg
 import psycopg
 
 from subway_platform.assets.rejects import REJECTS_ASSETS
-from subway_platform.datasets import dataset_for_asset
 from subway_platform.elt_log.check_text import (
     check_failure_detail,
     check_failure_message,
@@ -68,6 +67,8 @@ from subway_platform.elt_log.run_events import (
 from subway_platform.elt_log.stats import PartitionStats, partition_stats
 from subway_platform.partitions import InvalidPartitionKey, months_between, validate_month
 from subway_platform.redact import redact
+from subway_platform.tables import dataset_of_key
+from subway_platform.tags import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 
 METADATA_PREFIX = "elt/"
 HOP_FIELDS: tuple[str, ...] = (
@@ -87,9 +88,6 @@ NOT_HOPS: frozenset[str] = REJECTS_ASSETS
 UNKNOWN_TEXT = "unknown"
 """``domain``/``action`` of an asset with neither metadata nor a known hop (NOT NULL columns)."""
 
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 _log = dg.get_dagster_logger("subway_platform.elt_log")
 
@@ -157,7 +155,7 @@ def _logged_sum(asset_key: str, stats: PartitionStats, log_column: str) -> int |
     total of the sum columns the asset's data set maps to it (``DatasetSpec.log_sums``);
     null when the data set maps none, or a figure is missing. An asset of no registered
     data set is logged by the default names (``pass_in``, ``pass_out``)."""
-    spec = dataset_for_asset(asset_key)
+    spec = dataset_of_key(asset_key)
     default = (log_column.removesuffix("_sum"),)
     names = spec.log_sums.get(log_column, ()) if spec is not None else default
     values = [stats.sums.get(name) for name in names]

@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 
 from subway_platform.frames import DataFrame
-from subway_platform.io_managers.delta import asset_metadata, elt_partitions
+from subway_platform.io_managers.delta import elt_partitions
 from subway_platform.io_managers.pg_jdbc import jdbc_target
 from subway_platform.io_managers.pg_partitions import (
     create_partitioned,
@@ -40,11 +40,12 @@ from subway_platform.partitions import MONTH_COLUMN, context_months, month_bound
 from subway_platform.resources.postgres import MartDatabase, MartUnavailable
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.retries import retry_transient
+from subway_platform.tables import MART_SCHEMA, table_for_key
 
 if TYPE_CHECKING:
     from pyspark.sql import types as T
 
-SCHEMA = "public"
+SCHEMA = MART_SCHEMA
 _REGISTERED: set[int] = set()
 
 
@@ -149,12 +150,10 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
     Both fill the same staging table, so the month swap is the same."""
 
     def _table(self, context: dg.InputContext | dg.OutputContext) -> str:
-        table = asset_metadata(context).get("table")
-        if not table or not str(table).isidentifier():
-            raise dg.Failure(
-                f"{context.asset_key.to_user_string()}: bad or missing 'table' metadata"
-            )
-        return str(table)
+        table = table_for_key(context.asset_key)
+        if table is None or table.backend != "postgres":
+            raise dg.Failure(f"{context.asset_key.to_user_string()}: no mart table of the platform")
+        return table.name
 
     def handle_output(self, context: dg.OutputContext, obj: DataFrame | None) -> None:
         if obj is None:

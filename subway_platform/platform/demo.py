@@ -24,11 +24,10 @@ from psycopg import sql
 
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec, dataset_for_file
 from subway_platform.partitions import months_between, validate_month
+from subway_platform.tags import RANGE_END_TAG, RANGE_START_TAG
 
 DELTA_LAYERS = ("bronze", "gold")
 MART_LAYER = "mart"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 _MAX_DETAIL = 400  # characters of the first step failure shown in the one-line error
 
 

@@ -12,6 +12,7 @@ import dagster as dg
 
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec
 from subway_platform.resources.storage import ObjectStorage, is_s3, join_url
+from subway_platform.tables import TableRef, tables_of
 
 
 def lake_table_url(lake_url: str, asset_key: dg.AssetKey | str | list[str]) -> str:
@@ -29,9 +30,7 @@ def lake_table_url(lake_url: str, asset_key: dg.AssetKey | str | list[str]) -> s
 def dataset_table_paths(spec: DatasetSpec) -> list[str]:
     """The lake paths of a data set's Delta tables: bronze, gold and gold's rejects (each
     the path of its asset key)."""
-    from subway_platform.assets.rejects import rejects_key
-
-    return [f"bronze/{spec.name}", f"gold/{spec.gold_asset}", rejects_key(spec).to_user_string()]
+    return [table.name for table in tables_of(spec).delta]
 
 
 class Lakehouse(dg.ConfigurableResource):
@@ -61,11 +60,13 @@ class Lakehouse(dg.ConfigurableResource):
         """The Delta table of an asset key (``bronze/card_subway_month``)."""
         return lake_table_url(self.lake_url, asset_key)
 
+    def url_of(self, table: TableRef) -> str:
+        """Where the Delta table ``table`` lives."""
+        return lake_table_url(self.lake_url, list(table.lake_path))
+
     def rejects_url(self, spec: DatasetSpec) -> str:
         """The Delta table of the rows gold rejected for a data set (its rejects asset)."""
-        from subway_platform.assets.rejects import rejects_key
-
-        return self.table_url(rejects_key(spec))
+        return self.table_url(tables_of(spec).rejects.lake_path)
 
     def table_paths(self) -> list[str]:
         """Every Delta table path the platform writes, data set by data set."""

@@ -17,8 +17,9 @@ import pytest
 from alerts_servers import INSTANCE_URL_ENV, SMTP_PASSWORD, SmtpServer, WebhookReceiver
 
 from subway_platform.alerts.config import AlertConfigError, smtp_settings
-from subway_platform.alerts.sensors import ALERT_SENT_TAG, build_alert_sensor
+from subway_platform.alerts.sensors import build_alert_sensor
 from subway_platform.partitions import monthly_partitions
+from subway_platform.tags import ALERT_SENT_TAG
 
 SECRET = "Hidden-Pa55"
 

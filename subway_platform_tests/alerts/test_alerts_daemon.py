@@ -30,7 +30,8 @@ from alerts_servers import (
     WebhookReceiver,
 )
 
-from subway_platform.alerts.sensors import ALERT_SENT_TAG, SENSOR_NAME
+from subway_platform.alerts.sensors import SENSOR_NAME
+from subway_platform.tags import ALERT_SENT_TAG
 
 HERE = Path(__file__).parent
 UI_URL = "http://dagster.example:3000"

@@ -13,12 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from subway_platform.elt_log.run_events import BAD_MONTHS_METADATA, GOOD_MONTHS_METADATA
-from subway_platform.range_runs import (
-    EXCLUDED_MONTHS_TAG,
-    FOLLOW_UP_TAG,
-    follow_up_requests,
-    range_run_sensor,
-)
+from subway_platform.range_runs import follow_up_requests, range_run_sensor
+from subway_platform.tags import EXCLUDED_MONTHS_TAG, FOLLOW_UP_TAG
 from subway_platform_tests.reliability.reliability_support import (
     BRONZE,
     GOLD,
