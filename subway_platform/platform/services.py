@@ -35,6 +35,7 @@ from subway_platform.platform.processes import ManagedProcess, ServiceError, fre
 from subway_platform.process_settings import EVENT_BATCH_SIZE
 
 BUCKET = "subway"
+COMPUTE_LOG_BUCKET_ENV = "DAGSTER_COMPUTE_LOG_BUCKET"
 REGION = "us-east-1"
 _SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -48,7 +49,7 @@ class EmbeddedServices:
     """PostgreSQL + moto S3 (+ a Sail Spark Connect server), data kept under ``state_dir``.
 
     ``start()`` returns the environment to apply (``SUBWAY_*``, ``AWS_*``,
-    ``DAGSTER_HOME``, ``DAGSTER_PG_URL`` and, with ``sail_server=True``, ``SPARK_REMOTE``).
+    ``DAGSTER_HOME``, ``DAGSTER_PG_URL``, ``DAGSTER_COMPUTE_LOG_BUCKET`` and, with ``sail_server=True``, ``SPARK_REMOTE``).
     """
 
     def __init__(
@@ -120,6 +121,9 @@ class EmbeddedServices:
                     "DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE
                 ),
                 **aws,
+                # dagster.yaml's S3ComputeLogManager writes step logs to this bucket of the
+                # embedded S3 (created above), at AWS_ENDPOINT_URL.
+                COMPUTE_LOG_BUCKET_ENV: BUCKET,
                 "DAGSTER_HOME": str(self._write_dagster_home()),
             }
             if self.engine == "spark":
