@@ -19,6 +19,12 @@
 - Gold's rejects assets (``gold/rejects/<data set>``, written by the gold step beside gold)
   are no hop: their rows are gold's ``cleaned_count``, and they get no row of their own
   (nor when their step fails or the run is cancelled).
+- A run that failed with no step failing (its run worker was killed, its node lost: run
+  monitoring marks it failed): each asset partition of a step it started and never
+  finished gets a ``failed`` row saying the run worker died, with Dagster's message as
+  detail; when no step was in flight (it died between steps, or before the first), the
+  planned asset partitions it never wrote get that row. Without it such a run left no
+  trace in the log.
 - A cancelled run: every row above becomes ``valid`` false with status ``cancelled`` (counts
   of what was written kept), and each planned asset partition it never reached gets a
   ``cancelled`` row with counts -1.
@@ -328,9 +334,67 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
                 rows[(asset_key, partition)] = _failed_row(
                     run, events, failure, asset_key, partition, month_message
                 )
+    if run.status == dg.DagsterRunStatus.FAILURE and not events.failures:
+        _mark_died(run, events, rows, launched_for)
     if run.status == dg.DagsterRunStatus.CANCELED:
         _mark_cancelled(run, events, rows, launched_for)
     return sorted(rows.values(), key=lambda r: (r.record_time, r.asset_key, r.partition_key))
+
+
+WORKER_DIED = "the run worker died"
+"""Start of the ELT log message of an asset partition whose run's process died."""
+
+
+def _mark_died(
+    run: dg.DagsterRun,
+    events: RunEvents,
+    rows: dict[tuple[str, str], EltLogRow],
+    launched_for: list[str],
+) -> None:
+    """A failed run without a failed step: its process died (or it never ran). The asset
+    partitions of the steps in flight (else every planned one it did not write) get a
+    ``failed`` row saying so, Dagster's failure message as detail."""
+    in_flight = {key for key, span in events.spans.items() if span.unfinished}
+    failed_at = events.failed.timestamp if events.failed else events.last_timestamp
+    dagster_says = events.failed.message if events.failed else "run failed"
+    for step_key, assets in events.planned.items():
+        if in_flight and step_key not in in_flight:
+            continue
+        span = events.spans.get(step_key)
+        for asset_key, planned in assets.items():
+            if asset_key in NOT_HOPS:
+                continue
+            months = [""] if planned is None else (launched_for or sorted(planned))
+            for month in months:
+                partition = _partition_key(month)
+                if partition is None or (asset_key, partition) in rows:
+                    continue
+                where = f"{asset_key} {partition}".strip()
+                if step_key in in_flight:
+                    message = f"{WORKER_DIED} while {where} was loading; not loaded: rerun it"
+                else:
+                    message = f"{WORKER_DIED} before {where} was loaded: rerun it"
+                rows[(asset_key, partition)] = EltLogRow(
+                    record_time=_when(failed_at),
+                    **_hop_fields(asset_key, {}, partition),
+                    valid=False,
+                    source_read_size=UNKNOWN_COUNT,
+                    target_read_size=UNKNOWN_COUNT,
+                    cleaned_count=UNKNOWN_COUNT,
+                    error_message=short_message(message),
+                    elapsed=failed_at - span.starts[-1] if span and span.starts else None,
+                    run_id=run.run_id,
+                    job_name=run.job_name,
+                    asset_key=asset_key,
+                    partition_key=partition,
+                    step_key=step_key,
+                    status="failed",
+                    merged_count=UNKNOWN_COUNT,
+                    pass_in_sum=None,
+                    pass_out_sum=None,
+                    check_outcomes=None,
+                    error_detail=detail_text(dagster_says),
+                )
 
 
 def _mark_cancelled(

@@ -10,7 +10,9 @@ Only public event fields are read (``EventLogEntry.dagster_event`` and its
   (and the metadata of a ``dagster.Failure``);
 - ``ASSET_MATERIALIZATION_PLANNED``: which assets each step was going to materialize
   (the run's plan, so a failed step's assets are known although it wrote nothing);
-- ``RUN_CANCELED``: when a cancelled run stopped.
+- ``RUN_CANCELED``: when a cancelled run stopped;
+- ``RUN_FAILURE``: when a failed run was marked failed, and Dagster's message (run
+  monitoring's, when the run worker died).
 """
 
 from __future__ import annotations
@@ -99,6 +101,14 @@ class RunCancelled:
     message: str
 
 
+@dataclass(frozen=True)
+class RunFailed:
+    """The run's ``RUN_FAILURE`` event: when, and Dagster's message about it."""
+
+    timestamp: float
+    message: str
+
+
 @dataclass
 class StepSpan:
     """Start and end times of a step's attempts (a retried step has several)."""
@@ -113,6 +123,11 @@ class StepSpan:
             return None
         end = min((e for e in self.ends if e >= timestamp), default=None)
         return None if end is None else end - start
+
+    @property
+    def unfinished(self) -> bool:
+        """An attempt started and never ended (its process died)."""
+        return len(self.starts) > len(self.ends)
 
 
 @dataclass
@@ -129,6 +144,8 @@ class RunEvents:
     """step key -> {asset key: planned partition keys, or None when unpartitioned}."""
     cancelled: RunCancelled | None = None
     """Set when the run was cancelled."""
+    failed: RunFailed | None = None
+    """Set when the run failed."""
     last_timestamp: float = 0.0
     """Time of the run's last event."""
 
@@ -189,6 +206,8 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                 )
         elif kind == DagsterEventType.RUN_CANCELED:
             out.cancelled = RunCancelled(entry.timestamp, event.message or "run cancelled")
+        elif kind == DagsterEventType.RUN_FAILURE:
+            out.failed = RunFailed(entry.timestamp, event.message or "run failed")
         elif kind == DagsterEventType.ASSET_MATERIALIZATION_PLANNED and event.step_key:
             planned = data
             assets = out.planned[event.step_key]
