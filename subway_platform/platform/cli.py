@@ -7,6 +7,7 @@
   on a standalone cluster of N workers); prints the URL for ``SPARK_REMOTE``.
 - ``demo``: embedded services, sample files, both jobs in process, a row-count summary.
 - ``elt-log sync``: mirror Dagster run events into the ELT log table.
+- ``prune --older-than-days N``: delete old finished runs and ELT log rows (``prune.py``).
 - ``dashboard ...``: the dashboard tools (arguments are forwarded).
 """
 
@@ -93,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
         help="only events at or after this ISO 8601 time",
     )
 
+    prune = commands.add_parser(
+        "prune", help="delete finished runs (events, step logs) and ELT log rows older than N days"
+    )
+    prune.add_argument("--older-than-days", type=int, required=True)
+
     commands.add_parser("dashboard", help="dashboard tools (arguments forwarded)", add_help=False)
     return parser
 
@@ -114,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         return _guarded(lambda: _demo(args.state_dir, args.months))
     if args.command == "env":
         return _guarded(lambda: _print_env(args.state_dir))
+    if args.command == "prune":
+        return _guarded(lambda: _prune(args.older_than_days))
     return _guarded(lambda: _elt_log_sync(args.since))
 
 
@@ -311,6 +319,12 @@ def _elt_log_sync(since: datetime | None) -> int:
     from subway_platform.elt_log.sync import run_sync
 
     return run_sync(since)
+
+
+def _prune(older_than_days: int) -> int:
+    from subway_platform.platform.prune import run_prune
+
+    return run_prune(older_than_days)
 
 
 def _dashboard(argv: Sequence[str]) -> int:

@@ -49,7 +49,8 @@ class EmbeddedServices:
     """PostgreSQL + moto S3 (+ a Sail Spark Connect server), data kept under ``state_dir``.
 
     ``start()`` returns the environment to apply (``SUBWAY_*``, ``AWS_*``,
-    ``DAGSTER_HOME``, ``DAGSTER_PG_URL``, ``DAGSTER_COMPUTE_LOG_BUCKET`` and, with ``sail_server=True``, ``SPARK_REMOTE``).
+    ``DAGSTER_HOME``, ``DAGSTER_PG_URL``, ``DAGSTER_COMPUTE_LOG_BUCKET`` and, with
+    ``sail_server=True``, ``SPARK_REMOTE``).
     """
 
     def __init__(

@@ -38,8 +38,7 @@ def test_step_stdout_and_stderr_are_stored_in_s3_and_read_back(
         captured = [
             e.dagster_event
             for e in instance.all_logs(result.run_id)
-            if e.dagster_event
-            and e.dagster_event.event_type == dg.DagsterEventType.LOGS_CAPTURED
+            if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.LOGS_CAPTURED
         ]
         assert captured, "no LOGS_CAPTURED event: the step's output was not captured"
         file_key = captured[0].event_specific_data.file_key
