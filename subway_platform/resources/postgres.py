@@ -5,19 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import ClassVar
 
-import dagster as dg
 import psycopg
 
 from subway_platform.redact import redact
+from subway_platform.resources.masking import MaskedResource
 
 
-class MartDatabase(dg.ConfigurableResource):
+class MartDatabase(MaskedResource):
     """The PostgreSQL database holding the mart tables and ``elt_manager_log``.
 
     ``dsn`` comes from ``SUBWAY_MART_DSN`` (``postgresql://user:password@host:port/db``);
-    it is never logged or shown: errors are redacted.
+    it is never logged or shown: errors are redacted, ``repr``/``str`` mask the password.
     """
+
+    _dsn_fields: ClassVar[frozenset[str]] = frozenset({"dsn"})
 
     dsn: str
     connect_timeout: int = 10

@@ -2,8 +2,9 @@
 
 A location is a URL: ``s3://bucket/prefix`` (any S3 endpoint: AWS, MinIO, moto) or a local
 directory path. The same methods work on both, so tests, the embedded platform and
-production run the same code. S3 goes through boto3 with an explicit endpoint and region:
-with those set, no AWS client probes cloud metadata or public hosts.
+production run the same code. S3 goes through dagster-aws's ``S3Resource`` (its
+``get_client()`` builds the boto3 client) with an explicit endpoint and region: with those
+set, no AWS client probes cloud metadata or public hosts. Keys never show in a ``repr``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
-import dagster as dg
+from subway_platform.resources.masking import MaskedResource, mask_value
+
+if TYPE_CHECKING:
+    from dagster_aws.s3 import S3Resource
 
 _CLIENTS: dict[tuple[str, ...], Any] = {}
 _CLIENTS_LOCK = threading.Lock()
@@ -105,16 +110,39 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class ObjectStorage(dg.ConfigurableResource):
+_S3_SECRETS = frozenset({"aws_access_key_id", "aws_secret_access_key", "aws_session_token"})
+
+
+@cache
+def storage_s3_class() -> "type[S3Resource]":
+    """dagster-aws's ``S3Resource`` (the S3 client of landing, archive and lake) with a
+    ``repr`` that masks its keys. Made on first use: dagster-aws imports boto3, which
+    the code location and a sensor tick do not need."""
+    from dagster_aws.s3 import S3Resource
+
+    class StorageS3(S3Resource):
+        """``S3Resource`` whose ``repr``/``str`` show no key."""
+
+        def __repr_args__(self) -> Any:
+            for name, value in super().__repr_args__():
+                yield name, mask_value(str(name), value, _S3_SECRETS, ())
+
+    return StorageS3
+
+
+class ObjectStorage(MaskedResource):
     """Reads, writes, lists and moves files in S3-compatible storage or local directories.
 
     Endpoint, region and keys are this resource's fields; the code location sets them from
     ``AWS_ENDPOINT_URL``, ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``), ``AWS_ACCESS_KEY_ID``
-    and ``AWS_SECRET_ACCESS_KEY`` (``resources/environment.py``; the keys as ``dg.EnvVar``,
+    and ``AWS_SECRET_ACCESS_KEY`` (``resources/environment.py``; the keys as ``dagster.EnvVar``,
     so Dagster shows the variable's name, never its value). A field left empty falls back to
     the same variable. ``AWS_EC2_METADATA_DISABLED`` is forced on so no client ever probes
-    the cloud metadata address.
+    the cloud metadata address. The boto3 client comes from :meth:`s3` (dagster-aws's
+    ``S3Resource``). ``repr``/``str`` mask the keys.
     """
+
+    _secret_fields: ClassVar[frozenset[str]] = frozenset({"access_key_id", "secret_access_key"})
 
     max_attempts: int = 5
     """botocore's retry budget per call (standard mode: exponential backoff)."""
@@ -155,28 +183,21 @@ class ObjectStorage(dg.ConfigurableResource):
                 client = _CLIENTS[key] = self._new_client()
         return client
 
-    def _new_client(self) -> Any:
-        # boto3 is imported by the first S3 call, not when the code location loads.
-        import boto3
-        from botocore.config import Config
-
-        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    def s3(self) -> "S3Resource":
+        """dagster-aws's ``S3Resource`` for this resource's endpoint, region and keys."""
         aws = self.settings()
-        kwargs: dict[str, Any] = {
-            "region_name": aws["region"],
-            "config": Config(
-                retries={"max_attempts": self.max_attempts, "mode": "standard"},
-                connect_timeout=10,
-                read_timeout=120,
-                s3={"addressing_style": "path"},
-            ),
-        }
-        if aws["endpoint"]:
-            kwargs["endpoint_url"] = aws["endpoint"]
-        if aws["key"]:
-            kwargs["aws_access_key_id"] = aws["key"]
-            kwargs["aws_secret_access_key"] = aws["secret"]
-        return boto3.session.Session().client("s3", **kwargs)
+        return storage_s3_class()(
+            endpoint_url=aws["endpoint"] or None,
+            region_name=aws["region"],
+            aws_access_key_id=aws["key"] or None,
+            aws_secret_access_key=aws["secret"] or None,
+            max_attempts=self.max_attempts,
+        )
+
+    def _new_client(self) -> Any:
+        # boto3 is imported by the first S3 call (S3Resource.get_client), not at load.
+        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+        return self.s3().get_client()
 
     # -- listing ---------------------------------------------------------------------------
     def list(
