@@ -53,6 +53,7 @@ test: system-deps $(STAMP) jars
 
 # The benchmark's JVM baseline and its Apache Spark cases use the same cached jars.
 bench: jars
+	$(VENV)/bin/python -m pip install --quiet -e '.[test,bench]'
 	$(VENV)/bin/python -m benchmarks.run
 
 clean:

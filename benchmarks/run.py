@@ -741,6 +741,16 @@ def main(argv: list[str] | None = None) -> int:
         "one-month, one-month-parquet, one-job, one-job-parquet",
     )
     parser.add_argument(
+        "--yardsticks",
+        action="store_true",
+        help="issue 23: the floor (benchmarks/floor.py) and the strongest JVM variant in each "
+        "round, after the platform's CLI cases; with --scale100 also the 100x month via the CLI "
+        "and the floor",
+    )
+    parser.add_argument(
+        "--floor-engine", choices=("polars", "duckdb"), default="polars", help="the floor's engine"
+    )
+    parser.add_argument(
         "--lake",
         choices=("local", "s3"),
         default="local",
@@ -832,6 +842,10 @@ def main(argv: list[str] | None = None) -> int:
                     bench.platform_cli(it, daily, rows, engine)
             if "baseline" not in skip:
                 bench.baseline(it, daily, rows)
+            if args.yardsticks:
+                from benchmarks.yardsticks import round_of
+
+                round_of(bench, it, daily, rows)
         if "scale" not in skip:
             scale_months = [f"2019{m:02d}" for m in range(1, 13)]
             runs = [(10, scale_months[: args.scale10_months])] if args.scale10_months else []
