@@ -132,6 +132,25 @@ def check_spark_remote(value: str) -> str | None:
     return None
 
 
+def check_spark_master(value: str) -> str | None:
+    """A classic Spark master: ``spark://host:port``, ``k8s://https://host:port`` or
+    ``local[N]``."""
+    if _LOCAL_SPARK.fullmatch(value):
+        return None
+    if value.startswith("k8s://"):
+        inner = value[len("k8s://") :]
+        parts = _split(inner if "://" in inner else f"https://{inner}")
+        if parts is None or not parts.hostname or parts.scheme not in ("http", "https"):
+            return "is not a Kubernetes API URL (k8s://https://host:port)"
+        return None
+    parts = _split(value)
+    if parts is None or parts.scheme != "spark":
+        return "is not a Spark master (spark://host:port, k8s://https://host:port or local[N])"
+    if not parts.hostname or parts.port is None:
+        return "has no host and port (spark://host:port)"
+    return None
+
+
 def check_sail_mode(value: str) -> str | None:
     return None if value in _SAIL_MODES else f"is not one of {', '.join(_SAIL_MODES)}"
 
@@ -205,6 +224,12 @@ SETTINGS: tuple[Setting, ...] = (
         "sc://spark-connect:15002",
         check_spark_remote,
     ),
+    Setting(
+        "SUBWAY_SPARK_MASTER",
+        "classic Spark master (driver in the run worker); unset = Spark Connect",
+        "spark://spark-master:7077",
+        check_spark_master,
+    ),
     Setting("SAIL_MODE", "how embedded Sail runs", "local-cluster", check_sail_mode),
     Setting("AWS_ENDPOINT_URL", "S3 / MinIO endpoint", "http://minio:9000", check_endpoint),
     Setting("AWS_REGION", "S3 region", "us-east-1", check_region),
@@ -247,6 +272,11 @@ def environment_problems(env: Mapping[str, str] | None = None) -> list[str]:
     pair = _key_pair_problem(env)
     if pair:
         problems.append(pair)
+    if env.get("SUBWAY_SPARK_MASTER") and env.get("SPARK_REMOTE"):
+        problems.append(
+            "SUBWAY_SPARK_MASTER and SPARK_REMOTE are both set (a classic session or "
+            "Spark Connect, not both), e.g. unset SPARK_REMOTE"
+        )
     return problems
 
 

@@ -40,8 +40,9 @@ def build_resources() -> dict[str, Any]:
     Raises ``ConfigurationError`` (one line) when a variable is missing or unusable.
     """
     check_environment()
-    # SPARK_REMOTE is read by SparkEngine when its session starts (empty: embedded Sail).
-    spark = SparkEngine()
+    # SPARK_REMOTE is read by SparkEngine when its session starts (empty: embedded Sail);
+    # SUBWAY_SPARK_MASTER makes it a classic session (executors sized by the run's tags).
+    spark = SparkEngine(master=_optional("SUBWAY_SPARK_MASTER"))
     storage = ObjectStorage(
         endpoint_url=_optional("AWS_ENDPOINT_URL") or "",
         region=_optional("AWS_REGION") or _optional("AWS_DEFAULT_REGION") or "",

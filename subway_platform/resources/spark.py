@@ -1,10 +1,15 @@
-"""The Spark engine: a Spark Connect session on embedded Sail or on any Spark Connect server.
+"""The Spark engine: a Spark Connect session on embedded Sail or on any Spark Connect server,
+or a classic Spark session (the seed's way) through dagster-pyspark's ``PySparkResource``.
 
 With ``SPARK_REMOTE`` unset, the first session in a process starts Sail (``pysail``) inside
 the process on 127.0.0.1 and every later session reuses it; it stops at interpreter exit.
 ``SAIL_MODE=local-cluster`` (read by Sail itself) runs Sail's driver and workers as
 separate processes. With ``SPARK_REMOTE=sc://host:port`` the session connects there: a
-Spark 4 Connect server with Delta Lake, or a Sail cluster.
+Spark 4 Connect server with Delta Lake, or a Sail cluster. With ``SUBWAY_SPARK_MASTER``
+(``spark://…``, ``k8s://…``, ``local[N]``; set as the resource's ``master``) the session is
+classic: its driver is the run worker, built by ``platform/spark/classic.py`` with
+delta-spark's ``configure_spark_with_delta_pip`` on the cached jars, and its executors are
+sized per job (the ``subway/spark.executor.*`` run tags, else this resource's fields).
 """
 
 import atexit
@@ -14,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import PrivateAttr
+
+from subway_platform.platform.spark.sizing import ExecutorSizing, sizing_from_tags
+from subway_platform.resources.masking import MaskedResource
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -102,7 +110,7 @@ def stop_sessions(url: str | None = None) -> None:
                 session.stop()
 
 
-class SparkEngine(dg.ConfigurableResource):
+class SparkEngine(MaskedResource):
     """Spark Connect session for the pipeline's DataFrame and SQL work.
 
     ``remote`` defaults to ``SPARK_REMOTE`` (read when the session starts); empty means
@@ -115,14 +123,43 @@ class SparkEngine(dg.ConfigurableResource):
 
     spark_config: dict[str, Any] = {}
     remote: str | None = None
+    master: str | None = None
+    """Classic Spark master (``SUBWAY_SPARK_MASTER``); exclusive with ``remote``."""
+    executor_instances: int | None = None
+    """Executors of a classic session; a run's ``subway/spark.executor.instances`` tag wins."""
+    executor_memory: str | None = None
+    """Memory per executor (``2g``); a run's ``subway/spark.executor.memory`` tag wins."""
+    executor_cores: int | None = None
+    """Cores per executor; a run's ``subway/spark.executor.cores`` tag wins."""
     _spark_session: Any = PrivateAttr(default=None)
+    _sizing: Any = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._spark_session = None
+        run = context.run
+        tags = dict(run.tags) if run is not None else {}
+        self._sizing = sizing_from_tags(
+            tags,
+            ExecutorSizing(self.executor_instances, self.executor_memory, self.executor_cores),
+        )
+
+    @property
+    def sizing(self) -> ExecutorSizing:
+        """The executors a classic session asks for (run tags over this resource's fields)."""
+        if self._sizing is None:
+            self._sizing = sizing_from_tags(
+                {},
+                ExecutorSizing(self.executor_instances, self.executor_memory, self.executor_cores),
+            )
+        return self._sizing
 
     @property
     def spark_session(self) -> "SparkSession":
         """The session, made on first use in the step (connecting is not free)."""
+        if self._spark_session is None and self.master:
+            from subway_platform.platform.spark.classic import classic_session
+
+            self._spark_session = classic_session(self.master, self.sizing, self.spark_config)
         if self._spark_session is None:
             url = spark_remote_url(self.remote or None)
             config = {k: v for k, v in self.spark_config.items() if k != "spark.remote"}

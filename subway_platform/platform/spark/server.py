@@ -88,6 +88,8 @@ class ApacheSparkServer:
         self.worker_procs: list[ManagedProcess] = []
         self.server: ManagedProcess | None = None
         self.master_url: str | None = None
+        self.master_ui_url: str | None = None
+        """The standalone master's web UI (``<url>/json/`` lists workers and applications)."""
 
     @property
     def url(self) -> str:
@@ -166,8 +168,14 @@ class ApacheSparkServer:
         self.started_in_s = time.monotonic() - started
         return self.url
 
+    def start_cluster(self) -> str:
+        """Start only the standalone master and workers (no Connect server), for a classic
+        session whose driver is another process; return the ``spark://`` master URL."""
+        return self._start_cluster(spark_home(), self._env())
+
     def _start_cluster(self, home: Path, env: dict[str, str]) -> str:
         port, ui = free_port(), free_port()
+        self.master_ui_url = f"http://127.0.0.1:{ui}"
         self.master = ManagedProcess(
             "spark-master",
             [

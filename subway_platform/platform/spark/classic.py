@@ -1,0 +1,103 @@
+"""A classic Spark session whose driver is this process (the run worker), the seed's way.
+
+Built by dagster-pyspark's ``PySparkResource`` (its ``spark_session``) from a builder that
+delta-spark's ``configure_spark_with_delta_pip`` configured. That function names the
+delta-spark Maven package in ``spark.jars.packages``, which Spark would download through
+Ivy when the session starts; the package list is emptied again and ``spark.jars`` points at
+the jars cached by ``subway-platform spark-jars`` (``platform/spark/jars.py``), so nothing
+is downloaded at run time. S3A reads its keys from the environment, never from the conf.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from subway_platform.platform.spark.jars import cached_jars
+from subway_platform.platform.spark.server import delta_conf, s3a_conf
+from subway_platform.platform.spark.sizing import ExecutorSizing
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+_LOCK = threading.Lock()
+_CURRENT: dict[str, Any] = {}
+APP_NAME = "subway_platform"
+
+
+def classic_conf(master: str, sizing: ExecutorSizing, extra: dict[str, Any]) -> dict[str, str]:
+    """The Spark properties of a classic session on ``master``: Delta, S3A, the cached jars,
+    the job's executors and ``extra`` (the resource's ``spark_config``)."""
+    conf = {
+        **delta_conf(),
+        **s3a_conf(os.environ),
+        "spark.master": master,
+        "spark.app.name": APP_NAME,
+        "spark.jars": ",".join(str(p) for p in cached_jars()),
+        "spark.jars.packages": "",
+        "spark.executorEnv.PYSPARK_PYTHON": sys.executable,
+        "spark.pyspark.python": sys.executable,
+        "spark.sql.shuffle.partitions": "4",
+        **sizing.conf(),
+    }
+    conf.update({k: str(v) for k, v in extra.items() if k not in ("spark.remote",)})
+    return {k: v for k, v in conf.items() if v != "" or k == "spark.jars.packages"}
+
+
+def pyspark_resource(conf: dict[str, str]) -> Any:
+    """dagster-pyspark's ``PySparkResource`` whose session delta-spark configured."""
+    from dagster_pyspark import PySparkResource
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    class DeltaPySparkResource(PySparkResource):
+        """``PySparkResource`` with delta-spark's builder and no download at start."""
+
+        def build_session(self) -> SparkSession:
+            builder = SparkSession.builder
+            for key, value in self.spark_config.items():
+                builder = builder.config(key, value)
+            builder = configure_spark_with_delta_pip(builder, extra_packages=[])
+            # configure_spark_with_delta_pip asked for the Maven package: the cached jars
+            # (spark.jars) hold it already.
+            return builder.config("spark.jars.packages", "").getOrCreate()
+
+    return DeltaPySparkResource(spark_config=conf)
+
+
+def classic_session(master: str, sizing: ExecutorSizing, extra: dict[str, Any]) -> "SparkSession":
+    """The process's classic session for ``master`` and ``sizing``: one per process (one
+    SparkContext), remade when a step asks for another master or sizing."""
+    conf = classic_conf(master, sizing, extra)
+    # The driver JVM (this process's child) runs the Python data sources' planning (the mart
+    # sink) with PYSPARK_PYTHON from its environment, not the conf: this interpreter.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    key = repr(sorted(conf.items()))
+    with _LOCK:
+        session = _CURRENT.get("session")
+        if session is not None and _CURRENT.get("key") == key and _usable(session):
+            return session
+        if session is not None:
+            session.stop()
+        resource = pyspark_resource(conf)
+        session = resource.build_session()
+        _CURRENT.update(session=session, key=key, resource=resource)
+        return session
+
+
+def _usable(session: "SparkSession") -> bool:
+    try:
+        return not session.sparkContext._jsc.sc().isStopped()  # noqa: SLF001
+    except Exception:  # noqa: BLE001 - a dead JVM: make a new session
+        return False
+
+
+def stop_classic() -> None:
+    """Stop the process's classic session (the executors leave the cluster)."""
+    with _LOCK:
+        session = _CURRENT.pop("session", None)
+        _CURRENT.clear()
+        if session is not None:
+            session.stop()
