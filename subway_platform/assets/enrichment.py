@@ -1,11 +1,12 @@
 """Station enrichment: passenger rows get the station master's id and coordinates.
 
 The join is the one the passenger spec declares (``DatasetSpec.station_join``: by default
-on (line, station name)), both sides normalised through the aliases the station master's
-spec declares (``line_aliases``, ``station_aliases``): the daily and hourly
-files write ``공항철도 1호선`` where the master has ``공항철도1호선``, ``9호선2~3단계`` where
-it has ``9호선(연장)``, ``경의선`` for ``경의중앙선``, ``낙성대(강감찬)`` for ``낙성대``. Gold and
-the mart keep the names as the files wrote them; only the join key is normalised.
+on (line, station name)). The distinct pairs of the load (a few hundred) are resolved in
+Python by the matching rules of ``assets/station_match.py`` (lines normalised by rule,
+names with or without their parenthesised part when unique on the line, historical
+renames from ``datasets/station_renames.csv``, and the master spec's declared aliases);
+the resolved pairs (a small local relation) are joined on the spelling the file wrote.
+Gold and the mart keep the names as the files wrote them.
 
 How much of a month the join covers is measured on the gold frame before it is written
 (one small aggregate: one row per month, line and station), reported as numeric metadata
@@ -16,14 +17,15 @@ boardings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
+from subway_platform.assets.station_match import MasterStation, StationIndex, match_pairs
 from subway_platform.checks import STATIONS_MATCHED
 from subway_platform.datasets import DatasetSpec, StationJoin
 from subway_platform.partitions import MONTH_COLUMN
@@ -34,29 +36,68 @@ _LINE_KEY = "_line_key"
 _STATION_KEY = "_station_key"
 
 
-def alias_key(col: Column, aliases: Mapping[str, str]) -> Column:
-    """``col`` trimmed, with every alias replaced by the spelling it stands for."""
-    trimmed = F.trim(col)
-    mapped: Column | None = None
-    for spelling, canonical in aliases.items():
-        hit = trimmed == F.lit(spelling)
-        mapped = (
-            F.when(hit, F.lit(canonical)) if mapped is None else mapped.when(hit, F.lit(canonical))
-        )
-    return trimmed if mapped is None else mapped.otherwise(trimmed)
-
-
-def _join_keys(df: DataFrame, line: str, station: str, master: DatasetSpec) -> DataFrame:
-    return df.withColumn(_LINE_KEY, alias_key(F.col(line), master.line_aliases)).withColumn(
-        _STATION_KEY, alias_key(F.col(station), master.station_aliases)
+def station_index(station: DataFrame, master: DatasetSpec) -> StationIndex:
+    """The station master (a small table) collected and indexed with the matching rules
+    (``assets/station_match.py``) and the master spec's declared aliases."""
+    rows = station.select("line_no", "station_name", "station_id", "latitude", "longitude")
+    return StationIndex(
+        (
+            MasterStation(
+                str(r["line_no"] or ""),
+                str(r["station_name"] or ""),
+                None if r["station_id"] is None else str(r["station_id"]),
+                r["latitude"],
+                r["longitude"],
+            )
+            for r in rows.collect()
+            if r["line_no"] is not None and r["station_name"] is not None
+        ),
+        master.line_aliases,
+        master.station_aliases,
     )
+
+
+def match_table(
+    gold: DataFrame, station: DataFrame, join: StationJoin, master: DatasetSpec
+) -> tuple[DataFrame, dict[tuple[str, str], str]]:
+    """The distinct (line, station) pairs of ``gold`` resolved by the matching rules: a
+    small frame keyed by the pair as the file wrote it (with ``_station_id``, ``latitude``,
+    ``longitude``), and the unmatched pairs with the reason no rule matched them."""
+    index = station_index(station, master)
+    pairs = {
+        (str(r[0]), str(r[1]))
+        for r in gold.select(join.line_column, join.station_column).distinct().collect()
+        if r[0] is not None and r[1] is not None
+    }
+    matched, unmatched = match_pairs(index, sorted(pairs))
+    schema = StructType(
+        [
+            StructField(_LINE_KEY, StringType(), False),
+            StructField(_STATION_KEY, StringType(), False),
+            StructField("_station_id", StringType(), True),
+            StructField("latitude", DoubleType(), True),
+            StructField("longitude", DoubleType(), True),
+        ]
+    )
+    rows = [
+        (
+            line,
+            name,
+            s.station_id,
+            None if s.latitude is None else float(s.latitude),
+            None if s.longitude is None else float(s.longitude),
+        )
+        for (line, name), s in sorted(matched.items())
+    ]
+    return gold.sparkSession.createDataFrame(rows, schema), unmatched
 
 
 def with_station(
     gold: DataFrame, station: DataFrame | None, join: StationJoin, master: DatasetSpec
 ) -> DataFrame:
-    """Left-join station id and coordinates on the normalised (line, station name) of
-    ``join``; never loses or multiplies a row. Without a station table the columns are null."""
+    """Left-join station id and coordinates on (line, station name) as resolved by the
+    matching rules; never loses or multiplies a row (one lookup row per pair). Without a
+    station table the columns are null."""
     own = F.col("station_id") if "station_id" in gold.columns else F.lit(None).cast("string")
     if station is None:
         return (
@@ -64,17 +105,10 @@ def with_station(
             .withColumn("latitude", F.lit(None).cast("double"))
             .withColumn("longitude", F.lit(None).cast("double"))
         )
-    # One row per normalised (line, name), so the join cannot multiply passengers.
-    lookup = (
-        _join_keys(station, "line_no", "station_name", master)
-        .groupBy(_LINE_KEY, _STATION_KEY)
-        .agg(
-            F.min("station_id").alias("_station_id"),
-            F.min("latitude").alias("latitude"),
-            F.min("longitude").alias("longitude"),
-        )
+    lookup, _ = match_table(gold, station, join, master)
+    keyed = gold.withColumn(_LINE_KEY, F.col(join.line_column)).withColumn(
+        _STATION_KEY, F.col(join.station_column)
     )
-    keyed = _join_keys(gold, join.line_column, join.station_column, master)
     joined = keyed.join(lookup, on=[_LINE_KEY, _STATION_KEY], how="left")
     return joined.withColumn("station_id", F.coalesce(own, F.col("_station_id"))).drop(
         "_station_id", _LINE_KEY, _STATION_KEY

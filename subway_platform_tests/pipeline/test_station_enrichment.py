@@ -3,11 +3,15 @@ file, joined with the real station master through the station spec's aliases."""
 
 from __future__ import annotations
 
+import csv
+from typing import Any
+
 import dagster as dg
 from psycopg import sql
 
-from subway_platform.assets.enrichment import STATIONS_MATCHED
-from subway_platform.datasets import STATION
+from subway_platform.assets.enrichment import STATIONS_MATCHED, match_table, with_station
+from subway_platform.datasets import STATION, StationJoin
+from subway_platform.resources.spark import connect_session, spark_remote_url
 from subway_platform_tests.pipeline.test_hourly_and_station import HOURLY_NAME, _hourly_totals
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
@@ -134,3 +138,88 @@ def test_month_without_station_master_fails_the_warning_check_but_loads(zone: Zo
     assert (
         zone.query("SELECT sum(pass_in)::bigint FROM subway_passengers")[0][0] == totals["pass_in"]
     )
+
+
+def _master_frame(spark: Any, rows: list[tuple[str, str, str, float, float]]) -> Any:
+    return spark.createDataFrame(
+        rows,
+        "station_id string, station_name string, line_no string, latitude double, longitude double",
+    )
+
+
+def test_each_matching_rule_on_the_engine_with_names_built_for_it() -> None:
+    """``with_station`` on the engine, with (line, station) pairs built for each rule: every
+    row stays once, the rules' matches get ids and coordinates, an ambiguous parenthesised
+    name and an unknown one get none, and ``match_table`` names them with the reason."""
+    spark = connect_session(spark_remote_url(None))
+    master = _master_frame(
+        spark,
+        [
+            ("101", "가나(다라구청)", "1호선", 37.1, 127.1),
+            ("201", "카타(파하)", "2호선", 37.2, 127.2),
+            ("202", "카타(거너)", "2호선", 37.3, 127.3),
+            ("203", "잠실새내", "2호선", 37.4, 127.4),  # was 신천 (renamed 2016)
+            ("902", "두리", "9호선(연장)", 37.5, 127.5),
+            ("951", "세시", "경의중앙선", 37.6, 127.6),
+        ],
+    )
+    gold = spark.createDataFrame(
+        [
+            ("01호선", "가나", 10),  # line number padded, name without its parenthesis
+            ("1호선", "가나(지하)", 20),  # another parenthesised part
+            ("2호선", "카타", 30),  # ambiguous on the line: no match
+            ("2호선", "신천", 40),  # the old name
+            ("9호선2단계", "두리", 50),  # section suffix on both sides
+            ("경의선", "세시", 60),  # merged line
+            ("2호선", "없는역", 70),  # nowhere
+            ("2호선", "신천", 80),  # a second row of a pair: still once each
+        ],
+        "line_no string, station_name string, pass_in long",
+    )
+    join = StationJoin(master="subway_station")
+    enriched = with_station(gold, master, join, STATION)
+    got = sorted((r["pass_in"], r["station_id"], r["latitude"]) for r in enriched.collect())
+    assert got == [
+        (10, "101", 37.1),
+        (20, "101", 37.1),
+        (30, None, None),
+        (40, "203", 37.4),
+        (50, "902", 37.5),
+        (60, "951", 37.6),
+        (70, None, None),
+        (80, "203", 37.4),
+    ]
+    _, unmatched = match_table(gold, master, join, STATION)
+    assert unmatched == {
+        ("2호선", "카타"): "ambiguous: 카타(거너), 카타(파하)",
+        ("2호선", "없는역"): "not on the line",
+    }
+
+
+def test_old_spellings_of_real_stations_match_the_real_master() -> None:
+    """Spellings of the 2015-2016 kind, built from the real master's stations (names without
+    their parenthesised part, old names, the 9호선 sections): all find their station."""
+    spark = connect_session(spark_remote_url(None))
+    with (REAL / "subway_station" / "station_master_utf8.csv").open(encoding="utf-8") as f:
+        rows = [
+            (r["역사_ID"], r["역사명"], r["호선"], float(r["위도"]), float(r["경도"]))
+            for r in csv.DictReader(f)
+        ]
+    master = _master_frame(spark, rows)
+    ids = {(line, name): sid for sid, name, line, _, _ in rows}
+    built = {
+        ("2호선", "잠실"): ids[("2호선", "잠실(송파구청)")],
+        ("8호선", "잠실"): ids[("8호선", "잠실(송파구청)")],
+        ("1호선", "청량리"): ids[("1호선", "청량리(서울시립대입구)")],
+        ("4호선", "총신대입구"): ids[("4호선", "총신대입구(이수)")],
+        ("9호선2단계", "봉은사"): ids[("9호선(연장)", "봉은사")],
+        ("9호선2~3단계", "올림픽공원"): ids[("9호선(연장)", "올림픽공원(한국체대)")],
+        ("2호선", "신천"): ids[("2호선", "잠실새내")],
+        ("공항철도 1호선", "마곡나루(서울식물원)"): ids[("공항철도1호선", "마곡나루")],
+    }
+    gold = spark.createDataFrame(
+        [(line, name, 1) for line, name in built], "line_no string, station_name string, n int"
+    )
+    enriched = with_station(gold, master, StationJoin(master="subway_station"), STATION)
+    got = {(r["line_no"], r["station_name"]): r["station_id"] for r in enriched.collect()}
+    assert got == built
