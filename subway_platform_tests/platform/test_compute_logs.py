@@ -53,8 +53,11 @@ def test_step_stdout_and_stderr_are_stored_in_s3_and_read_back(
         body = s3_client.get_object(Bucket=BUCKET, Key=stdout_key)["Body"].read().decode()
         assert f"stdout {marker}" in body
 
-        # Read back through the instance, as the UI's step-log view does.
+        # Read back through the instance, as the UI's step-log view does, on a machine
+        # that did not run the step: the local copies are gone, so they come from S3.
         log_key = manager.build_log_key_for_run(result.run_id, file_key)
+        manager.local_manager.delete_logs(log_key=log_key)
+        assert not manager.local_manager.is_capture_complete(log_key)
         data = manager.get_log_data(log_key)
         assert f"stdout {marker}" in (data.stdout or b"").decode()
         assert f"stderr {marker}" in (data.stderr or b"").decode()
