@@ -25,5 +25,6 @@ DAILY = DatasetSpec(
     gold_key=("use_date", "line_no", "station_name"),
     sum_columns=("pass_in", "pass_out"),
     station_join=StationJoin(master="subway_station"),
+    record_prefix="hopt",  # the reference logged this data set's action as hopt/inc
     due_day=5,  # the portal publishes a month's card data within its first days (reg_date: +3 days)
 )

@@ -163,7 +163,7 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(
         # No elt/* metadata: descriptive fields from HOPS, counts unknown (-1).
         assert {c: fallback[c] for c in HOP_COLUMNS} == {
             "domain": "life",
-            "action": "inc",
+            "action": "hopt/inc",
             "source_type": "csv",
             "source_topic": "landing",
             "source_dpath": "landing",

@@ -48,7 +48,7 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> Non
             "asset_key": "bronze/card_subway_month",
             "partition_key": month,
             "domain": "life",
-            "action": "inc",
+            "action": "hopt/inc",
             "source_type": "csv",
             "source_object": f"CARD_SUBWAY_MONTH_{month}.csv",
             "target_type": "delta",

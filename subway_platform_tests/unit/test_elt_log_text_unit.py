@@ -44,7 +44,7 @@ def test_daily_hops_chain_landing_to_mart() -> None:
     bronze, gold, mart = hops.values()
     assert bronze.as_dict() == {
         "domain": "life",
-        "action": "inc",
+        "action": "hopt/inc",
         "source_type": "csv",
         "source_topic": "landing",
         "source_dpath": "landing",
