@@ -17,6 +17,7 @@ boardings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,21 +99,31 @@ def with_station(
     """Left-join station id and coordinates on (line, station name) as resolved by the
     matching rules; never loses or multiplies a row (one lookup row per pair). Without a
     station table the columns are null."""
+    return with_station_matched(gold, station, join, master)[0]
+
+
+def with_station_matched(
+    gold: DataFrame, station: DataFrame | None, join: StationJoin, master: DatasetSpec
+) -> tuple[DataFrame, dict[tuple[str, str], str]]:
+    """``with_station``, and the (line, station) pairs no rule matched with the reason
+    (``not on the line``, ``ambiguous: …``, ``line … not in the station master``; empty
+    without a station table), for ``stations_matched_result``'s ``reasons``."""
     own = F.col("station_id") if "station_id" in gold.columns else F.lit(None).cast("string")
     if station is None:
         return (
             gold.withColumn("station_id", own)
             .withColumn("latitude", F.lit(None).cast("double"))
             .withColumn("longitude", F.lit(None).cast("double"))
-        )
-    lookup, _ = match_table(gold, station, join, master)
+        ), {}
+    lookup, unmatched = match_table(gold, station, join, master)
     keyed = gold.withColumn(_LINE_KEY, F.col(join.line_column)).withColumn(
         _STATION_KEY, F.col(join.station_column)
     )
     joined = keyed.join(lookup, on=[_LINE_KEY, _STATION_KEY], how="left")
-    return joined.withColumn("station_id", F.coalesce(own, F.col("_station_id"))).drop(
+    enriched = joined.withColumn("station_id", F.coalesce(own, F.col("_station_id"))).drop(
         "_station_id", _LINE_KEY, _STATION_KEY
     )
+    return enriched, unmatched
 
 
 @dataclass
@@ -197,11 +208,14 @@ def coverage(spec: DatasetSpec, frame: DataFrame, months: list[str]) -> dict[str
 
 
 def stations_matched_result(
-    spec: DatasetSpec, per_month: dict[str, MonthCoverage]
+    spec: DatasetSpec,
+    per_month: dict[str, MonthCoverage],
+    reasons: Mapping[tuple[str, str], str] | None = None,
 ) -> dg.AssetCheckResult:
     """Warning check: every month has at least ``spec.station_match_target_pct`` % of its
     boardings with a station id and coordinates. Lists the unmatched (line, station) pairs
-    (as the file wrote them) with their boardings, whether it passes or not."""
+    (as the file wrote them) with their boardings, whether it passes or not, and why no
+    matching rule took each when ``reasons`` (from ``with_station_matched``) is given."""
     target = spec.station_match_target_pct
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     problems: dict[str, list[str]] = {}
@@ -210,6 +224,8 @@ def stations_matched_result(
             entry = pairs.setdefault(
                 (line, name), {"line_no": line, "station_name": name, "boardings": 0, "months": []}
             )
+            if reasons and (line, name) in reasons:
+                entry["reason"] = reasons[(line, name)]
             entry["boardings"] += boardings
             entry["months"].append(month)
         if cov.boardings_matched_pct < target:

@@ -1,5 +1,7 @@
-"""Station enrichment on the real files: the twelve 2019 daily months and the 202210 hourly
-file, joined with the real station master through the station spec's aliases."""
+"""Station enrichment on the real files (the twelve 2019 daily months, the 202210 hourly
+file, a 2019 month rewritten in the 2015-2016 spellings) joined with the real station master
+through the matching rules (``assets/station_match.py``), and each rule on the engine with
+names built for it."""
 
 from __future__ import annotations
 
@@ -11,7 +13,11 @@ from typing import Any
 import dagster as dg
 from psycopg import sql
 
-from subway_platform.assets.enrichment import STATIONS_MATCHED, match_table, with_station
+from subway_platform.assets.enrichment import (
+    STATIONS_MATCHED,
+    with_station,
+    with_station_matched,
+)
 from subway_platform.datasets import STATION, StationJoin
 from subway_platform.resources.spark import connect_session, spark_remote_url
 from subway_platform_tests.pipeline.test_hourly_and_station import HOURLY_NAME, _hourly_totals
@@ -152,7 +158,7 @@ def _master_frame(spark: Any, rows: list[tuple[str, str, str, float, float]]) ->
 def test_each_matching_rule_on_the_engine_with_names_built_for_it() -> None:
     """``with_station`` on the engine, with (line, station) pairs built for each rule: every
     row stays once, the rules' matches get ids and coordinates, an ambiguous parenthesised
-    name and an unknown one get none, and ``match_table`` names them with the reason."""
+    name and an unknown one get none, and ``with_station_matched`` names them with the reason."""
     spark = connect_session(spark_remote_url(None))
     master = _master_frame(
         spark,
@@ -191,7 +197,7 @@ def test_each_matching_rule_on_the_engine_with_names_built_for_it() -> None:
         (70, None, None),
         (80, "203", 37.4),
     ]
-    _, unmatched = match_table(gold, master, join, STATION)
+    _, unmatched = with_station_matched(gold, master, join, STATION)
     assert unmatched == {
         ("2호선", "카타"): "ambiguous: 카타(거너), 카타(파하)",
         ("2호선", "없는역"): "not on the line",

@@ -125,3 +125,30 @@ def test_the_shipped_renames_table_holds_real_renames() -> None:
     assert renames[("성내", "잠실나루")].line == "2호선"
     assert ("동대문운동장", "동대문역사문화공원") in renames
     assert all(r.old_name != r.new_name and 1990 < r.year < 2100 for r in renames.values())
+
+
+def test_the_check_metadata_lists_unmatched_pairs_with_the_reason() -> None:
+    from subway_platform.assets.enrichment import MonthCoverage, stations_matched_result
+    from subway_platform.datasets import DAILY
+
+    month = MonthCoverage(
+        rows=3,
+        matched_rows=1,
+        boardings=100,
+        matched_boardings=40,
+        unmatched={("2호선", "카타"): 50, ("2호선", "없는역"): 10},
+    )
+    reasons = {("2호선", "카타"): "ambiguous: 카타(거너), 카타(파하)"}
+    result = stations_matched_result(DAILY, {"201501": month}, reasons)
+    assert not result.passed
+    listed = result.metadata["unmatched"].value
+    assert listed == [
+        {
+            "line_no": "2호선",
+            "station_name": "카타",
+            "boardings": 50,
+            "months": ["201501"],
+            "reason": "ambiguous: 카타(거너), 카타(파하)",
+        },
+        {"line_no": "2호선", "station_name": "없는역", "boardings": 10, "months": ["201501"]},
+    ]
