@@ -80,10 +80,17 @@ def test_real_months_reconcile_on_a_classic_session(
     assert _run(zone, "daily_passengers_job", MONTHS).success
 
     # The session is the classic one, on the standalone master.
+    from dagster_pyspark import PySparkResource
+
     from subway_platform.platform.spark.classic import _CURRENT
 
     session = _CURRENT["session"]
     assert type(session).__module__ == "pyspark.sql.session"
+    assert isinstance(_CURRENT["resource"], PySparkResource)
+    assert _CURRENT["resource"].spark_session is session
+    # delta-spark's pip settings, with the cached jars instead of a Maven package.
+    assert session.conf.get("spark.jars.packages") == ""
+    assert "delta-spark" in session.conf.get("spark.jars")
     assert session.sparkContext.master == os.environ["SUBWAY_SPARK_MASTER"]
 
     rows = zone.query(

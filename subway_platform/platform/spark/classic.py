@@ -1,11 +1,11 @@
 """A classic Spark session whose driver is this process (the run worker), the seed's way.
 
-Built by dagster-pyspark's ``PySparkResource`` (its ``spark_session``) from a builder that
-delta-spark's ``configure_spark_with_delta_pip`` configured. That function names the
-delta-spark Maven package in ``spark.jars.packages``, which Spark would download through
-Ivy when the session starts; the package list is emptied again and ``spark.jars`` points at
-the jars cached by ``subway-platform spark-jars`` (``platform/spark/jars.py``), so nothing
-is downloaded at run time. S3A reads its keys from the environment, never from the conf.
+Built by dagster-pyspark's ``PySparkResource`` (its ``spark_session``) from the settings
+delta-spark's ``configure_spark_with_delta_pip`` puts on a builder. That function names
+the delta-spark Maven package in ``spark.jars.packages``, which Spark would download
+through Ivy when the session starts; the package list is emptied again and ``spark.jars``
+points at the jars cached by ``subway-platform spark-jars`` (``platform/spark/jars.py``),
+so nothing is downloaded at run time. S3A reads its keys from the environment, never from the conf.
 """
 
 from __future__ import annotations
@@ -46,25 +46,29 @@ def classic_conf(master: str, sizing: ExecutorSizing, extra: dict[str, Any]) -> 
     return {k: v for k, v in conf.items() if v != "" or k == "spark.jars.packages"}
 
 
-def pyspark_resource(conf: dict[str, str]) -> Any:
-    """dagster-pyspark's ``PySparkResource`` whose session delta-spark configured."""
-    from dagster_pyspark import PySparkResource
+def delta_pip_conf() -> dict[str, str]:
+    """What delta-spark's ``configure_spark_with_delta_pip`` sets on a builder, with its
+    Maven package list emptied: the cached jars (``spark.jars``) hold that package."""
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 
-    class DeltaPySparkResource(PySparkResource):
-        """``PySparkResource`` with delta-spark's builder and no download at start."""
+    builder = configure_spark_with_delta_pip(SparkSession.builder, extra_packages=[])
+    options = {str(k): str(v) for k, v in builder._options.items()}  # noqa: SLF001
+    packages = options.get("spark.jars.packages", "")
+    if "io.delta:delta-spark" not in packages:
+        raise RuntimeError(f"configure_spark_with_delta_pip did not name delta-spark: {packages}")
+    return {**options, "spark.jars.packages": ""}
 
-        def build_session(self) -> SparkSession:
-            builder = SparkSession.builder
-            for key, value in self.spark_config.items():
-                builder = builder.config(key, value)
-            builder = configure_spark_with_delta_pip(builder, extra_packages=[])
-            # configure_spark_with_delta_pip asked for the Maven package: the cached jars
-            # (spark.jars) hold it already.
-            return builder.config("spark.jars.packages", "").getOrCreate()
 
-    return DeltaPySparkResource(spark_config=conf)
+def pyspark_resource(conf: dict[str, str]) -> Any:
+    """dagster-pyspark's ``PySparkResource`` for ``conf`` plus delta-spark's pip settings,
+    set up (its ``spark_session`` is the started classic session)."""
+    import dagster as dg
+    from dagster_pyspark import PySparkResource
+
+    resource = PySparkResource(spark_config={**delta_pip_conf(), **conf})
+    resource.setup_for_execution(dg.build_init_resource_context())
+    return resource
 
 
 def classic_session(master: str, sizing: ExecutorSizing, extra: dict[str, Any]) -> "SparkSession":
@@ -82,7 +86,7 @@ def classic_session(master: str, sizing: ExecutorSizing, extra: dict[str, Any]) 
         if session is not None:
             session.stop()
         resource = pyspark_resource(conf)
-        session = resource.build_session()
+        session = resource.spark_session
         _CURRENT.update(session=session, key=key, resource=resource)
         return session
 
