@@ -23,6 +23,7 @@ import dagster as dg
 from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
+from subway_platform.stores.delta_log import open_delta
 from subway_platform.tags import DATASET_TAG
 
 DEFAULT_RETENTION_HOURS = 168
@@ -75,8 +76,6 @@ def maintain_table(
 ) -> dict[str, Any]:
     """Compact and vacuum the table at ``url``; return what changed (file counts).
     ``options``: delta-rs storage options (``Lakehouse.delta_options()``)."""
-    from subway_platform.io_managers.delta import open_delta
-
     table = open_delta(url, options)
     if table is None:
         return {}

@@ -31,7 +31,8 @@ MART_SCHEMA = "public"
 """The PostgreSQL schema of the mart tables (the reference's dashboards read ``public``)."""
 
 Backend = Literal["delta", "postgres"]
-Layer = Literal["bronze", "gold", "rejects", "mart"]
+Layer = Literal["bronze", "gold", "rejects", "mart", "other"]
+"""``other``: a Delta asset outside the data sets' tables (see ``delta_table_for_key``)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,21 @@ def dataset_of_key(key: dg.AssetKey | str) -> DatasetSpec | None:
     """The data set an asset key (of any of its four tables) belongs to, if any."""
     found = _all_tables().get(_as_key(key))
     return found[0] if found else None
+
+
+def delta_table_for_key(key: dg.AssetKey, partitioned: bool) -> TableRef:
+    """The Delta table of any asset key: the platform's own table when it is one, else a
+    table at the key's path under the lake (an asset of a user's own written for the Delta
+    IO manager). Each key segment must be a plain name, so no key escapes the lake."""
+    table = table_for_key(key)
+    if table is not None:
+        if table.backend != "delta":
+            raise ValueError(f"{key.to_user_string()} is a PostgreSQL table, not a Delta table")
+        return table
+    for part in key.path:
+        if not part.replace("_", "").replace("-", "").isalnum() or part.startswith("-"):
+            raise ValueError(f"asset key segment {part!r} is not a plain table name")
+    return TableRef(key, "delta", "other", "/".join(key.path), partitioned)
 
 
 def _as_key(key: dg.AssetKey | str) -> dg.AssetKey:

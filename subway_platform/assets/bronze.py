@@ -23,12 +23,12 @@ from subway_platform.elt_log.run_events import BAD_MONTHS_METADATA, GOOD_MONTHS_
 from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.ingest.errors import LandingFileError
-from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
-from subway_platform.resources.lakehouse import Lakehouse
+from subway_platform.partitions import MONTH_COLUMN, context_months
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import StoredObject
 from subway_platform.retries import retry_transient
+from subway_platform.stores.delta import DeltaStore
 from subway_platform.tables import tables_of
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         spark: SparkEngine,
         landing: LandingZone,
-        lakehouse: Lakehouse,
+        delta_store: DeltaStore,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
         session = spark.spark_session
@@ -270,10 +270,7 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 yield _bronze_output(context, spec, session, staged, stats)
 
                 # The Delta write has committed (the IO manager ran on yield): check what landed.
-                written = slice_months(
-                    session.read.format("delta").load(lakehouse.table_url(context.asset_key)),
-                    months,
-                )
+                written = delta_store.read_slice(tables_of(spec).bronze.months(months))
                 results = bronze_results(
                     spec,
                     written,

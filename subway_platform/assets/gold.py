@@ -32,14 +32,10 @@ from subway_platform.datasets import DatasetSpec, dataset_named
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
-from subway_platform.io_managers.delta import (
-    write_delta,
-)
-from subway_platform.partitions import MONTH_COLUMN, context_months, slice_months
-from subway_platform.resources.lakehouse import Lakehouse
+from subway_platform.partitions import MONTH_COLUMN, context_months
 from subway_platform.resources.landing import LandingZone
-from subway_platform.resources.locks import TableLocks
 from subway_platform.resources.spark import SparkEngine
+from subway_platform.stores.delta import DeltaStore
 from subway_platform.tables import tables_of
 
 CELLS_PER_HOURLY_ROW = 24
@@ -151,9 +147,8 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         bronze: DataFrame,
         spark: SparkEngine,
-        lakehouse: Lakehouse,
+        delta_store: DeltaStore,
         landing: LandingZone,
-        locks: TableLocks,
     ) -> Iterator[dg.Output[DataFrame | None] | dg.AssetCheckResult]:
         # Spark code is imported by the step that runs it, not when the code location loads.
         from pyspark.sql import functions as F
@@ -176,11 +171,12 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         first_rejects = (
             first_rejected_rows(spec, typed, months) if any(unparseable.values()) else []
         )
-        rejects = lakehouse.url_of(tables.rejects)
+        rejects_slice = tables.rejects.months(months)
+        rejects = delta_store.url(tables.rejects)
         # The months' rejects are replaced, unless there are none now and none stored
         # before: then the table already says so (its Delta log) and the write, a full
         # scan of bronze, is spared.
-        stored = lakehouse.partition_rows(rejects, months or None)
+        stored = delta_store.rows_per_month(rejects_slice)
         write = any(unparseable.values()) or any(stored.values())
         frame_of_rejects = rejects_of(spec, bronze, typed) if write else None
         if REJECTS_OUTPUT in selected:
@@ -198,13 +194,12 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 ),
             )
         elif frame_of_rejects is not None:
-            with locks.hold(rejects, months):
-                write_delta(frame_of_rejects, rejects, months, locks, lakehouse.delta_options())
+            delta_store.write_slice(rejects_slice, frame_of_rejects)
             context.log.info(f"{quarantine.to_user_string()} not selected: written, not recorded")
         if "gold" not in selected:
             return
-        rejected = lakehouse.partition_rows(rejects, months or None) if write else stored
-        source = lakehouse.partition_rows(lakehouse.table_url(bronze_key), months or None)
+        rejected = delta_store.rows_per_month(rejects_slice) if write else stored
+        source = delta_store.rows_per_month(tables.bronze.months(months))
 
         good = typed.filter(F.col("_reject_reason").isNull()).drop(
             "_reject_reason", "_source_object", "_source_row"
@@ -213,10 +208,10 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             good = good.drop("_month_value")
         frame = gold_frame(spec, good)
         if join is not None and master is not None:
-            station_url = lakehouse.url_of(tables_of(master).gold)
+            master_gold = tables_of(master).gold
             station = (
-                spark.spark_session.read.format("delta").load(station_url)
-                if lakehouse.exists(station_url)
+                delta_store.read_slice(master_gold.months(None))
+                if delta_store.exists(master_gold)
                 else None
             )
             frame = with_station(frame, station, join, master)
@@ -271,10 +266,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             # The Delta write has committed (or failed): the checkpoint has served.
             if checkpoint is not None:
                 landing.storage.delete_prefix(checkpoint)
-        written = slice_months(
-            spark.spark_session.read.format("delta").load(lakehouse.table_url(gold_key)),
-            months,
-        )
+        written = delta_store.read_slice(tables.gold.months(months))
         yield from gold_results(spec, bronze_stats, written, months, rejected)
         yield rejects_result(spec, bronze_stats, rejected, first_rejects)
         if enrichment:

@@ -11,9 +11,9 @@ from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.partitions import context_months
-from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.retries import retry_transient
+from subway_platform.stores.delta import DeltaStore
 from subway_platform.tables import tables_of
 
 
@@ -38,11 +38,11 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     def mart_table(
         context: dg.AssetExecutionContext,
         gold: DataFrame,
-        lakehouse: Lakehouse,
+        delta_store: DeltaStore,
         mart: MartDatabase,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
-        source = lakehouse.partition_rows(lakehouse.table_url(gold_key), months or None)
+        source = delta_store.rows_per_month(tables.gold.months(months))
         stats = {
             key: PartitionStats(source_read_size=rows, cleaned_count=0)
             for key, rows in source.items()

@@ -144,3 +144,23 @@ def partition_stats(metadata: Mapping[str, Any], partition: str) -> PartitionSta
     (all unknown when the asset reported none)."""
     entry = stats_from_metadata(metadata.get(PARTITIONS_METADATA)).get(partition)
     return entry if entry is not None else PartitionStats()
+
+
+def target_partitions_metadata(
+    output_metadata: Mapping[str, Any], target_rows: dict[str, int]
+) -> dict[str, Any]:
+    """``elt/partitions`` metadata: the output's source statistics joined with rows written.
+
+    The asset reports what it read (``elt/source_stats`` in ``output_metadata``); the write
+    adds what landed in the target (:meth:`PartitionStats.with_target`). An output that
+    reports no source statistics is no ELT hop (gold's rejects): it gets none.
+    """
+    source = output_metadata.get(SOURCE_STATS_METADATA)
+    if source is None:
+        return {}
+    stats = stats_from_metadata(source)
+    out = {
+        key: stats.get(key, PartitionStats()).with_target(target)
+        for key, target in target_rows.items()
+    }
+    return {PARTITIONS_METADATA: stats_metadata(out)}

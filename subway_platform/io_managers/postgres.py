@@ -25,8 +25,8 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
+from subway_platform.elt_log.stats import target_partitions_metadata
 from subway_platform.frames import DataFrame
-from subway_platform.io_managers.delta import elt_partitions
 from subway_platform.io_managers.pg_jdbc import jdbc_target
 from subway_platform.io_managers.pg_partitions import (
     create_partitioned,
@@ -228,7 +228,7 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
             ),
             "postgres/rows_per_partition": dg.MetadataValue.json(counts),
         }
-        metadata.update(elt_partitions(context, counts))
+        metadata.update(target_partitions_metadata(context.output_metadata, counts))
         context.add_output_metadata(metadata)
 
     def _write_jdbc(self, obj: DataFrame, stage: str) -> None:

@@ -225,7 +225,7 @@ def _print_summary(tables: list[tuple[str, str]]) -> None:
 def _delta_rows(lakehouse: Any, uri: str) -> int | None:
     """Row count of a Delta table read with delta-rs (Parquet footers only, no Spark);
     None when the table does not exist (a data set without sample files)."""
-    from subway_platform.io_managers.delta import open_delta
+    from subway_platform.stores.delta_log import open_delta
 
     table = open_delta(uri, lakehouse.delta_options())
     return None if table is None else int(table.to_pyarrow_dataset().count_rows())

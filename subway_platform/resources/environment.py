@@ -26,6 +26,7 @@ from subway_platform.resources.postgres import MartDatabase
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sensors import LandingSensorSettings
+from subway_platform.stores.delta import DeltaStore
 
 
 def _optional(name: str) -> Any:
@@ -64,6 +65,7 @@ def build_resources() -> dict[str, Any]:
         ),
         "locks": locks,
         "lakehouse": lakehouse,
+        "delta_store": DeltaStore(lakehouse=lakehouse, spark=spark, locks=locks),
         "delta_io_manager": DeltaLakeIOManager(lakehouse=lakehouse, spark=spark, locks=locks),
         "mart_io_manager": PostgresMartIOManager(
             mart=mart, spark=spark, sink=_optional("SUBWAY_MART_SINK")

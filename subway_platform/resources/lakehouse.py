@@ -12,6 +12,7 @@ import dagster as dg
 
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec
 from subway_platform.resources.storage import ObjectStorage, is_s3, join_url
+from subway_platform.stores.delta_log import open_delta, partition_rows
 from subway_platform.tables import TableRef, tables_of
 
 
@@ -46,14 +47,10 @@ class Lakehouse(dg.ConfigurableResource):
 
     def partition_rows(self, url: str, months: list[str] | None = None) -> dict[str, int]:
         """Rows per month of the Delta table at ``url``, from its log (``io_managers.delta``)."""
-        from subway_platform.io_managers.delta import partition_rows
-
         return partition_rows(url, months, self.delta_options())
 
     def exists(self, url: str) -> bool:
         """Whether a Delta table exists at ``url``."""
-        from subway_platform.io_managers.delta import open_delta
-
         return open_delta(url, self.delta_options()) is not None
 
     def table_url(self, asset_key: dg.AssetKey | str | list[str]) -> str:

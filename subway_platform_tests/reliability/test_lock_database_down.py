@@ -33,7 +33,7 @@ from reliability_support import (
 )
 
 from subway_platform.elt_log.sensor import elt_log_sensor
-from subway_platform.io_managers.delta import DeltaLakeIOManager, write_delta
+from subway_platform.io_managers.delta import DeltaLakeIOManager
 from subway_platform.partitions import monthly_partitions
 from subway_platform.platform import postgres as embedded_postgres
 from subway_platform.platform.postgres import EmbeddedPostgres
@@ -42,6 +42,7 @@ from subway_platform.resources.locks import LockLost, TableLocks
 from subway_platform.resources.postgres import MartDatabase, MartUnavailable
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import ObjectStorage, delta_storage_options
+from subway_platform.stores.delta_log import write_delta
 from subway_platform_tests.conftest import make_state_dir
 from subway_platform_tests.zone import Zone, file_totals
 

@@ -27,7 +27,7 @@ from reliability_support import (
     spark,
 )
 
-from subway_platform.io_managers.delta import write_delta
+from subway_platform.stores.delta_log import write_delta
 from subway_platform_tests.zone import Zone, file_totals
 
 MONTH = "201908"

@@ -21,7 +21,7 @@ from reliability_support import (
 
 import subway_platform
 from subway_platform.datasets import DAILY
-from subway_platform.io_managers.delta import DeltaLakeIOManager, month_predicate, write_delta
+from subway_platform.io_managers.delta import DeltaLakeIOManager
 from subway_platform.io_managers.postgres import PostgresMartIOManager
 from subway_platform.partitions import InvalidPartitionKey, validate_month
 from subway_platform.resources.lakehouse import Lakehouse
@@ -30,6 +30,7 @@ from subway_platform.resources.postgres import MartDatabase
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
+from subway_platform.stores.delta_log import month_predicate, write_delta
 from subway_platform_tests.zone import Zone
 
 HOSTILE_NAMES = [
@@ -133,13 +134,13 @@ def test_io_managers_refuse_hostile_keys_before_sql_or_paths(zone: Zone) -> None
         lakehouse=Lakehouse(lake_url=zone.lake, storage=ObjectStorage()), spark=SparkEngine()
     )
     for key in HOSTILE_KEYS[:-1]:
-        for manager, meta in (
-            (mart_io, {"table": "subway_passengers", "partition_expr": "month"}),
-            (delta_io, {"partition_expr": "month"}),
+        for manager, asset in (
+            (mart_io, ["mart", "subway_passengers"]),
+            (delta_io, ["gold", "subway_passengers"]),
         ):
             context = dg.build_output_context(
-                asset_key=dg.AssetKey(["gold", "subway_passengers"]),
-                definition_metadata=meta,
+                asset_key=dg.AssetKey(asset),
+                definition_metadata={"partition_expr": "month"},
                 asset_partition_key_range=dg.PartitionKeyRange(key, key),
             )
             with pytest.raises(InvalidPartitionKey):
