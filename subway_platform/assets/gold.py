@@ -156,7 +156,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         from subway_platform.assets.enrichment import (
             coverage,
             stations_matched_result,
-            with_station,
+            with_station_matched,
         )
         from subway_platform.assets.transforms import rejects_of, typed_columns
 
@@ -207,6 +207,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         if "_month_value" in good.columns:
             good = good.drop("_month_value")
         frame = gold_frame(spec, good)
+        station_reasons: dict[tuple[str, str], str] = {}
         if join is not None and master is not None:
             master_gold = tables_of(master).gold
             station = (
@@ -214,7 +215,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 if delta_store.exists(master_gold)
                 else None
             )
-            frame = with_station(frame, station, join, master)
+            frame, station_reasons = with_station_matched(frame, station, join, master)
         frame = frame.select(*canonical_order(frame.columns))
         checkpoint = None
         if join is not None:
@@ -270,6 +271,6 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         yield from gold_results(spec, bronze_stats, written, months, rejected)
         yield rejects_result(spec, bronze_stats, rejected, first_rejects)
         if enrichment:
-            yield stations_matched_result(spec, enrichment)
+            yield stations_matched_result(spec, enrichment, station_reasons)
 
     return gold
