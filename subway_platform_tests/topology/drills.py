@@ -179,7 +179,9 @@ def assert_events_complete(instance: dg.DagsterInstance, run_id: str, topo: Topo
     stored: dict[tuple[str | None, str], int] = {}
     for entry in instance.all_logs(run_id):
         if entry.dagster_event is not None:
-            key = (entry.step_key, entry.dagster_event.event_type_value)
+            # Stored run events keep their old names (PIPELINE_START for RUN_START).
+            kind = entry.dagster_event.event_type_value.replace("PIPELINE_", "RUN_")
+            key = (entry.step_key, kind)
             stored[key] = stored.get(key, 0) + 1
     printed: dict[tuple[str | None, str], int] = {}
     log = topo.state_dir / "logs" / "code_server.log"

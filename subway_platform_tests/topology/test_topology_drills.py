@@ -6,7 +6,8 @@ dagster.yaml settings (run monitoring polls every 5 s).
 - a month uploaded to S3 -> the daemon's landing sensor -> a run in its own process
   (launched by the code server) -> the mart, reconciled with the file, and the ELT log;
 - kill -9 the run worker during the mart step;
-- kill -9 the daemon right after the landing sensor requested runs.
+- kill -9 the daemon right after the landing sensor requested runs;
+- restart PostgreSQL (instance and mart) during a run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from subway_platform.elt_log.mirror import WORKER_DIED
 from subway_platform_tests.topology.conftest import Running
 from subway_platform_tests.topology.drills import (
     PARENT_TAG,
+    assert_events_complete,
     daily_file,
     elt_rows,
     finished,
@@ -207,3 +209,36 @@ def test_c_kill_the_daemon_after_the_sensor_requested_runs(topology: Running) ->
             r.run_id for r in runs if r.tags["dagster/partition"] == month
         ]
         assert mart_month(env["SUBWAY_MART_DSN"], month) == _expected(month)
+
+
+def test_e_restart_postgresql_during_a_run(topology: Running) -> None:
+    topo, instance, env = topology.topology, topology.instance, topology.env
+    dsn, month = env["SUBWAY_MART_DSN"], "201908"
+    upload(env, daily_file(month))
+    run = wait_for("the sensor's run", lambda: sensor_run(instance, month), SENSOR_WAIT, topo)
+    wait_for("the gold step", lambda: step_started(instance, run.run_id, "gold"), RUN_WAIT, topo)
+    began = time.monotonic()
+    outage = topo.restart_postgres()
+    # The test's own instance held pooled connections to the old server: a fresh one.
+    instance = dg.DagsterInstance.get()
+    first = wait_for("the run to end", lambda: finished(instance, run.run_id), RUN_WAIT, topo)
+    final = first
+    if first.status != dg.DagsterRunStatus.SUCCESS:
+        retry = wait_for(
+            "the retry",
+            lambda: next((r for r in month_runs(instance, month) if r.tags.get(PARENT_TAG)), None),
+            90,
+            topo,
+        )
+        final = wait_for(
+            "the retry to end", lambda: finished(instance, retry.run_id), RUN_WAIT, topo
+        )
+    recover = time.monotonic() - began
+    print(
+        f"\n[drill] PostgreSQL restarted during gold (down {outage:.1f} s): first run "
+        f"{first.status.value}, month loaded {recover:.1f} s after the restart began"
+    )
+    assert final.status == dg.DagsterRunStatus.SUCCESS
+    assert mart_month(dsn, month) == _expected(month)
+    for run_id in {first.run_id, final.run_id}:
+        assert_events_complete(instance, run_id, topo)
