@@ -55,6 +55,10 @@ class PooledPostgresStorage(DagsterPostgresStorage):
             storage.optimize_for_webserver(
                 statement_timeout=0, pool_recycle=POOL_RECYCLE_S, max_overflow=MAX_OVERFLOW
             )
+            # A kept connection dies with a PostgreSQL restart; without a ping on checkout the
+            # next query fails ("server closed the connection unexpectedly", seen in the
+            # restart drill). dagster-postgres passes no pool_pre_ping, so set the pool's.
+            storage._engine.pool._pre_ping = True  # noqa: SLF001 - SQLAlchemy's pre-ping flag
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:  # type: ignore[override]
