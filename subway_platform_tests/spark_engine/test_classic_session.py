@@ -29,6 +29,7 @@ SIZING = {INSTANCES_TAG: "2", MEMORY_TAG: "1g", CORES_TAG: "1"}
 
 @pytest.fixture(scope="module")
 def standalone(services: Any) -> Iterator[Any]:
+    from subway_platform.definitions import build_definitions
     from subway_platform.platform.spark.classic import stop_classic
     from subway_platform.platform.spark.server import ApacheSparkServer
     from subway_platform.resources.spark import stop_sessions
@@ -42,6 +43,10 @@ def standalone(services: Any) -> Iterator[Any]:
     os.environ.pop("SPARK_REMOTE", None)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     stop_sessions()
+    # The code location reads SUBWAY_SPARK_MASTER when it loads (the definitions are built
+    # once per process): an earlier test in this process built them without it. Rebuild
+    # them now, as a code location restarted with the variable would, and again afterwards.
+    build_definitions.cache_clear()
     try:
         yield cluster
     finally:
@@ -52,6 +57,7 @@ def standalone(services: Any) -> Iterator[Any]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        build_definitions.cache_clear()
 
 
 def _run(zone: Zone, job: str, months: list[str] | None = None) -> Any:

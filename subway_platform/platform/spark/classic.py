@@ -85,6 +85,11 @@ def classic_session(master: str, sizing: ExecutorSizing, extra: dict[str, Any]) 
             return session
         if session is not None:
             session.stop()
+        # pyspark marks the process as "Spark Connect" (SPARK_CONNECT_MODE_ENABLED) once it
+        # has made a Connect session, and then its builder makes only Connect sessions and
+        # pyspark.sql.functions build Connect columns. A classic session is asked for here:
+        # the mark goes (the next Connect session pyspark makes sets it again).
+        os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
         resource = pyspark_resource(conf)
         session = resource.spark_session
         _CURRENT.update(session=session, key=key, resource=resource)
