@@ -155,6 +155,10 @@ def check_sail_mode(value: str) -> str | None:
     return None if value in _SAIL_MODES else f"is not one of {', '.join(_SAIL_MODES)}"
 
 
+def check_mart_sink(value: str) -> str | None:
+    return None if value in ("copy", "jdbc") else "is neither copy nor jdbc"
+
+
 def check_endpoint(value: str) -> str | None:
     """``http(s)://host[:port]`` of an S3 API."""
     parts = _split(value)
@@ -231,6 +235,9 @@ SETTINGS: tuple[Setting, ...] = (
         check_spark_master,
     ),
     Setting("SAIL_MODE", "how embedded Sail runs", "local-cluster", check_sail_mode),
+    Setting(
+        "SUBWAY_MART_SINK", "how the engine loads the mart (copy or jdbc)", "jdbc", check_mart_sink
+    ),
     Setting("AWS_ENDPOINT_URL", "S3 / MinIO endpoint", "http://minio:9000", check_endpoint),
     Setting("AWS_REGION", "S3 region", "us-east-1", check_region),
     Setting("AWS_DEFAULT_REGION", "S3 region when AWS_REGION is unset", "us-east-1", check_region),

@@ -27,6 +27,7 @@ from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sensors import LandingSensorSettings
 from subway_platform.stores.delta import DeltaStore
+from subway_platform.stores.mart import MartStore
 
 
 def _optional(name: str) -> Any:
@@ -53,6 +54,10 @@ def build_resources() -> dict[str, Any]:
     mart = MartDatabase(dsn=dg.EnvVar("SUBWAY_MART_DSN"))
     locks = TableLocks(mart=mart)
     lakehouse = Lakehouse(lake_url=dg.EnvVar("SUBWAY_LAKE_URL"), storage=storage)
+    # Not a secret and checked above: its value is the field's (a typed one).
+    mart_store = MartStore(
+        mart=mart, spark=spark, sink=os.environ.get("SUBWAY_MART_SINK") or "copy"
+    )
     return {
         "spark": spark,
         "storage": storage,
@@ -67,8 +72,7 @@ def build_resources() -> dict[str, Any]:
         "lakehouse": lakehouse,
         "delta_store": DeltaStore(lakehouse=lakehouse, spark=spark, locks=locks),
         "delta_io_manager": DeltaLakeIOManager(lakehouse=lakehouse, spark=spark, locks=locks),
-        "mart_io_manager": PostgresMartIOManager(
-            mart=mart, spark=spark, sink=_optional("SUBWAY_MART_SINK")
-        ),
+        "mart_store": mart_store,
+        "mart_io_manager": PostgresMartIOManager(store=mart_store),
         "landing_sensor_settings": LandingSensorSettings(),
     }

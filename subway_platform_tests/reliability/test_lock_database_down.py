@@ -81,10 +81,6 @@ def lock_db(monkeypatch: pytest.MonkeyPatch, on_engine: str) -> Iterator[LockDat
     root = make_state_dir("subway-test-lockdb-")
     db = LockDatabase(root)
     monkeypatch.setenv("SUBWAY_MART_DSN", db.dsn)
-    if on_engine == "spark":
-        # The Spark server's Python workers (COPY sink) read SUBWAY_MART_DSN from their
-        # own environment, the session's database; the JDBC sink takes it from the run.
-        monkeypatch.setenv("SUBWAY_MART_SINK", "jdbc")
     try:
         yield db
     finally:

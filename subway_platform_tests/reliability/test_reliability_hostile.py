@@ -31,6 +31,7 @@ from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
 from subway_platform.stores.delta_log import month_predicate, write_delta
+from subway_platform.stores.mart import MartStore
 from subway_platform_tests.zone import Zone
 
 HOSTILE_NAMES = [
@@ -129,7 +130,9 @@ def test_io_managers_refuse_hostile_keys_before_sql_or_paths(zone: Zone) -> None
     before = snapshot(zone, "201907")
     session = spark()
     frame = session.createDataFrame([("201907", "x")], "month string, station_name string")
-    mart_io = PostgresMartIOManager(mart=MartDatabase(dsn=zone.mart_dsn), spark=SparkEngine())
+    mart_io = PostgresMartIOManager(
+        store=MartStore(mart=MartDatabase(dsn=zone.mart_dsn), spark=SparkEngine())
+    )
     delta_io = DeltaLakeIOManager(
         lakehouse=Lakehouse(lake_url=zone.lake, storage=ObjectStorage()), spark=SparkEngine()
     )
