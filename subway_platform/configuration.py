@@ -22,6 +22,8 @@ from urllib.parse import SplitResult, urlsplit
 
 from psycopg.conninfo import conninfo_to_dict
 
+from subway_platform.redact import dsn_password, remember_secrets
+
 DAGSTER_PG_URL = "DAGSTER_PG_URL"
 DAGSTER_PG_URL_EXAMPLE = "postgresql://dagster:secret@db:5432/dagster"
 # dagster-postgres 0.29 is written for psycopg2; SQLAlchemy 2.1 maps a bare
@@ -285,6 +287,22 @@ def environment_problems(env: Mapping[str, str] | None = None) -> list[str]:
             "Spark Connect, not both), e.g. unset SPARK_REMOTE"
         )
     return problems
+
+
+SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PGPASSWORD")
+"""Variables whose values are secrets (``redact`` replaces them wherever they appear)."""
+DSN_VARIABLES = ("SUBWAY_MART_DSN", "DAGSTER_PG_URL")
+"""Variables holding a DSN whose password is a secret."""
+
+
+def remember_environment_secrets(env: Mapping[str, str] | None = None) -> None:
+    """Let ``redact`` replace the secrets of ``env`` (default: ``os.environ``) in this
+    process: called by the composition root and the command-line entry points."""
+    env = os.environ if env is None else env
+    remember_secrets(
+        [env.get(name) for name in SECRET_VARIABLES]
+        + [dsn_password(env.get(name) or "") for name in DSN_VARIABLES]
+    )
 
 
 def check_environment(env: Mapping[str, str] | None = None) -> None:

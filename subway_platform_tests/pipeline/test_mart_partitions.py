@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
@@ -78,7 +79,10 @@ def test_each_month_is_one_partition_with_its_key_and_check(zone: Zone) -> None:
     ]
 
     # The mart store reads the same figures back, month by month (an absent month: 0).
-    store = MartStore(mart=MartDatabase(dsn=zone.mart_dsn), spark=SparkEngine())
+    store = MartStore(
+        mart=MartDatabase(dsn=zone.mart_dsn),
+        spark=SparkEngine(remote=os.environ.get("SPARK_REMOTE")),
+    )
     mart = tables_of(DAILY).mart
     assert store.rows_per_month(mart.months([FIRST, SECOND, "201907"])) == {
         FIRST: before[FIRST][0],

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 
+from subway_platform.definitions import build_definitions
 from subway_platform.platform.spark.sizing import CORES_TAG, INSTANCES_TAG, MEMORY_TAG
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTHS = ["201901", "201902"]
@@ -42,6 +43,7 @@ def standalone(services: Any) -> Iterator[Any]:
     os.environ.pop("SPARK_REMOTE", None)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     stop_sessions()
+    build_definitions.cache_clear()  # both are read when the code location loads
     try:
         yield cluster
     finally:
@@ -52,6 +54,7 @@ def standalone(services: Any) -> Iterator[Any]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        build_definitions.cache_clear()
 
 
 def _run(zone: Zone, job: str, months: list[str] | None = None) -> Any:
@@ -104,7 +107,8 @@ def test_real_months_reconcile_on_a_classic_session(
 
     for layer in ("bronze/card_subway_month", "gold/subway_passengers"):
         history = DeltaTable(
-            f"{zone.lake}/{layer}", storage_options=delta_storage_options()
+            f"{zone.lake}/{layer}",
+            storage_options=object_storage_from_environment().delta_options(),
         ).history()
         engines = {h.get("engineInfo") for h in history}
         assert engines and all(
