@@ -1,7 +1,7 @@
 """Asset checks that flag invalid loads, built from the data set specs.
 
 Each check reads back what its asset just wrote (Delta through the engine, the mart
-through SQL) and reconciles it with the layer before, month by month:
+through the mart store) and reconciles it with the layer before, month by month:
 
 - bronze ``reconciles_with_landing`` (blocking): rows and passenger sums equal the
   landing file's; no requested month is empty.
@@ -26,8 +26,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import psycopg
-from psycopg import sql
 
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.stats import PartitionStats
@@ -318,9 +316,10 @@ def gold_results(
 
 
 def mart_results(
-    spec: DatasetSpec, conn: psycopg.Connection, gold: DataFrame, months: list[str]
+    spec: DatasetSpec, gold: DataFrame, months: list[str], mart_stats: dict[str, dict[str, Any]]
 ) -> list[dg.AssetCheckResult]:
-    """Compare the mart's rows and sums (SQL) with gold's (engine) for the loaded months."""
+    """Compare the mart's rows and sums (``mart_stats``: ``MartStore.totals_per_month`` of
+    the loaded months) with gold's (engine) for the loaded months."""
     from pyspark.sql import functions as F
 
     gold_stats = _keyed(
@@ -332,24 +331,6 @@ def mart_results(
         .collect(),
         months,
     )
-    sums = [sql.SQL("sum({})::bigint").format(sql.Identifier(n)) for n in spec.sum_columns]
-    select = sql.SQL(", ").join([sql.SQL("count(*)"), *sums])
-    table = sql.Identifier(*tables_of(spec).mart.qualified_name)
-    mart_stats: dict[str, dict[str, Any]] = {}
-    if months:
-        cur = conn.execute(
-            sql.SQL("SELECT {}, {} FROM {} WHERE {} BETWEEN %s AND %s GROUP BY 1").format(
-                sql.Identifier(MONTH_COLUMN), select, table, sql.Identifier(MONTH_COLUMN)
-            ),
-            (months[0], months[-1]),
-        )
-    else:
-        cur = conn.execute(sql.SQL("SELECT '', {} FROM {}").format(select, table))
-    for row in cur.fetchall():
-        mart_stats[str(row[0])] = {
-            "rows": row[1],
-            **dict(zip(spec.sum_columns, row[2:], strict=True)),
-        }
     problems = []
     for key in months or [""]:
         g, m = gold_stats.get(key, {}), mart_stats.get(key, {})

@@ -22,6 +22,8 @@ from urllib.parse import SplitResult, urlsplit
 
 from psycopg.conninfo import conninfo_to_dict
 
+from subway_platform.redact import dsn_password, remember_secrets
+
 DAGSTER_PG_URL = "DAGSTER_PG_URL"
 DAGSTER_PG_URL_EXAMPLE = "postgresql://dagster:secret@db:5432/dagster"
 # dagster-postgres 0.29 is written for psycopg2; SQLAlchemy 2.1 maps a bare
@@ -155,6 +157,10 @@ def check_sail_mode(value: str) -> str | None:
     return None if value in _SAIL_MODES else f"is not one of {', '.join(_SAIL_MODES)}"
 
 
+def check_mart_sink(value: str) -> str | None:
+    return None if value in ("copy", "jdbc") else "is neither copy nor jdbc"
+
+
 def check_endpoint(value: str) -> str | None:
     """``http(s)://host[:port]`` of an S3 API."""
     parts = _split(value)
@@ -231,6 +237,9 @@ SETTINGS: tuple[Setting, ...] = (
         check_spark_master,
     ),
     Setting("SAIL_MODE", "how embedded Sail runs", "local-cluster", check_sail_mode),
+    Setting(
+        "SUBWAY_MART_SINK", "how the engine loads the mart (copy or jdbc)", "jdbc", check_mart_sink
+    ),
     Setting("AWS_ENDPOINT_URL", "S3 / MinIO endpoint", "http://minio:9000", check_endpoint),
     Setting("AWS_REGION", "S3 region", "us-east-1", check_region),
     Setting("AWS_DEFAULT_REGION", "S3 region when AWS_REGION is unset", "us-east-1", check_region),
@@ -278,6 +287,22 @@ def environment_problems(env: Mapping[str, str] | None = None) -> list[str]:
             "Spark Connect, not both), e.g. unset SPARK_REMOTE"
         )
     return problems
+
+
+SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PGPASSWORD")
+"""Variables whose values are secrets (``redact`` replaces them wherever they appear)."""
+DSN_VARIABLES = ("SUBWAY_MART_DSN", "DAGSTER_PG_URL")
+"""Variables holding a DSN whose password is a secret."""
+
+
+def remember_environment_secrets(env: Mapping[str, str] | None = None) -> None:
+    """Let ``redact`` replace the secrets of ``env`` (default: ``os.environ``) in this
+    process: called by the composition root and the command-line entry points."""
+    env = os.environ if env is None else env
+    remember_secrets(
+        [env.get(name) for name in SECRET_VARIABLES]
+        + [dsn_password(env.get(name) or "") for name in DSN_VARIABLES]
+    )
 
 
 def check_environment(env: Mapping[str, str] | None = None) -> None:

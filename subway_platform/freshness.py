@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from subway_platform.alerts.config import run_url, scrub
+from subway_platform.alerts.config import AlertChannels, scrub
 from subway_platform.alerts.message import Alert, AlertLine
 from subway_platform.alerts.sensors import deliver_alert
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec
@@ -77,7 +77,9 @@ class FreshnessAlert(Alert):
     def subject(self) -> str:
         first = self.lines[0]
         more = f" (+{len(self.lines) - 1} more)" if len(self.lines) > 1 else ""
-        return scrub(f"[subway_platform] file overdue: {first.dataset} {first.month}{more}")[:200]
+        return scrub(
+            f"[subway_platform] file overdue: {first.dataset} {first.month}{more}", self.secrets
+        )[:200]
 
     @property
     def text(self) -> str:
@@ -87,10 +89,12 @@ class FreshnessAlert(Alert):
             for line in self.lines
         ]
         body.append(f"Run: {self.link}")
-        return scrub("\n".join(body))
+        return scrub("\n".join(body), self.secrets)
 
 
-def freshness_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> FreshnessAlert | None:
+def freshness_alert(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, channels: AlertChannels
+) -> FreshnessAlert | None:
     """The alert for a run's failed freshness evaluations, or None when all passed."""
     lines: list[AlertLine] = []
     for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
@@ -124,7 +128,8 @@ def freshness_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Freshne
         job_name=run.job_name,
         lines=tuple(lines),
         fallback=None,
-        link=run_url(run.run_id),
+        link=channels.run_url(run.run_id),
+        secrets=channels.secrets(),
     )
 
 
@@ -141,13 +146,16 @@ def build_freshness_alert_sensor(minimum_interval_seconds: int = 30) -> dg.Senso
             "a monthly landing file not loaded by its due day. Once per checking run."
         ),
     )
-    def freshness_alert_sensor(context: dg.RunStatusSensorContext) -> None:
+    def freshness_alert_sensor(
+        context: dg.RunStatusSensorContext, alert_channels: AlertChannels
+    ) -> None:
         """Alert about the run's failed freshness checks (nothing if none, or no channel)."""
         run = context.dagster_run
-        alert = freshness_alert(context.instance, run)
+        alert = freshness_alert(context.instance, run, alert_channels)
         if alert is None:
             return
-        sent = deliver_alert(context.instance, run, alert)  # no channel configured: sends nothing
+        # No channel configured: sends nothing.
+        sent = deliver_alert(context.instance, run, alert, alert_channels)
         context.log.info(
             f"freshness: run {run.run_id} reported by {', '.join(sent) or 'no channel'}"
         )

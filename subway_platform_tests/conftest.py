@@ -117,12 +117,16 @@ def engine(request: pytest.FixtureRequest, services: RunningServices) -> str:
 
 @pytest.fixture
 def on_engine(request: pytest.FixtureRequest, engine: str) -> Iterator[str]:
-    """Point the platform at ``engine`` for one test (``SPARK_REMOTE``), then restore it."""
+    """Point the platform at ``engine`` for one test (``SPARK_REMOTE``, read when the code
+    location loads: its definitions are built again), then restore it."""
+    from subway_platform.definitions import build_definitions
+
     saved = os.environ.get("SPARK_REMOTE")
     if engine == "spark":
         os.environ["SPARK_REMOTE"] = request.getfixturevalue("spark_server")
     else:
         os.environ.pop("SPARK_REMOTE", None)
+    build_definitions.cache_clear()
     try:
         yield engine
     finally:
@@ -130,3 +134,4 @@ def on_engine(request: pytest.FixtureRequest, engine: str) -> Iterator[str]:
             os.environ.pop("SPARK_REMOTE", None)
         else:
             os.environ["SPARK_REMOTE"] = saved
+        build_definitions.cache_clear()

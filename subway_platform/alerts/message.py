@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from subway_platform.alerts.config import run_url, scrub
+from subway_platform.alerts.config import AlertChannels, scrub
 from subway_platform.datasets import ALL_DATASETS
 from subway_platform.elt_log.error_text import error_message, short_message, without_class_paths
 from subway_platform.elt_log.mirror import rows_for_run
@@ -49,16 +49,18 @@ class Alert:
     fallback: str | None
     """Dagster's failure message, when the run logged no invalid load."""
     link: str
+    secrets: tuple[str, ...] = ()
+    """The alert channels' secrets, which its subject and text never show."""
 
     @property
     def subject(self) -> str:
         """One line: what failed, for which data set and month."""
         if not self.lines:
-            return scrub(f"[subway_platform] run failed: {self.job_name}")[:200]
+            return scrub(f"[subway_platform] run failed: {self.job_name}", self.secrets)[:200]
         first = self.lines[0]
         more = f" (+{len(self.lines) - 1} more)" if len(self.lines) > 1 else ""
         where = " ".join(p for p in (first.dataset, first.month) if p)
-        return scrub(f"[subway_platform] {first.kind}: {where}{more}")[:200]
+        return scrub(f"[subway_platform] {first.kind}: {where}{more}", self.secrets)[:200]
 
     @property
     def text(self) -> str:
@@ -74,7 +76,7 @@ class Alert:
         if self.fallback:
             body.append(f"- {self.fallback}")
         body.append(f"Run: {self.link}")
-        return scrub("\n".join(body))
+        return scrub("\n".join(body), self.secrets)
 
 
 def dataset_of(asset_key: str) -> str:
@@ -83,7 +85,10 @@ def dataset_of(asset_key: str) -> str:
 
 
 def build_alert(
-    instance: dg.DagsterInstance, run: dg.DagsterRun, failure_message: str | None
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    failure_message: str | None,
+    channels: AlertChannels,
 ) -> Alert:
     """The alert for a failed run, from its events (nothing is written anywhere)."""
     lines = tuple(
@@ -111,5 +116,6 @@ def build_alert(
         job_name=run.job_name,
         lines=lines,
         fallback=fallback,
-        link=run_url(run.run_id),
+        link=channels.run_url(run.run_id),
+        secrets=channels.secrets(),
     )

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from subway_platform.alerts.config import AlertConfigError, scrub, smtp_settings, webhook_url
+from subway_platform.alerts.config import AlertChannels, AlertConfigError
 from subway_platform.alerts.email_channel import send_email
 from subway_platform.alerts.message import Alert, build_alert
 from subway_platform.alerts.webhook_channel import post_webhook
@@ -31,18 +31,20 @@ class AlertDeliveryError(RuntimeError):
     """A configured channel could not deliver (the message names the channel, no secret)."""
 
 
-def _channels() -> tuple[dict[str, Callable[[Alert], object]], list[str]]:
+def _channels(
+    settings: AlertChannels,
+) -> tuple[dict[str, Callable[[Alert], object]], list[str]]:
     """Configured channels by name, and configuration errors (one line each)."""
     channels: dict[str, Callable[[Alert], object]] = {}
     errors: list[str] = []
     try:
-        smtp = smtp_settings()
+        smtp = settings.smtp_settings()
         if smtp is not None:
             channels["email"] = lambda alert: send_email(alert, smtp)
     except AlertConfigError as err:
         errors.append(str(err))
     try:
-        hook = webhook_url()
+        hook = settings.webhook()
         if hook is not None:
             channels["webhook"] = lambda alert: post_webhook(alert, hook)
     except AlertConfigError as err:
@@ -50,10 +52,12 @@ def _channels() -> tuple[dict[str, Callable[[Alert], object]], list[str]]:
     return channels, errors
 
 
-def deliver_alert(instance: dg.DagsterInstance, run: dg.DagsterRun, alert: Alert) -> list[str]:
-    """Send ``alert`` through every configured channel that has not delivered it yet;
+def deliver_alert(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, alert: Alert, settings: AlertChannels
+) -> list[str]:
+    """Send ``alert`` through every channel of ``settings`` that has not delivered it yet;
     record the ones that did on the run. Return them; raise if any channel failed."""
-    channels, errors = _channels()
+    channels, errors = _channels(settings)
     done = [c for c in (run.tags.get(ALERT_SENT_TAG) or "").split(",") if c]
     sent: list[str] = []
     for name, send in channels.items():
@@ -67,7 +71,7 @@ def deliver_alert(instance: dg.DagsterInstance, run: dg.DagsterRun, alert: Alert
     if sent:
         instance.add_run_tags(run.run_id, {ALERT_SENT_TAG: ",".join([*done, *sent])})
     if errors:
-        raise AlertDeliveryError(scrub(f"run {run.run_id}: " + "; ".join(errors))[:1000])
+        raise AlertDeliveryError(settings.scrub(f"run {run.run_id}: " + "; ".join(errors))[:1000])
     return sent
 
 
@@ -85,16 +89,18 @@ def build_alert_sensor(minimum_interval_seconds: int = 30) -> dg.SensorDefinitio
             "Once per run."
         ),
     )
-    def failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:
+    def failure_alert_sensor(
+        context: dg.RunFailureSensorContext, alert_channels: AlertChannels
+    ) -> None:
         """Build the failed run's alert from its events and send it (nothing when no
         channel is configured or it was sent already)."""
         run = context.dagster_run
-        channels, errors = _channels()
+        channels, errors = _channels(alert_channels)
         if not channels and not errors:
             context.log.info(f"alerts: no channel configured; run {run.run_id} not reported")
             return
-        alert = build_alert(context.instance, run, context.failure_event.message)
-        sent = deliver_alert(context.instance, run, alert)
+        alert = build_alert(context.instance, run, context.failure_event.message, alert_channels)
+        sent = deliver_alert(context.instance, run, alert, alert_channels)
         if sent:
             context.log.info(f"alerts: run {run.run_id} reported by {', '.join(sent)}")
         # None, not a SkipReason: Dagster then goes on to the next failed run in this tick.

@@ -11,9 +11,9 @@ from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.partitions import context_months
-from subway_platform.resources.postgres import MartDatabase
 from subway_platform.retries import retry_transient
 from subway_platform.stores.delta import DeltaStore
+from subway_platform.stores.mart import MartStore
 from subway_platform.tables import tables_of
 
 
@@ -39,7 +39,7 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         gold: DataFrame,
         delta_store: DeltaStore,
-        mart: MartDatabase,
+        mart_store: MartStore,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
         source = delta_store.rows_per_month(tables.gold.months(months))
@@ -54,8 +54,8 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 **source_stats_metadata(stats),
             },
         )
-        with retry_transient(context), mart.connect() as conn:
-            results = mart_results(spec, conn, gold, months)
-        yield from results
+        with retry_transient(context):
+            written = mart_store.totals_per_month(tables.mart.months(months), spec.sum_columns)
+        yield from mart_results(spec, gold, months, written)
 
     return mart_table

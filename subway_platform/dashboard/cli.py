@@ -19,7 +19,7 @@ from subway_platform.dashboard.bundle import DASHBOARD_SLUG, DATABASE_FILE, buil
 from subway_platform.dashboard.connection import superset_database
 from subway_platform.dashboard.install import ensure_superset_venv
 from subway_platform.dashboard.server import ADMIN_USER, LocalSuperset
-from subway_platform.dashboard.views import ensure_dashboard_views
+from subway_platform.dashboard.views import TIME_ZONE_ENV, ensure_dashboard_views
 from subway_platform.platform.processes import ServiceError, port_accepts
 
 DEFAULT_STATE_DIR = ".subway_state"
@@ -74,9 +74,10 @@ def _mart_dsn() -> str:
 
 
 def create_views(dsn: str) -> None:
-    """Create the ``elt_dashboard`` views (and the log table if missing) in the mart."""
+    """Create the ``elt_dashboard`` views (and the log table if missing) in the mart, with
+    days in ``SUBWAY_DASHBOARD_TZ`` (default Asia/Seoul)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        ensure_dashboard_views(conn)
+        ensure_dashboard_views(conn, os.environ.get(TIME_ZONE_ENV))
 
 
 def import_dashboard(client: SupersetClient, dsn: str) -> str:

@@ -7,7 +7,6 @@ role that can read only those views and the log table.
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 
 import psycopg
@@ -42,9 +41,10 @@ def _script(name: str) -> sql.SQL:
 
 
 def dashboard_time_zone(conn: psycopg.Connection, time_zone: str | None = None) -> str:
-    """The zone whose calendar days the daily charts use: ``time_zone``, else
-    ``SUBWAY_DASHBOARD_TZ``, else ``Asia/Seoul``; refused unless PostgreSQL knows it."""
-    zone = (time_zone or os.environ.get(TIME_ZONE_ENV) or DEFAULT_TIME_ZONE).strip()
+    """The zone whose calendar days the daily charts use: ``time_zone`` (the dashboard
+    command passes ``SUBWAY_DASHBOARD_TZ``), else ``Asia/Seoul``; refused unless PostgreSQL
+    knows it."""
+    zone = (time_zone or DEFAULT_TIME_ZONE).strip()
     known = conn.execute(
         "SELECT 1 FROM pg_timezone_names WHERE name = %s UNION ALL "
         "SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = %s LIMIT 1",

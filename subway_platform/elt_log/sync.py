@@ -7,7 +7,6 @@ kept as they are.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -56,11 +55,11 @@ def sync_elt_log(
     return sum(mirror_run(instance, run_id, conn) for run_id in finished_run_ids(instance, since))
 
 
-def run_sync(since: datetime | None) -> int:
-    """The CLI command: mirror with the ``DAGSTER_HOME`` instance into ``SUBWAY_MART_DSN``,
-    print one line, return the process exit code (0 ok, 1 failed, 2 not configured)."""
+def run_sync(since: datetime | None, dsn: str | None) -> int:
+    """The CLI command: mirror with the ``DAGSTER_HOME`` instance into the mart at ``dsn``
+    (the command passes ``SUBWAY_MART_DSN``), print one line, return the process exit code
+    (0 ok, 1 failed, 2 not configured)."""
     since = as_utc(since)
-    dsn = os.environ.get(MART_DSN_ENV)
     if not dsn:
         print(f"elt-log sync: {MART_DSN_ENV} is not set", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from subway_platform.configuration import remember_environment_secrets
 from subway_platform.redact import redact
 
 DEFAULT_STATE_DIR = ".subway_state"
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `subway-platform`; returns the process exit code."""
+    remember_environment_secrets()
     args_in = list(sys.argv[1:] if argv is None else argv)
     # `dashboard` forwards everything after it, including options argparse would reject.
     if args_in[:1] == ["dashboard"]:
@@ -316,9 +318,9 @@ def _demo(state_dir: Path, months_arg: str) -> int:
 
 # -- elt-log and dashboard ---------------------------------------------------------------------
 def _elt_log_sync(since: datetime | None) -> int:
-    from subway_platform.elt_log.sync import run_sync
+    from subway_platform.elt_log.sync import MART_DSN_ENV, run_sync
 
-    return run_sync(since)
+    return run_sync(since, os.environ.get(MART_DSN_ENV))
 
 
 def _prune(older_than_days: int) -> int:

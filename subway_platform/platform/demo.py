@@ -197,10 +197,12 @@ def _table_keys(defs: dg.Definitions) -> list[tuple[str, str]]:
 
 
 def _print_summary(tables: list[tuple[str, str]]) -> None:
+    from subway_platform.resources.environment import object_storage_from_environment
     from subway_platform.resources.lakehouse import Lakehouse
-    from subway_platform.resources.storage import ObjectStorage
 
-    lakehouse = Lakehouse(lake_url=_required_env("SUBWAY_LAKE_URL"), storage=ObjectStorage())
+    lakehouse = Lakehouse(
+        lake_url=_required_env("SUBWAY_LAKE_URL"), storage=object_storage_from_environment()
+    )
     print(f"{'table':<36} {'rows':>10}")
     with psycopg.connect(_required_env("SUBWAY_MART_DSN")) as conn:
         for layer, name in tables:

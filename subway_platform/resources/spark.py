@@ -61,8 +61,8 @@ def _stop_embedded() -> None:
 
 
 def spark_remote_url(remote: str | None) -> str:
-    """The Spark Connect URL: ``remote``, else ``SPARK_REMOTE``, else embedded Sail."""
-    return remote or os.environ.get("SPARK_REMOTE") or embedded_sail_url()
+    """The Spark Connect URL: ``remote``, else embedded Sail."""
+    return remote or embedded_sail_url()
 
 
 _SESSIONS: "dict[str, SparkSession]" = {}
@@ -113,9 +113,10 @@ def stop_sessions(url: str | None = None) -> None:
 class SparkEngine(MaskedResource):
     """Spark Connect session for the pipeline's DataFrame and SQL work.
 
-    ``remote`` defaults to ``SPARK_REMOTE`` (read when the session starts); empty means
-    embedded Sail in this process. A URL is either embedded Sail, a Sail server or an
-    Apache Spark 4.2 Connect server with delta-spark (``subway-platform spark-server``).
+    ``remote`` is ``SPARK_REMOTE`` (wired by ``resources/environment.py`` when the code
+    location loads); empty means embedded Sail in this process. A URL is either embedded
+    Sail, a Sail server or an Apache Spark 4.2 Connect server with delta-spark
+    (``subway-platform spark-server``).
     ``spark_config`` entries are passed to the session builder (as dagster-pyspark's
     ``PySparkResource`` does; this resource does not build on it because importing it
     imports pyspark, which only a step that runs Spark should pay for).

@@ -61,21 +61,12 @@ def join_url(base: str, *parts: str) -> str:
     return out
 
 
-def aws_settings() -> dict[str, str]:
-    """The AWS endpoint, region and keys from the environment (design.md's variables)."""
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return {
-        "endpoint": os.environ.get("AWS_ENDPOINT_URL", ""),
-        "region": region,
-        "key": os.environ.get("AWS_ACCESS_KEY_ID", ""),
-        "secret": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
-    }
+DEFAULT_REGION = "us-east-1"
 
 
-def delta_storage_options(aws: Mapping[str, str] | None = None) -> dict[str, str]:
+def delta_storage_options(aws: Mapping[str, str]) -> dict[str, str]:
     """Storage options for ``deltalake`` (delta-rs) against an S3 endpoint: ``aws``
-    (``ObjectStorage.settings()``: endpoint, region, key, secret), else the environment's."""
-    aws = aws if aws is not None else aws_settings()
+    (``ObjectStorage.settings()``: endpoint, region, key, secret)."""
     opts = {"AWS_REGION": aws["region"], "AWS_EC2_METADATA_DISABLED": "true"}
     if aws["endpoint"]:
         opts["AWS_ENDPOINT_URL"] = aws["endpoint"]
@@ -136,9 +127,10 @@ class ObjectStorage(MaskedResource):
     Endpoint, region and keys are this resource's fields; the code location sets them from
     ``AWS_ENDPOINT_URL``, ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``), ``AWS_ACCESS_KEY_ID``
     and ``AWS_SECRET_ACCESS_KEY`` (``resources/environment.py``; the keys as ``dagster.EnvVar``,
-    so Dagster shows the variable's name, never its value). A field left empty falls back to
-    the same variable. ``AWS_EC2_METADATA_DISABLED`` is forced on so no client ever probes
-    the cloud metadata address. The boto3 client comes from :meth:`s3` (dagster-aws's
+    so Dagster shows the variable's name, never its value); command-line entry points and
+    tests use ``environment.object_storage_from_environment()``.
+    ``AWS_EC2_METADATA_DISABLED`` is forced on so no client ever probes the cloud metadata
+    address. The boto3 client comes from :meth:`s3` (dagster-aws's
     ``S3Resource``). ``repr``/``str`` mask the keys.
     """
 
@@ -147,26 +139,26 @@ class ObjectStorage(MaskedResource):
     max_attempts: int = 5
     """botocore's retry budget per call (standard mode: exponential backoff)."""
     endpoint_url: str = ""
-    """S3 endpoint (``http://127.0.0.1:9000``); empty: ``AWS_ENDPOINT_URL``."""
+    """S3 endpoint (``http://127.0.0.1:9000``); empty: AWS's own."""
     region: str = ""
-    """S3 region; empty: ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else ``us-east-1``."""
+    """S3 region; empty: ``us-east-1``."""
     access_key_id: str = ""
-    """Empty: ``AWS_ACCESS_KEY_ID``."""
+    """S3 access key id; empty: none (the clients' own credential chain)."""
     secret_access_key: str = ""
-    """Empty: ``AWS_SECRET_ACCESS_KEY``."""
+    """Its secret."""
 
     def delta_options(self) -> dict[str, str]:
         """``deltalake`` (delta-rs) storage options for this resource's S3 settings."""
         return delta_storage_options(self.settings())
 
     def settings(self) -> dict[str, str]:
-        """Endpoint, region and keys: this resource's fields, else the environment's."""
-        env = aws_settings()
+        """Endpoint, region and keys: this resource's fields (region ``us-east-1`` when
+        empty)."""
         return {
-            "endpoint": self.endpoint_url or env["endpoint"],
-            "region": self.region or env["region"],
-            "key": self.access_key_id or env["key"],
-            "secret": self.secret_access_key or env["secret"],
+            "endpoint": self.endpoint_url,
+            "region": self.region or DEFAULT_REGION,
+            "key": self.access_key_id,
+            "secret": self.secret_access_key,
         }
 
     def _client(self) -> Any:

@@ -14,25 +14,24 @@ import dagster as dg
 from subway_platform.frames import DataFrame
 from subway_platform.partitions import MONTH_COLUMN, month_bounds
 from subway_platform.resources.locks import TableLocks
-from subway_platform.resources.storage import delta_storage_options
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
 
 
-def open_delta(url: str, options: Mapping[str, str] | None = None) -> "DeltaTable | None":
+def open_delta(url: str, options: Mapping[str, str]) -> "DeltaTable | None":
     """The Delta table at ``url``, or None if there is none yet. ``options``: delta-rs
-    storage options (``Lakehouse.delta_options()``); None: from the environment."""
+    storage options (``Lakehouse.delta_options()``)."""
     from deltalake import DeltaTable
 
-    opts = dict(options) if options is not None else delta_storage_options()
+    opts = dict(options)
     if not DeltaTable.is_deltatable(url, storage_options=opts):
         return None
     return DeltaTable(url, storage_options=opts)
 
 
 def partition_rows(
-    url: str, months: list[str] | None = None, options: Mapping[str, str] | None = None
+    url: str, months: list[str] | None, options: Mapping[str, str]
 ) -> dict[str, int]:
     """Rows per month of a Delta table, from the file statistics in its log (no data scan).
 
@@ -82,8 +81,8 @@ def write_delta(
     df: DataFrame,
     url: str,
     months: list[str],
-    locks: TableLocks | None = None,
-    options: Mapping[str, str] | None = None,
+    locks: TableLocks | None,
+    options: Mapping[str, str],
 ) -> None:
     """Replace ``months`` of the table at ``url`` with ``df`` (or overwrite it all).
 
@@ -101,9 +100,7 @@ def write_delta(
         _write_delta(df, url, months, options)
 
 
-def _write_delta(
-    df: DataFrame, url: str, months: list[str], options: Mapping[str, str] | None
-) -> None:
+def _write_delta(df: DataFrame, url: str, months: list[str], options: Mapping[str, str]) -> None:
     writer = df.write.format("delta")
     # Sail 0.7.2 on S3 fails an overwrite with replaceWhere when the table does not exist
     # yet ("No commit files found in _delta_log"); a plain overwrite creates it with

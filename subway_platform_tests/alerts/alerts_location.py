@@ -15,6 +15,7 @@ import subway_platform.assets  # noqa: F401  (checks is imported through the ass
 from subway_platform.alerts.sensors import build_alert_sensor
 from subway_platform.checks import RECONCILES_WITH_BRONZE, _verdict
 from subway_platform.partitions import monthly_partitions
+from subway_platform.resources.environment import build_alert_channels
 
 TRIGGER_DIR_ENV = "SUBWAY_ALERT_TEST_TRIGGERS"
 LEAKY_PASSWORD = "Leaky-Pa55word"
@@ -76,5 +77,6 @@ defs = dg.Definitions(
     assets=[bronze_refuses_file, gold_loses_a_row, mart_blocked],
     jobs=[refuse_job, blocked_job],
     sensors=[trigger_sensor, build_alert_sensor(minimum_interval_seconds=2)],
+    resources={"alert_channels": build_alert_channels()},
     executor=dg.in_process_executor,
 )

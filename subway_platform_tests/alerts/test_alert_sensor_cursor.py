@@ -16,9 +16,10 @@ import dagster as dg
 import pytest
 from alerts_servers import INSTANCE_URL_ENV, SMTP_PASSWORD, SmtpServer, WebhookReceiver
 
-from subway_platform.alerts.config import AlertConfigError, smtp_settings
+from subway_platform.alerts.config import AlertChannels, AlertConfigError
 from subway_platform.alerts.sensors import build_alert_sensor
 from subway_platform.partitions import monthly_partitions
+from subway_platform.resources.environment import build_alert_channels
 from subway_platform.tags import ALERT_SENT_TAG
 
 SECRET = "Hidden-Pa55"
@@ -31,7 +32,11 @@ def bronze_hourly_fails() -> None:
 
 
 def _tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None) -> str:
-    data = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+    """One evaluation, with the alert channels as the code location would load them now."""
+    resources = {"alert_channels": build_alert_channels()}
+    data = sensor.evaluate_tick(
+        dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+    )
     assert data.cursor is not None
     return data.cursor
 
@@ -82,14 +87,11 @@ def test_cursor_and_tag_send_each_alert_once_per_channel(
         assert secret not in mail and secret not in text
 
 
-def test_email_without_a_usable_server_url_names_the_variable_only(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("SUBWAY_ALERT_EMAIL_TO", "oncall@example.org")
-    monkeypatch.setenv("SUBWAY_SMTP_URL", "mail.example.org:25 user=x password=Sekr1t-pw")
+def test_email_without_a_usable_server_url_names_the_variable_only() -> None:
+    bad = "mail.example.org:25 user=x password=Sekr1t-pw"
+    channels = AlertChannels(email_to="oncall@example.org", smtp_url=bad)
     with pytest.raises(AlertConfigError) as err:
-        smtp_settings()
+        channels.smtp_settings()
     assert "SUBWAY_SMTP_URL is not an smtp:// or smtps:// URL" in str(err.value)
-    assert "Sekr1t-pw" not in str(err.value)
-    monkeypatch.delenv("SUBWAY_ALERT_EMAIL_TO")
-    assert smtp_settings() is None  # the channel is off
+    assert "Sekr1t-pw" not in str(err.value) and "Sekr1t-pw" not in repr(channels)
+    assert AlertChannels(smtp_url=bad).smtp_settings() is None  # no recipient: the channel is off

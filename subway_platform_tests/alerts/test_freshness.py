@@ -24,6 +24,7 @@ from subway_platform.freshness import (
     overdue_month,
 )
 from subway_platform.partitions import monthly_partitions
+from subway_platform.resources.environment import build_alert_channels
 
 BRONZE = dg.AssetKey(["bronze", DAILY.name])
 
@@ -59,7 +60,9 @@ def _run_freshness(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
 def _tick(
     sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None
 ) -> str | None:
-    return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor)).cursor
+    resources = {"alert_channels": build_alert_channels()}
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+    return sensor.evaluate_tick(context).cursor
 
 
 def test_missing_month_fails_the_freshness_check_and_alerts_once(

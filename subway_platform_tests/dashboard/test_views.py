@@ -13,6 +13,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from subway_platform.dashboard.cli import create_views
 from subway_platform.dashboard.views import (
     DASHBOARD_SCHEMA,
     DEFAULT_TIME_ZONE,
@@ -229,18 +230,19 @@ def _daily(conn: psycopg.Connection) -> dict[object, tuple[int, int]]:
 
 
 def test_days_follow_the_configured_time_zone(
-    dashboard_conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+    dashboard_conn: psycopg.Connection, dashboard_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The fixture installed the views with the default zone, Asia/Seoul.
     assert DEFAULT_TIME_ZONE == "Asia/Seoul"
     assert _daily(dashboard_conn) == expected.DAILY_OPERATIONS
     with dashboard_conn.transaction(force_rollback=True):
-        monkeypatch.setenv(TIME_ZONE_ENV, "UTC")
-        ensure_dashboard_views(dashboard_conn)
+        ensure_dashboard_views(dashboard_conn, time_zone="UTC")
         assert _daily(dashboard_conn) == expected.DAILY_OPERATIONS_UTC
         ensure_dashboard_views(dashboard_conn, time_zone="America/Los_Angeles")  # UTC-8
         assert min(_daily(dashboard_conn)) == date(2024, 2, 29)
+    # The dashboard command passes SUBWAY_DASHBOARD_TZ; a zone PostgreSQL does not know
+    # is refused, and the views stay as they were.
     monkeypatch.setenv(TIME_ZONE_ENV, "Mars/Olympus'; DROP TABLE x; --")
     with pytest.raises(ValueError, match="is not a time zone PostgreSQL knows"):
-        ensure_dashboard_views(dashboard_conn)
-    assert _daily(dashboard_conn) == expected.DAILY_OPERATIONS  # views left as they were
+        create_views(dashboard_dsn)
+    assert _daily(dashboard_conn) == expected.DAILY_OPERATIONS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -46,7 +47,7 @@ def test_sync_since_mirrors_only_runs_finished_after_it(
     assert (row_count(conn, run_a), row_count(conn, run_b)) == (3, 2)
 
     # Everything since forever: all already logged, so nothing new.
-    assert run_sync(None) == 0
+    assert run_sync(None, os.environ["SUBWAY_MART_DSN"]) == 0
     assert capsys.readouterr().out.strip().endswith("(all time), 0 new row(s) in elt_manager_log")
 
 
@@ -56,7 +57,7 @@ def test_sync_without_mart_dsn_exits_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("SUBWAY_MART_DSN")
-    assert run_sync(None) == 2
+    assert cli_main(["elt-log", "sync"]) == 2
     assert "SUBWAY_MART_DSN is not set" in capsys.readouterr().err
 
 
@@ -69,7 +70,7 @@ def test_sync_with_unreachable_mart_reports_no_password(
     capsys.readouterr()  # drop the run's own log lines
     # Port 1 on loopback: nothing listens, the connection is refused at once.
     monkeypatch.setenv("SUBWAY_MART_DSN", "postgresql://loader:Hunter2-pw@127.0.0.1:1/mart")
-    assert run_sync(None) == 1
+    assert cli_main(["elt-log", "sync"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(
         "elt-log sync: failed after 0 run(s): connection failed: connection to server at "

@@ -17,6 +17,7 @@ import psycopg
 from test_cancelled_runs import HERE, MONTH, _wait_for_slow_step
 from test_mirror import logged
 
+from subway_platform.alerts.config import AlertChannels
 from subway_platform.alerts.message import build_alert
 from subway_platform.elt_log.mirror import WORKER_DIED, mirror_run
 
@@ -70,7 +71,7 @@ def test_killed_run_worker_gets_a_failed_row_for_the_step_in_flight(
     assert mirror_run(instance, run_id, conn) == 0  # idempotent
 
     # The alert names the month and says the worker died (not "no step failed").
-    alert = build_alert(instance, instance.get_run_by_id(run_id), MONITORING_SAYS)
+    alert = build_alert(instance, instance.get_run_by_id(run_id), MONITORING_SAYS, AlertChannels())
     assert [(line.asset_key, line.month) for line in alert.lines] == [("gold/elt_slow", MONTH)]
     assert WORKER_DIED in alert.text
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from deltalake import DeltaTable
 
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTHS = ["201901", "201902", "201903"]
@@ -59,7 +59,8 @@ def test_real_months_reconcile_to_the_passenger(zone: Zone) -> None:
 
     # A second implementation (delta-rs) reads the same gold rows and sums.
     gold = DeltaTable(
-        f"{zone.lake}/gold/subway_passengers", storage_options=delta_storage_options()
+        f"{zone.lake}/gold/subway_passengers",
+        storage_options=object_storage_from_environment().delta_options(),
     )
     table = gold.to_pyarrow_table()
     assert table.num_rows == sum(mart[m][0] for m in MONTHS)
@@ -87,7 +88,8 @@ def test_month_reload_is_idempotent(zone: Zone) -> None:
     assert after[a] == first_a
 
     bronze = DeltaTable(
-        f"{zone.lake}/bronze/card_subway_month", storage_options=delta_storage_options()
+        f"{zone.lake}/bronze/card_subway_month",
+        storage_options=object_storage_from_environment().delta_options(),
     )
     counts: dict[str, int] = {}
     for m in bronze.to_pyarrow_table(columns=["month"]).column("month").to_pylist():

@@ -25,7 +25,7 @@ from subway_platform.dashboard.views import ensure_dashboard_views
 from subway_platform.datasets import ALL_DATASETS
 from subway_platform.datasets.pay_free import PAY_FREE
 from subway_platform.elt_log.mirror import mirror_run
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.pipeline.test_landing_sensor import _evaluate
 from subway_platform_tests.zone import REAL, Zone
 
@@ -135,7 +135,8 @@ def test_fourth_dataset_flows_landing_to_mart_with_checks_log_and_dashboard(
     # Gold keeps every declared column, sums the repeated key, and has the station join.
     gold = (
         DeltaTable(
-            f"{zone.lake}/gold/subway_passengers_pay_free", storage_options=delta_storage_options()
+            f"{zone.lake}/gold/subway_passengers_pay_free",
+            storage_options=object_storage_from_environment().delta_options(),
         )
         .to_pyarrow_table()
         .to_pylist()

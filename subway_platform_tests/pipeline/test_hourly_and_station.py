@@ -7,7 +7,7 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.zone import REAL, Zone
 
 HOURLY_NAME = "서울시 지하철 호선별 역별 시간대별 승하차 인원 정보_202210.csv"
@@ -49,7 +49,8 @@ def test_real_hourly_file_reconciles(zone: Zone) -> None:
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
     assert failed == {"stations_matched"}
     gold = DeltaTable(
-        f"{zone.lake}/gold/subway_passengers_time", storage_options=delta_storage_options()
+        f"{zone.lake}/gold/subway_passengers_time",
+        storage_options=object_storage_from_environment().delta_options(),
     )
     assert sum(gold.to_pyarrow_table(columns=["pass_in"]).column("pass_in").to_pylist()) == pass_in
 
@@ -74,12 +75,20 @@ def test_passengers_before_and_after_the_station_master_keep_one_schema(zone: Zo
     assert zone.run("daily_passengers_job", [month]).success
     assert zone.query("SELECT count(station_id) FROM subway_passengers")[0][0] == 0
     gold_uri = f"{zone.lake}/gold/subway_passengers"
-    before = DeltaTable(gold_uri, storage_options=delta_storage_options()).schema().to_arrow()
+    before = (
+        DeltaTable(gold_uri, storage_options=object_storage_from_environment().delta_options())
+        .schema()
+        .to_arrow()
+    )
 
     zone.upload(REAL / "subway_station" / "station_master_utf8.csv", "서울시 역사마스터 정보.csv")
     assert zone.run("station_job").success
     assert zone.run("daily_passengers_job", [month]).success
-    after = DeltaTable(gold_uri, storage_options=delta_storage_options()).schema().to_arrow()
+    after = (
+        DeltaTable(gold_uri, storage_options=object_storage_from_environment().delta_options())
+        .schema()
+        .to_arrow()
+    )
     assert [f.name for f in before] == [f.name for f in after]
     assert zone.query("SELECT count(station_id) FROM subway_passengers")[0][0] > 0
 

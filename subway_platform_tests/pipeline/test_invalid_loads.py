@@ -6,7 +6,7 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.faults import kill_inside_mart_swap
 from subway_platform_tests.reliability.reliability_support import failure_text
 from subway_platform_tests.zone import REAL, Zone, file_totals
@@ -71,7 +71,8 @@ def test_rejected_rows_beyond_threshold_block_the_mart(zone: Zone, tmp_path: Pat
 def _rejects(zone: Zone) -> int:
     """Rows of MONTH in gold's rejects table (delta-rs, not the platform's engine)."""
     table = DeltaTable(
-        f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options()
+        f"{zone.lake}/gold/rejects/card_subway_month",
+        storage_options=object_storage_from_environment().delta_options(),
     )
     return table.to_pyarrow_table(partitions=[("month", "=", MONTH)]).num_rows
 

@@ -14,10 +14,11 @@ import dagster as dg
 import psycopg
 import pytest
 
+from subway_platform.alerts.config import AlertChannels
 from subway_platform.alerts.message import build_alert
 from subway_platform.elt_log.mirror import mirror_run
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.landing import LandingZone
-from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sample_data import HOURLY_FILE_NAME, write_sample_files
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
 from subway_platform_tests.zone import REAL, Zone
@@ -31,7 +32,7 @@ def _landing(zone: Zone) -> LandingZone:
         landing_url=zone.landing,
         archive_url=zone.archive,
         lake_url=zone.lake,
-        storage=ObjectStorage(),
+        storage=object_storage_from_environment(),
     )
 
 
@@ -207,7 +208,7 @@ def test_bad_unnamed_real_file_fails_its_scan_then_the_corrected_upload_loads(
         assert mirror_run(zone.instance, failed.run_id, conn) == 0
     run = zone.instance.get_run_by_id(failed.run_id)
     assert run is not None
-    alert = build_alert(zone.instance, run, "Steps failed: ['scan_landing_file'].")
+    alert = build_alert(zone.instance, run, "Steps failed: ['scan_landing_file'].", AlertChannels())
     assert alert.subject == "[subway_platform] run failed: landing_scan_job"
     assert f"- scan_landing_file: {HOURLY_FILE_NAME}: line 6: expected" in alert.text
 

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from subway_platform.elt_log.mirror import mirror_run
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.landing import LandingZone
-from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sample_data import write_sample_files
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
 from subway_platform_tests.zone import REAL, Zone
@@ -28,7 +28,7 @@ def _evaluate(
                 landing_url=zone.landing,
                 archive_url=zone.archive,
                 lake_url=zone.lake,
-                storage=ObjectStorage(),
+                storage=object_storage_from_environment(),
             ),
             "landing_sensor_settings": LandingSensorSettings(settle_seconds=0),
         },

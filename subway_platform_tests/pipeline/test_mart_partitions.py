@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
 
+from subway_platform.datasets import DAILY
+from subway_platform.resources.postgres import MartDatabase
+from subway_platform.resources.spark import SparkEngine
+from subway_platform.stores.mart import MartStore
+from subway_platform.tables import tables_of
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 FIRST, SECOND = "201905", "201906"
@@ -71,6 +77,26 @@ def test_each_month_is_one_partition_with_its_key_and_check(zone: Zone) -> None:
     assert zone.query("SELECT count(*) FROM pg_tables WHERE starts_with(tablename, '_stage_')") == [
         (0,)
     ]
+
+    # The mart store reads the same figures back, month by month (an absent month: 0).
+    store = MartStore(
+        mart=MartDatabase(dsn=zone.mart_dsn),
+        spark=SparkEngine(remote=os.environ.get("SPARK_REMOTE")),
+    )
+    mart = tables_of(DAILY).mart
+    assert store.rows_per_month(mart.months([FIRST, SECOND, "201907"])) == {
+        FIRST: before[FIRST][0],
+        SECOND: before[SECOND][0],
+        "201907": 0,
+    }
+    assert store.rows_per_month(mart.months(None)) == {m: n for m, (n, _) in before.items()}
+    totals = store.totals_per_month(mart.months([SECOND]), ["pass_in"])
+    assert totals == {SECOND: {"rows": before[SECOND][0], "pass_in": before[SECOND][1]}}
+    second = store.read_slice(mart.months([SECOND]))
+    assert second.count() == before[SECOND][0]
+    assert {r["month"] for r in second.select("month").distinct().collect()} == {SECOND}
+    assert dict(second.dtypes)["month"] == "string" and dict(second.dtypes)["pass_in"] == "bigint"
+    assert second.groupBy().sum("pass_in").collect()[0][0] == before[SECOND][1]
 
 
 def test_a_plain_table_from_an_earlier_version_is_converted_and_keeps_its_rows(zone: Zone) -> None:

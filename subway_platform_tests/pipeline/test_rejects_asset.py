@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from deltalake import DeltaTable
 
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.reliability.reliability_support import elt_rows
 from subway_platform_tests.zone import REAL, Zone
 
@@ -24,7 +24,8 @@ def _source(month: str) -> Path:
 
 def _rejects_table(zone: Zone) -> DeltaTable:
     return DeltaTable(
-        f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options()
+        f"{zone.lake}/gold/rejects/card_subway_month",
+        storage_options=object_storage_from_environment().delta_options(),
     )
 
 

@@ -6,6 +6,7 @@ names built for it."""
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,7 @@ def test_each_matching_rule_on_the_engine_with_names_built_for_it() -> None:
     """``with_station`` on the engine, with (line, station) pairs built for each rule: every
     row stays once, the rules' matches get ids and coordinates, an ambiguous parenthesised
     name and an unknown one get none, and ``with_station_matched`` names them with the reason."""
-    spark = connect_session(spark_remote_url(None))
+    spark = connect_session(spark_remote_url(os.environ.get("SPARK_REMOTE")))
     master = _master_frame(
         spark,
         [
@@ -207,7 +208,7 @@ def test_each_matching_rule_on_the_engine_with_names_built_for_it() -> None:
 def test_old_spellings_of_real_stations_match_the_real_master() -> None:
     """Spellings of the 2015-2016 kind, built from the real master's stations (names without
     their parenthesised part, old names, the 9호선 sections): all find their station."""
-    spark = connect_session(spark_remote_url(None))
+    spark = connect_session(spark_remote_url(os.environ.get("SPARK_REMOTE")))
     with (REAL / "subway_station" / "station_master_utf8.csv").open(encoding="utf-8") as f:
         rows = [
             (r["역사_ID"], r["역사명"], r["호선"], float(r["위도"]), float(r["경도"]))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.landing import safe_file_name
-from subway_platform.resources.storage import ObjectStorage, join_url
+from subway_platform.resources.storage import join_url
 
 
 @pytest.fixture(params=["s3", "local"])
@@ -19,7 +20,7 @@ def location(request: pytest.FixtureRequest, services: object, tmp_path: Path) -
 
 
 def test_write_list_read_move(location: str, tmp_path: Path) -> None:
-    storage = ObjectStorage()
+    storage = object_storage_from_environment()
     src = tmp_path / "file.csv"
     src.write_bytes("사용일자,노선명\n20190101,2호선\n".encode())
     storage.upload(src, join_url(location, "in", "file.csv"))
@@ -41,7 +42,7 @@ def test_write_list_read_move(location: str, tmp_path: Path) -> None:
 def test_move_between_s3_and_local_keeps_the_source_until_the_copy_exists(
     services: object, tmp_path: Path
 ) -> None:
-    storage = ObjectStorage()
+    storage = object_storage_from_environment()
     s3_url = f"s3://subway/cross-{uuid.uuid4().hex[:8]}/landing/a.csv"
     storage.write_bytes(s3_url, b"payload")
     local_url = str(tmp_path / "archive" / "a.csv")

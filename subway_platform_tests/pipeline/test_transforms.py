@@ -3,6 +3,8 @@ each engine (the pipeline conftest runs every test on Sail and on Apache Spark).
 
 from __future__ import annotations
 
+import os
+
 from subway_platform.assets.transforms import count_value, station_id_value
 from subway_platform.ingest.values import parse_count
 from subway_platform.resources.spark import connect_session, spark_remote_url
@@ -31,14 +33,14 @@ VALUES = [
 
 
 def test_spark_count_rules_equal_python_rules() -> None:
-    spark = connect_session(spark_remote_url(None))
+    spark = connect_session(spark_remote_url(os.environ.get("SPARK_REMOTE")))
     df = spark.createDataFrame([(i, v) for i, v in enumerate(VALUES)], "i int, v string")
     got = [r[0] for r in df.orderBy("i").select(count_value(df.v)).collect()]
     assert got == [parse_count(v) for v in VALUES]
 
 
 def test_station_ids_padded_or_not_are_one_station() -> None:
-    spark = connect_session(spark_remote_url(None))
+    spark = connect_session(spark_remote_url(os.environ.get("SPARK_REMOTE")))
     df = spark.createDataFrame(
         [(i, v) for i, v in enumerate(["0150", "150", "0", "000", " 42 ", ""])], "i int, v string"
     )
@@ -57,7 +59,7 @@ def test_gold_checks_flag_repeated_keys_and_unreconciled_rows() -> None:
     )
     from subway_platform.datasets import DAILY
 
-    spark = connect_session(spark_remote_url(None))
+    spark = connect_session(spark_remote_url(os.environ.get("SPARK_REMOTE")))
     cols = [c.name for c in DAILY.columns]
     bronze_rows = [
         ("20190701", "2호선", None, "강남", "10", "20", "20190704", "f.csv", 2, "201907"),

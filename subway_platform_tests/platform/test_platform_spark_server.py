@@ -14,8 +14,8 @@ from typing import Any
 from deltalake import DeltaTable
 
 from subway_platform.platform.processes import free_port
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.spark import connect_session, stop_sessions
-from subway_platform.resources.storage import delta_storage_options
 
 
 def test_spark_server_command_serves_delta_on_a_standalone_cluster(
@@ -65,7 +65,9 @@ def test_spark_server_command_serves_delta_on_a_standalone_cluster(
         assert spark.read.format("delta").load(target).count() == 2
         assert spark.sql(f"DESCRIBE HISTORY delta.`{target}`").count() == 1
         stop_sessions(url)
-        history = DeltaTable(target, storage_options=delta_storage_options()).history()
+        history = DeltaTable(
+            target, storage_options=object_storage_from_environment().delta_options()
+        ).history()
         assert history[0]["engineInfo"].startswith("Apache-Spark/4.2.0 Delta-Lake/4.4.0")
 
         proc.send_signal(signal.SIGINT)

@@ -4,6 +4,7 @@ Delta tables (read with delta-rs AND with Spark), the run's failure text and ELT
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,8 @@ from pyspark.sql import functions as F
 
 from subway_platform.elt_log.mirror import mirror_run
 from subway_platform.ingest.values import parse_count
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.spark import SparkEngine
-from subway_platform.resources.storage import delta_storage_options
 from subway_platform_tests.zone import REAL, Zone
 
 DAILY_DIR = REAL / "card_subway_month"
@@ -52,7 +53,7 @@ def mart_month(zone: Zone, month: str) -> tuple[int, int, int]:
 
 def spark() -> Any:
     """The same Spark Connect session the platform uses (embedded Sail in this process)."""
-    return SparkEngine().spark_session
+    return SparkEngine(remote=os.environ.get("SPARK_REMOTE")).spark_session
 
 
 def _count_sum(values: Any) -> int:
@@ -63,7 +64,9 @@ def _count_sum(values: Any) -> int:
 def delta_month(zone: Zone, table: str, month: str, version: int | None = None) -> DeltaMonth:
     """``month`` of ``<lake>/<table>`` read with delta-rs (optionally at ``version``)."""
     dt = DeltaTable(
-        f"{zone.lake}/{table}", version=version, storage_options=delta_storage_options()
+        f"{zone.lake}/{table}",
+        version=version,
+        storage_options=object_storage_from_environment().delta_options(),
     )
     data = dt.to_pyarrow_table(partitions=[("month", "=", month)])
     cols = (
@@ -159,7 +162,8 @@ def run_log_text(instance: dg.DagsterInstance, run_id: str) -> str:
 def rejected_in_gold(zone: Zone, month: str) -> int:
     """Rows of ``month`` in gold's rejects table."""
     dt = DeltaTable(
-        f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options()
+        f"{zone.lake}/gold/rejects/card_subway_month",
+        storage_options=object_storage_from_environment().delta_options(),
     )
     data = dt.to_pyarrow_table(partitions=[("month", "=", month)])
     return int(pc.count(data.column("reason")).as_py())

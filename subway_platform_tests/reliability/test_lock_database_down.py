@@ -37,11 +37,11 @@ from subway_platform.io_managers.delta import DeltaLakeIOManager
 from subway_platform.partitions import monthly_partitions
 from subway_platform.platform import postgres as embedded_postgres
 from subway_platform.platform.postgres import EmbeddedPostgres
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.locks import LockLost, TableLocks
 from subway_platform.resources.postgres import MartDatabase, MartUnavailable
 from subway_platform.resources.spark import SparkEngine
-from subway_platform.resources.storage import ObjectStorage, delta_storage_options
 from subway_platform.stores.delta_log import write_delta
 from subway_platform_tests.conftest import make_state_dir
 from subway_platform_tests.zone import Zone, file_totals
@@ -81,10 +81,6 @@ def lock_db(monkeypatch: pytest.MonkeyPatch, on_engine: str) -> Iterator[LockDat
     root = make_state_dir("subway-test-lockdb-")
     db = LockDatabase(root)
     monkeypatch.setenv("SUBWAY_MART_DSN", db.dsn)
-    if on_engine == "spark":
-        # The Spark server's Python workers (COPY sink) read SUBWAY_MART_DSN from their
-        # own environment, the session's database; the JDBC sink takes it from the run.
-        monkeypatch.setenv("SUBWAY_MART_SINK", "jdbc")
     try:
         yield db
     finally:
@@ -104,8 +100,12 @@ def versions(zone: Zone) -> dict[str, int]:
     out: dict[str, int] = {}
     for table in (BRONZE, GOLD, "gold/rejects/card_subway_month"):
         url = f"{zone.lake}/{table}"
-        if DeltaTable.is_deltatable(url, storage_options=delta_storage_options()):
-            out[table] = DeltaTable(url, storage_options=delta_storage_options()).version()
+        if DeltaTable.is_deltatable(
+            url, storage_options=object_storage_from_environment().delta_options()
+        ):
+            out[table] = DeltaTable(
+                url, storage_options=object_storage_from_environment().delta_options()
+            ).version()
     return out
 
 
@@ -227,7 +227,9 @@ def test_lock_session_killed_mid_write_is_reported_after_the_commit(
     locks = TableLocks(mart=MartDatabase(dsn=dsn))
     with pytest.raises(LockLost) as lost:
         with locks.hold(url, [month]):
-            write_delta(frame, url, [month], locks)
+            write_delta(
+                frame, url, [month], locks, object_storage_from_environment().delta_options()
+            )
             # The lock is free while its holder still runs: another writer could enter.
             with psycopg.connect(dsn, autocommit=True) as other:
                 key = f"lock:{url}:{month}"
@@ -296,8 +298,8 @@ def test_lock_lost_in_a_run_is_retried_and_the_month_written_once(
 
     locks = TableLocks(mart=MartDatabase(dsn=dsn))
     io_manager = DeltaLakeIOManager(
-        lakehouse=Lakehouse(lake_url=zone.lake, storage=ObjectStorage()),
-        spark=SparkEngine(),
+        lakehouse=Lakehouse(lake_url=zone.lake, storage=object_storage_from_environment()),
+        spark=SparkEngine(remote=os.environ.get("SPARK_REMOTE")),
         locks=locks,
     )
 
@@ -312,7 +314,9 @@ def test_lock_lost_in_a_run_is_retried_and_the_month_written_once(
 
     assert run("201906").success  # the table exists: the next write is a replaceWhere
     url = f"{zone.lake}/lockdemo/riders"
-    first = DeltaTable(url, storage_options=delta_storage_options()).version()
+    first = DeltaTable(
+        url, storage_options=object_storage_from_environment().delta_options()
+    ).version()
     Path(armed).touch()
     result = run(LOADED)
 
@@ -321,7 +325,7 @@ def test_lock_lost_in_a_run_is_retried_and_the_month_written_once(
     retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     assert len(retries) == 1
     assert "transient error (LockLost)" in run_log_text(zone.instance, result.run_id)
-    table = DeltaTable(url, storage_options=delta_storage_options())
+    table = DeltaTable(url, storage_options=object_storage_from_environment().delta_options())
     assert table.version() == first + 2  # the write under the lost lock, then the retry's
     data = table.to_pyarrow_table()
     months = data.column("month").to_pylist()

@@ -29,8 +29,8 @@ from reliability_support import (
     spark,
 )
 
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.landing import LandingZone
-from subway_platform.resources.storage import ObjectStorage, delta_storage_options
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
@@ -129,7 +129,8 @@ def test_unparseable_counts_beyond_threshold_block_the_mart(zone: Zone, tmp_path
     assert f"{MONTH}: 60 of {len(rows) - 1} rows rejected" in (check.description or "")
     assert rejected_in_gold(zone, MONTH) == 60
     reasons = DeltaTable(
-        f"{zone.lake}/gold/rejects/card_subway_month", storage_options=delta_storage_options()
+        f"{zone.lake}/gold/rejects/card_subway_month",
+        storage_options=object_storage_from_environment().delta_options(),
     )
     texts = set(reasons.to_pyarrow_table(columns=["reason"]).column("reason").to_pylist())
     assert "pass_in: bad value '-5'" in texts and "pass_out: bad value '12a'" in texts
@@ -242,7 +243,7 @@ def _sensor(zone: Zone, cursor: str | None) -> dg.SensorResult:
                 landing_url=zone.landing,
                 archive_url=zone.archive,
                 lake_url=zone.lake,
-                storage=ObjectStorage(),
+                storage=object_storage_from_environment(),
             ),
             "landing_sensor_settings": LandingSensorSettings(settle_seconds=0),
         },

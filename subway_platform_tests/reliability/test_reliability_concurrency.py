@@ -17,8 +17,8 @@ from reliability_support import (
     mart_month,
 )
 
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.landing import LandingZone
-from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
 from subway_platform_tests.zone import Zone, file_totals
 
@@ -89,7 +89,7 @@ def _tick(zone: Zone, cursor: str | None) -> dg.SensorResult:
                 landing_url=zone.landing,
                 archive_url=zone.archive,
                 lake_url=zone.lake,
-                storage=ObjectStorage(),
+                storage=object_storage_from_environment(),
             ),
             "landing_sensor_settings": LandingSensorSettings(
                 settle_seconds=0, max_files_per_tick=2

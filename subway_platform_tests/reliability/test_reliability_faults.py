@@ -27,6 +27,7 @@ from reliability_support import (
     spark,
 )
 
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.stores.delta_log import write_delta
 from subway_platform_tests.zone import Zone, file_totals
 
@@ -215,6 +216,6 @@ def test_failed_delta_write_leaves_the_previous_version(zone: Zone) -> None:
         ).otherwise(row_id),
     )
     with pytest.raises(Exception, match="injected failure"):
-        write_delta(failing, url, [MONTH])
+        write_delta(failing, url, [MONTH], None, object_storage_from_environment().delta_options())
     assert delta_month(zone, GOLD, MONTH) == before[GOLD]
     assert_engines_agree(zone, GOLD, [MONTH])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -24,13 +25,14 @@ from subway_platform.datasets import DAILY
 from subway_platform.io_managers.delta import DeltaLakeIOManager
 from subway_platform.io_managers.postgres import PostgresMartIOManager
 from subway_platform.partitions import InvalidPartitionKey, validate_month
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.postgres import MartDatabase
 from subway_platform.resources.spark import SparkEngine
-from subway_platform.resources.storage import ObjectStorage
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
 from subway_platform.stores.delta_log import month_predicate, write_delta
+from subway_platform.stores.mart import MartStore
 from subway_platform_tests.zone import Zone
 
 HOSTILE_NAMES = [
@@ -63,7 +65,7 @@ def _landing(zone: Zone) -> LandingZone:
         landing_url=zone.landing,
         archive_url=zone.archive,
         lake_url=zone.lake,
-        storage=ObjectStorage(),
+        storage=object_storage_from_environment(),
     )
 
 
@@ -129,9 +131,15 @@ def test_io_managers_refuse_hostile_keys_before_sql_or_paths(zone: Zone) -> None
     before = snapshot(zone, "201907")
     session = spark()
     frame = session.createDataFrame([("201907", "x")], "month string, station_name string")
-    mart_io = PostgresMartIOManager(mart=MartDatabase(dsn=zone.mart_dsn), spark=SparkEngine())
+    mart_io = PostgresMartIOManager(
+        store=MartStore(
+            mart=MartDatabase(dsn=zone.mart_dsn),
+            spark=SparkEngine(remote=os.environ.get("SPARK_REMOTE")),
+        )
+    )
     delta_io = DeltaLakeIOManager(
-        lakehouse=Lakehouse(lake_url=zone.lake, storage=ObjectStorage()), spark=SparkEngine()
+        lakehouse=Lakehouse(lake_url=zone.lake, storage=object_storage_from_environment()),
+        spark=SparkEngine(remote=os.environ.get("SPARK_REMOTE")),
     )
     for key in HOSTILE_KEYS[:-1]:
         for manager, asset in (
@@ -269,7 +277,13 @@ def test_replace_where_predicate_validates_its_keys(zone: Zone) -> None:
     session: SparkSession = spark()
     frame = session.createDataFrame([("201907", 1)], "month string, n long")
     url = f"{zone.lake}/hostile/predicate"
-    write_delta(frame, url, ["201907"])
+    write_delta(frame, url, ["201907"], None, object_storage_from_environment().delta_options())
     with pytest.raises(InvalidPartitionKey):
-        write_delta(frame, url, ["201907' OR '1'='1"])
+        write_delta(
+            frame,
+            url,
+            ["201907' OR '1'='1"],
+            None,
+            object_storage_from_environment().delta_options(),
+        )
     assert session.read.format("delta").load(url).count() == 1

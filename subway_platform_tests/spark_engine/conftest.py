@@ -10,9 +10,13 @@ import pytest
 
 @pytest.fixture
 def on_spark(spark_server: str) -> Iterator[str]:
-    """Point the platform at the Apache Spark Connect server (``local[2]``) for one test."""
+    """Point the platform at the Apache Spark Connect server (``local[2]``) for one test
+    (``SPARK_REMOTE`` is read when the code location loads: its definitions are rebuilt)."""
+    from subway_platform.definitions import build_definitions
+
     saved = os.environ.get("SPARK_REMOTE")
     os.environ["SPARK_REMOTE"] = spark_server
+    build_definitions.cache_clear()
     try:
         yield spark_server
     finally:
@@ -20,3 +24,4 @@ def on_spark(spark_server: str) -> Iterator[str]:
             os.environ.pop("SPARK_REMOTE", None)
         else:
             os.environ["SPARK_REMOTE"] = saved
+        build_definitions.cache_clear()

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 
+from subway_platform.definitions import build_definitions
 from subway_platform.platform.spark.sizing import CORES_TAG, INSTANCES_TAG, MEMORY_TAG
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTHS = ["201901", "201902"]
@@ -29,7 +30,6 @@ SIZING = {INSTANCES_TAG: "2", MEMORY_TAG: "1g", CORES_TAG: "1"}
 
 @pytest.fixture(scope="module")
 def standalone(services: Any) -> Iterator[Any]:
-    from subway_platform.definitions import build_definitions
     from subway_platform.platform.spark.classic import stop_classic
     from subway_platform.platform.spark.server import ApacheSparkServer
     from subway_platform.resources.spark import stop_sessions
@@ -110,7 +110,8 @@ def test_real_months_reconcile_on_a_classic_session(
 
     for layer in ("bronze/card_subway_month", "gold/subway_passengers"):
         history = DeltaTable(
-            f"{zone.lake}/{layer}", storage_options=delta_storage_options()
+            f"{zone.lake}/{layer}",
+            storage_options=object_storage_from_environment().delta_options(),
         ).history()
         engines = {h.get("engineInfo") for h in history}
         assert engines and all(

@@ -23,6 +23,7 @@ import dagster as dg
 import psycopg
 import pytest
 
+from subway_platform.definitions import build_definitions
 from subway_platform.platform.spark.server import descendants
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
@@ -52,6 +53,7 @@ def cluster(services: Any) -> Iterator[Any]:
         server, url = start("spark-cluster-again")
     saved = os.environ.get("SPARK_REMOTE")
     os.environ["SPARK_REMOTE"] = url
+    build_definitions.cache_clear()  # SPARK_REMOTE is read when the code location loads
     try:
         yield server
     finally:
@@ -61,6 +63,7 @@ def cluster(services: Any) -> Iterator[Any]:
             os.environ.pop("SPARK_REMOTE", None)
         else:
             os.environ["SPARK_REMOTE"] = saved
+        build_definitions.cache_clear()
 
 
 def _daily(month: str) -> Path:

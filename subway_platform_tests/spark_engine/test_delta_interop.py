@@ -12,8 +12,8 @@ from typing import Any
 
 from deltalake import DeltaTable
 
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.resources.spark import connect_session, embedded_sail_url
-from subway_platform.resources.storage import delta_storage_options
 
 
 def _write_two_versions(spark: Any, url: str) -> None:
@@ -46,7 +46,7 @@ V1 = (20 + 5, sum(i * 10 for i in range(30) if i % 3 != 1) + 5 * 7)
 
 
 def _rs(url: str) -> DeltaTable:
-    return DeltaTable(url, storage_options=delta_storage_options())
+    return DeltaTable(url, storage_options=object_storage_from_environment().delta_options())
 
 
 def test_sail_table_is_read_and_time_travelled_by_delta_spark(

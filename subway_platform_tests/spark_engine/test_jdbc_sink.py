@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 from deltalake import DeltaTable
 
-from subway_platform.resources.storage import delta_storage_options
+from subway_platform.definitions import build_definitions
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTH = "201903"
@@ -21,11 +22,15 @@ MONTH = "201903"
 
 @pytest.fixture(params=["copy", "jdbc"])
 def sink(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The code location loaded with ``SUBWAY_MART_SINK`` set (read when it loads)."""
     os.environ["SUBWAY_MART_SINK"] = request.param
+    build_definitions.cache_clear()
     try:
+        assert build_definitions().resources["mart_store"].sink == request.param
         yield request.param
     finally:
         os.environ.pop("SUBWAY_MART_SINK", None)
+        build_definitions.cache_clear()
 
 
 def test_real_month_reaches_the_mart_through_each_sink(
@@ -48,6 +53,9 @@ def test_real_month_reaches_the_mart_through_each_sink(
     ]
 
     for layer in ("bronze/card_subway_month", "gold/subway_passengers"):
-        table = DeltaTable(f"{zone.lake}/{layer}", storage_options=delta_storage_options())
+        table = DeltaTable(
+            f"{zone.lake}/{layer}",
+            storage_options=object_storage_from_environment().delta_options(),
+        )
         engines = {h.get("engineInfo") for h in table.history()}
         assert engines == {"Apache-Spark/4.2.0 Delta-Lake/4.4.0"}, (layer, engines)

@@ -19,10 +19,11 @@ MONTHS = ["201901", "201902"]
 
 
 def _table(zone: Zone) -> DeltaTable:
-    from subway_platform.resources.storage import delta_storage_options
+    from subway_platform.resources.environment import object_storage_from_environment
 
     return DeltaTable(
-        f"{zone.lake}/bronze/card_subway_month", storage_options=delta_storage_options()
+        f"{zone.lake}/bronze/card_subway_month",
+        storage_options=object_storage_from_environment().delta_options(),
     )
 
 

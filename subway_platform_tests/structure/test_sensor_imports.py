@@ -16,14 +16,14 @@ _TICK = """
 import json, sys
 import dagster as dg
 from subway_platform.resources.landing import LandingZone
-from subway_platform.resources.storage import ObjectStorage
+from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
 
 with dg.DagsterInstance.ephemeral() as instance, dg.build_sensor_context(
     instance=instance,
     resources={{
         "landing": LandingZone(landing_url={landing!r}, archive_url={archive!r}, lake_url={lake!r},
-                               storage=ObjectStorage()),
+                               storage=object_storage_from_environment()),
         "landing_sensor_settings": LandingSensorSettings(settle_seconds=0),
     }},
 ) as context:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 
 @dataclass(frozen=True)
@@ -40,3 +40,12 @@ def jdbc_target(dsn: str) -> JdbcTarget:
     return JdbcTarget(
         url=url, user=str(params.get("user") or ""), password=str(params.get("password") or "")
     )
+
+
+def without_password(dsn: str) -> tuple[str, str]:
+    """``dsn`` as libpq ``key=value`` text without its password, and the password (``""``
+    when none): the COPY sink passes them as separate options, the password under a name
+    Spark redacts."""
+    params = conninfo_to_dict(dsn)
+    password = str(params.pop("password", None) or "")
+    return make_conninfo(**{k: str(v) for k, v in params.items()}), password

@@ -6,14 +6,15 @@ driver and no row goes through Python one at a time. It works wherever Spark 4's
 data sources run: embedded Sail, a Sail cluster, or a Spark 4 Connect server whose Python
 workers have psycopg installed.
 
-The DSN is never part of the plan: the writer reads it from the environment variable named
-by the ``dsn_env`` option (``SUBWAY_MART_DSN``), which the engine's workers must have.
+The mart store passes where to connect as options, like the JDBC sink: ``conninfo`` (the
+DSN without its password) and ``password``, an option name Spark redacts from plans, the
+UI and event logs (``spark.redaction.regex``). The engine's workers need no environment of
+their own, and no log line of ours shows the password.
 """
 
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -40,7 +41,8 @@ class CopyCommitMessage(WriterCommitMessage):
 
 class PostgresCopyDataSource(DataSource):
     """Write-only data source ``subway_pg_copy``: options ``table`` (schema-qualified as
-    ``schema.table``), ``columns`` (comma-separated, in DataFrame order), ``dsn_env``."""
+    ``schema.table``), ``columns`` (comma-separated, in DataFrame order), ``conninfo``
+    (libpq key=value, without the password) and ``password``."""
 
     @classmethod
     def name(cls) -> str:
@@ -56,15 +58,13 @@ class PostgresCopyWriter(DataSourceArrowWriter):
     def __init__(self, options: dict[str, str]) -> None:
         self.schema_name, self.table = options["table"].split(".", 1)
         self.columns = options["columns"].split(",")
-        self.dsn_env = options.get("dsn_env", "SUBWAY_MART_DSN")
+        self.conninfo = options["conninfo"]
+        self.password = options.get("password") or None
 
     def write(self, iterator: Iterator[pa.RecordBatch]) -> CopyCommitMessage:
         import psycopg
         from psycopg import sql
 
-        dsn = os.environ.get(self.dsn_env)
-        if not dsn:
-            raise RuntimeError(f"{self.dsn_env} is not set on the engine's workers")
         stmt = sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT csv)").format(
             sql.Identifier(self.schema_name),
             sql.Identifier(self.table),
@@ -73,12 +73,15 @@ class PostgresCopyWriter(DataSourceArrowWriter):
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         rows = 0
         try:
-            conn = psycopg.connect(dsn, application_name="subway_platform_copy")
+            conn = psycopg.connect(
+                self.conninfo, password=self.password, application_name="subway_platform_copy"
+            )
         except psycopg.Error as err:
             # The message can quote the DSN (a malformed one) and reaches the step failure.
-            raise RuntimeError(
-                f"loading {self.table}: cannot connect: {redact(str(err))}"
-            ) from None
+            text = redact(str(err))
+            if self.password and len(self.password) >= 4:
+                text = text.replace(self.password, "***")
+            raise RuntimeError(f"loading {self.table}: cannot connect: {text}") from None
         with conn:
             with conn.cursor() as cur, cur.copy(stmt) as copy:
                 for batch in iterator:
@@ -92,7 +95,7 @@ class PostgresCopyWriter(DataSourceArrowWriter):
         return CopyCommitMessage(rows=rows)
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:
-        """Nothing to do: the IO manager publishes the staged rows in one transaction."""
+        """Nothing to do: the mart store publishes the staged rows in one transaction."""
 
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:
-        """Nothing to undo here: the IO manager drops the staging table."""
+        """Nothing to undo here: the mart store drops the staging table."""
