@@ -172,6 +172,8 @@ def _source_stats(
             stats[month] = PartitionStats(
                 source_read_size=rows,
                 cleaned_count=0,
+                # Bronze keeps every row of the file as it is: nothing merged.
+                merged_count=0,
                 source_object=obj.name,
                 source_checksum=result.checksum,
                 sums={name: sums.get(name) for name in spec.sum_columns},
