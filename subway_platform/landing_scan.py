@@ -17,7 +17,6 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +27,7 @@ from subway_platform.datasets import DatasetSpec, dataset_for_file, dataset_name
 from subway_platform.partitions import validate_month
 from subway_platform.resources.landing import LandingZone, safe_file_name
 from subway_platform.resources.storage import StoredObject, join_url
-from subway_platform.retries import MAX_RETRIES, retry_delay, transient_errors
+from subway_platform.retries import retry_transient
 from subway_platform.tags import (
     DATASET_TAG,
     KIND_TAG,
@@ -169,17 +168,6 @@ class ScanTarget:
         return cls(spec=spec, url=url, name=name, etag=tags.get(SOURCE_ETAG_TAG) or None)
 
 
-@contextmanager
-def _retry_transient(context: dg.OpExecutionContext) -> Iterator[None]:
-    """A dropped S3 connection or a timeout: retry the step after 2, 4, 8 s."""
-    try:
-        yield
-    except transient_errors() as err:
-        delay = retry_delay(context.retry_number)
-        context.log.warning(f"transient error ({type(err).__name__}); retry in {delay:.0f} s")
-        raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=delay) from err
-
-
 def scan_file(
     target: ScanTarget, obj: StoredObject, landing: LandingZone, run_id: str
 ) -> ScanManifest:
@@ -222,8 +210,8 @@ def scan_landing_file(
     try:
         target = ScanTarget.from_tags(context.run.tags, landing)
     except ScanRequestError as err:
-        raise dg.Failure(str(err), allow_retries=False) from None
-    with _retry_transient(context):
+        raise dg.Failure(str(err)) from None
+    with retry_transient(context):
         obj = landing.storage.stat(target.url)
     skipped = None
     if obj is None:
@@ -235,12 +223,12 @@ def scan_landing_file(
         yield dg.Output(None, metadata={"file": target.name, "skipped": skipped})
         return
     try:
-        with _retry_transient(context):
+        with retry_transient(context):
             manifest = scan_file(target, obj, landing, context.run_id)
     except LandingFileError as err:
-        raise dg.Failure(str(err), allow_retries=False) from None
+        raise dg.Failure(str(err)) from None
     url = manifest_url(landing, manifest.dataset, manifest.file_url, manifest.etag)
-    with _retry_transient(context):
+    with retry_transient(context):
         landing.storage.write_bytes(url, manifest.to_json())
     context.log.info(
         f"{manifest.file_name}: {manifest.rows} rows, months {', '.join(manifest.month_list)}; "

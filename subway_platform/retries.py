@@ -3,6 +3,13 @@
 A bad file or a bug fails the step at once with its own message; a dropped connection or
 a timeout is retried with exponential backoff (Dagster ``RetryRequested``, after 2, 4
 and 8 s), so the operator's error always says what actually went wrong.
+
+:func:`retry_transient` is the only retry of a step: no step has a ``RetryPolicy``, so an
+error it does not turn into ``RetryRequested`` (a refused file's ``dagster.Failure``, a
+bug) fails the step once and for all, and no ``Failure`` needs its ``allow_retries`` flag
+(which only bypasses a ``RetryPolicy``). Run-level retries (``run_retries`` in
+``dagster.yaml``, with ``retry_on_asset_or_op_failure: false``) are for crashed run
+workers only.
 """
 
 from __future__ import annotations
@@ -49,9 +56,13 @@ def retry_delay(attempt: int) -> float:
     return BASE_DELAY_SECONDS * (2**attempt)
 
 
-def _attempt(context: dg.AssetExecutionContext | dg.OutputContext) -> int:
+StepContext = dg.AssetExecutionContext | dg.OpExecutionContext | dg.OutputContext
+"""What a step's code has at hand: an asset's or an op's context, or an IO manager's."""
+
+
+def _attempt(context: StepContext) -> int:
     """How many times this step ran before (0 on its first attempt)."""
-    if isinstance(context, dg.AssetExecutionContext):
+    if isinstance(context, (dg.AssetExecutionContext, dg.OpExecutionContext)):
         return context.retry_number
     try:
         return context.step_context.previous_attempt_count
@@ -60,7 +71,7 @@ def _attempt(context: dg.AssetExecutionContext | dg.OutputContext) -> int:
 
 
 @contextmanager
-def retry_transient(context: dg.AssetExecutionContext | dg.OutputContext) -> Iterator[None]:
+def retry_transient(context: StepContext) -> Iterator[None]:
     """Turn a transient error into a Dagster retry after 2, 4, 8 s; re-raise others."""
     try:
         yield

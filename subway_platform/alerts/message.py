@@ -23,7 +23,11 @@ from subway_platform.tables import tables_of
 _DATASET_OF_ASSET: dict[str, str] = {
     table.key_string: spec.name for spec in ALL_DATASETS for table in tables_of(spec).logged
 }
-_KIND = {"check_failed": "blocking check failed", "failed": "failed"}
+_KIND = {
+    "check_failed": "blocking check failed",
+    "unreconciled": "figures do not add up",
+    "failed": "failed",
+}
 MAX_LINES = 20
 """Loads listed in one alert; a range run with more says how many were left out."""
 

@@ -137,8 +137,7 @@ def _check_coverage(
     missing = [m for m in months if m not in found and m not in bad_months]
     if missing and len(months) < 2:
         raise dg.Failure(
-            f"no landing or archived {spec.name} file holds month(s) {', '.join(missing)}",
-            allow_retries=False,
+            f"no landing or archived {spec.name} file holds month(s) {', '.join(missing)}"
         )
     bad = {
         **bad_months,
@@ -156,7 +155,6 @@ def _check_coverage(
             BAD_MONTHS_METADATA: dg.MetadataValue.json(bad),
             GOOD_MONTHS_METADATA: dg.MetadataValue.json(good),
         },
-        allow_retries=False,
     )
 
 
@@ -172,6 +170,8 @@ def _source_stats(
             stats[month] = PartitionStats(
                 source_read_size=rows,
                 cleaned_count=0,
+                # Bronze keeps every row of the file as it is: nothing merged.
+                merged_count=0,
                 source_object=obj.name,
                 source_checksum=result.checksum,
                 sums={name: sums.get(name) for name in spec.sum_columns},
@@ -264,7 +264,7 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                     with retry_transient(context):
                         staged = _stage_all(context, spec, landing, months, workdir, bad_months)
                 except LandingFileError as err:
-                    raise dg.Failure(str(err), allow_retries=False) from None
+                    raise dg.Failure(str(err)) from None
                 _check_coverage(spec, months, staged, bad_months)
                 stats = _source_stats(spec, staged)
                 yield _bronze_output(context, spec, session, staged, stats)

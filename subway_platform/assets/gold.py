@@ -10,7 +10,7 @@ drops one. Passenger tables get the station id and coordinates from ``gold/subwa
 when that table exists, by a left join that loses no row.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -62,6 +62,47 @@ def gold_frame(spec: DatasetSpec, typed_good: DataFrame) -> DataFrame:
         if name in rows.columns and name not in keys:
             aggs.append(pick[how](name).alias(name))
     return rows.groupBy(*keys).agg(*aggs)
+
+
+def plan_rows(frame: DataFrame, months: list[str]) -> dict[str, int]:
+    """Rows of the gold plan per month (``""`` when unpartitioned): one Spark job."""
+    from pyspark.sql import functions as F
+
+    month = F.col(MONTH_COLUMN) if months else F.lit("")
+    rows = frame.groupBy(month.alias("_k")).agg(F.count(F.lit(1)).alias("rows")).collect()
+    return {str(r["_k"] or ""): int(r["rows"]) for r in rows}
+
+
+def gold_source_stats(
+    spec: DatasetSpec,
+    source: Mapping[str, int],
+    rejected: Mapping[str, int],
+    bronze_stats: Mapping[str, Mapping[str, Any]],
+    distinct_keys: Mapping[str, int],
+) -> dict[str, PartitionStats]:
+    """Gold's ELT figures per month, each measured on its own (hourly data sets count hour
+    rows, 24 per bronze row):
+
+    - ``source_read_size``: bronze's rows (``source``, from bronze's Delta log);
+    - ``cleaned_count``: the rows in the rejects table (``rejected``, from its Delta log);
+    - ``merged_count``: bronze's good (parseable) rows, from the scan of bronze
+      (``bronze_stats``), minus the distinct keys they formed (``distinct_keys``).
+
+    The IO manager adds the rows written. None is a remainder of the others, so the ELT
+    log's ``source = target + cleaned + merged`` holds only if the load is whole.
+    """
+    factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
+    stats: dict[str, PartitionStats] = {}
+    for key, rows in source.items():
+        good = int(bronze_stats.get(key, {}).get("good") or 0)
+        stats[key] = PartitionStats(
+            source_read_size=rows * factor,
+            cleaned_count=rejected.get(key, 0) * factor,
+            merged_count=good * factor - distinct_keys.get(key, 0),
+            bronze_rows=rows,
+            rejected_rows=rejected.get(key, 0),
+        )
+    return stats
 
 
 GOLD_COLUMN_ORDER = (
@@ -239,16 +280,14 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 {**figures, **cov.metadata()}, asset_key=gold_key, partition_key=month or None
             )
 
-        factor = CELLS_PER_HOURLY_ROW if spec.wide_hours else 1
-        stats = {
-            key: PartitionStats(
-                source_read_size=rows * factor,
-                cleaned_count=rejected.get(key, 0) * factor,
-                bronze_rows=rows,
-                rejected_rows=rejected.get(key, 0),
-            )
-            for key, rows in source.items()
-        }
+        # One gold row per key: the merged plan's rows are its distinct keys (counted by
+        # the coverage aggregate when there is one, else by a count of the plan).
+        keys = (
+            {month: cov.rows for month, cov in enrichment.items()}
+            if enrichment
+            else plan_rows(frame, months)
+        )
+        stats = gold_source_stats(spec, source, rejected, bronze_stats, keys)
         total_rejected = sum(rejected.values())
         if total_rejected:
             context.log.warning(f"{total_rejected} rows rejected; see {rejects}")

@@ -82,11 +82,16 @@ def _where(asset_key: str, partition: str) -> str:
 
 
 def check_failure_message(
-    failed: Sequence[CheckOutcome], asset_key: str, partition: str, counts: Mapping[str, int]
+    failed: Sequence[CheckOutcome],
+    asset_key: str,
+    partition: str,
+    counts: Mapping[str, int],
+    first: Sequence[str] = (),
 ) -> str:
     """One line for the row: ``gold/subway_passengers 201607: 17186 rows + 0 rejected !=
-    17187 in bronze (reconciles_with_bronze)``; at most 255 characters, redacted."""
-    parts: list[str] = []
+    17187 in bronze (reconciles_with_bronze)``; at most 255 characters, redacted. ``first``:
+    problems quoted before the checks' (the figures that disagree)."""
+    parts: list[str] = list(first)
     for check in failed:
         problems = _problems(check, partition)
         if problems:

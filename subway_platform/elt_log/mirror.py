@@ -1,11 +1,14 @@
 """Mirror one Dagster run into ``elt_manager_log``: one row per (asset, partition).
 
 - Every materialized asset partition gives a row with the counts its asset put in the
-  ``elt/partitions`` metadata, the step's duration, and ``valid`` true only when every
-  ERROR-severity check evaluated on it in the run passed (else status ``check_failed``,
-  with the failed checks' problems of that month as ``error_message``). A valid row whose
-  WARN checks failed for its month quotes them in ``error_message`` (``loaded with 1
-  rejected rows …``): valid, but not silent.
+  ``elt/partitions`` metadata, the step's duration, and ``valid`` true only when its
+  figures add up (``source = target + cleaned + merged``, ``elt_log/valid.py``) and every
+  ERROR-severity check evaluated on it in the run passed. Else the status is
+  ``check_failed`` (a blocking check failed) or ``unreconciled`` (only the figures
+  disagree), and ``error_message`` says which figures disagree (``source 17724 != target
+  17715 + cleaned 0 + merged 8``) and quotes the failed checks' problems of that month.
+  A valid row whose WARN checks failed for its month quotes them in ``error_message``
+  (``loaded with 1 rejected rows …``): valid, but not silent.
 - Every asset partition a failed step was going to write and did not gives a row with
   ``valid`` false, counts -1 and the redacted error (status ``failed``). When the step's
   ``dagster.Failure`` names bad months (``subway/bad_months``: a range of months with one
@@ -71,6 +74,7 @@ from subway_platform.elt_log.run_events import (
     read_run_events,
 )
 from subway_platform.elt_log.stats import PartitionStats, partition_stats
+from subway_platform.elt_log.valid import judge_load
 from subway_platform.partitions import InvalidPartitionKey, months_between, validate_month
 from subway_platform.redact import redact
 from subway_platform.tables import dataset_of_key
@@ -211,10 +215,16 @@ def _materialized_row(
 ) -> EltLogRow:
     stats = partition_stats(mat.metadata, partition)
     outcomes = _outcomes(events.checks, mat.asset_key, partition)
-    valid = _checks_pass(outcomes)
-    status: RowStatus = "materialized" if valid else "check_failed"
+    verdict = judge_load(stats, _checks_pass(outcomes))
+    valid = verdict.valid
+    status: RowStatus = "materialized"
+    if not verdict.checks_passed:
+        status = "check_failed"
+    elif verdict.figures_problem is not None:
+        status = "unreconciled"
     span = events.spans.get(mat.step_key) if mat.step_key else None
     message = detail = None
+    figures = [verdict.figures_problem] if verdict.figures_problem else []
     if not valid:
         failed = failed_error_checks(events.checks, mat.asset_key, partition)
         counts = {
@@ -222,8 +232,13 @@ def _materialized_row(
             "written": _count(stats.target_read_size),
             "cleaned": _count(stats.cleaned_count),
         }
-        message = check_failure_message(failed, mat.asset_key, partition, counts)
-        detail = check_failure_detail(failed, mat.asset_key, partition)
+        # The figures that disagree first ("source 17724 != target 17715 + cleaned 0 +
+        # merged 8"), then the failed blocking checks' problems.
+        message = check_failure_message(failed, mat.asset_key, partition, counts, figures)
+        what = "; ".join(
+            [*figures, *(["blocking check(s) failed"] if not verdict.checks_passed else [])]
+        )
+        detail = check_failure_detail(failed, mat.asset_key, partition, what)
     elif warned := failed_warning_checks(events.checks, mat.asset_key, partition):
         # Valid (every row accounted for), but an operator must see it: "loaded with 3
         # rejected rows (pass_in 9361, pass_out 0 not in the mart); first: line 5: …".
@@ -321,7 +336,10 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
                 if written is not None:
                     # The step wrote the asset, then failed (e.g. archiving the landing
                     # file): the load is not valid, the counts of what was written stay.
-                    if written.step_key == failure.step_key and written.status == "materialized":
+                    if written.step_key == failure.step_key and written.status in (
+                        "materialized",
+                        "unreconciled",
+                    ):
                         rows[(asset_key, partition)] = replace(
                             written,
                             valid=False,

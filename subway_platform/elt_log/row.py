@@ -17,7 +17,9 @@ from psycopg.types.json import Jsonb
 
 from subway_platform.elt_log.table import ELT_LOG_TABLE, ensure_elt_log_table
 
-RowStatus = Literal["materialized", "check_failed", "failed", "cancelled"]
+RowStatus = Literal["materialized", "check_failed", "unreconciled", "failed", "cancelled"]
+"""``unreconciled``: written, every blocking check passed, but the figures do not add up
+(``elt_log/valid.py``)."""
 
 UNKNOWN_COUNT = -1
 """The reference framework's value for a count that is not known (error, no metadata)."""

@@ -1,10 +1,11 @@
 """The ELT contract: the statistics of one load, partition by partition, typed.
 
-An asset reports what it read from its source, per partition (month ``YYYYMM``, or ``""``
-for an unpartitioned asset), as the output metadata ``elt/source_stats``. Its IO manager
-adds what landed in the target (:meth:`PartitionStats.with_target`) and publishes the
-whole as ``elt/partitions``, which the ELT log mirror turns into ``elt_manager_log`` rows
-(``elt_log/mirror.py``). Nothing else reads or writes these metadata entries.
+An asset reports what it read from its source and what it cleaned and merged, per partition
+(month ``YYYYMM``, or ``""`` for an unpartitioned asset), as the output metadata
+``elt/source_stats``. Its IO manager adds what landed in the target
+(:meth:`PartitionStats.with_target`) and publishes the whole as ``elt/partitions``, which
+the ELT log mirror turns into ``elt_manager_log`` rows (``elt_log/mirror.py``). Nothing
+else reads or writes these metadata entries.
 
 Both entries are JSON metadata with the reference framework's flat keys
 (``source_read_size``, ``cleaned_count``, ``target_read_size``, ``merged_count``,
@@ -54,8 +55,9 @@ class PartitionStats:
     target_read_size: int | None = None
     """Rows in the target's partition after the write (the IO manager's figure)."""
     merged_count: int | None = None
-    """Source rows combined into others by summing repeated keys:
-    ``source_read_size - target_read_size - cleaned_count`` (the IO manager's figure)."""
+    """Source rows combined into others by summing repeated keys, measured by the asset:
+    gold's good source rows minus the distinct keys they formed (in the unit of
+    ``source_read_size``); 0 for a hop that merges nothing (bronze, the mart)."""
     source_object: str | None = None
     """The source file the partition came from (bronze)."""
     source_checksum: str | None = None
@@ -102,18 +104,12 @@ class PartitionStats:
         return cls(**counts, **texts, sums=sums)
 
     def with_target(self, target_rows: int) -> "PartitionStats":
-        """These source figures completed with the rows written: ``target_read_size``, and
-        when the source size is known, ``merged_count`` (what neither the target nor the
-        cleaned rows explain: rows combined by summing)."""
-        if self.source_read_size is None:
-            return replace(self, target_read_size=target_rows)
-        cleaned = self.cleaned_count or 0
-        return replace(
-            self,
-            target_read_size=target_rows,
-            cleaned_count=cleaned,
-            merged_count=self.source_read_size - target_rows - cleaned,
-        )
+        """These source figures completed with the rows written (``target_read_size``).
+
+        Nothing else is derived: ``merged_count`` is the asset's own measurement, never the
+        remainder ``source - target - cleaned`` (with the remainder, the ELT log's figure
+        rule held by construction and could not fail; ``elt_log/valid.py``)."""
+        return replace(self, target_read_size=target_rows)
 
 
 def stats_metadata(stats: Mapping[str, PartitionStats]) -> dg.JsonMetadataValue:

@@ -72,8 +72,7 @@ def ensure_table(
             return None
         if kind == "p":
             raise dg.Failure(
-                f"mart table {table} is partitioned by month but its asset is not partitioned",
-                allow_retries=False,
+                f"mart table {table} is partitioned by month but its asset is not partitioned"
             )
         if kind is None:
             if primary_key:

@@ -22,6 +22,7 @@ from elt_log_contract_assets import (
     gold_fails,
     gold_reconciled,
     gold_station_fails,
+    gold_unreconciled,
     mart_after_check,
     mart_never,
     month_range_tags,
@@ -249,13 +250,45 @@ def test_failed_blocking_check_marks_the_load_invalid(
         row["pass_out_sum"],
     ) == (10, 8, 0, 0, 70, 60)
     assert row["target_object"] == "elt_checked"
-    # The check has no description: it is named, with the row's figures.
+    # Its figures do not add up either (two rows neither written, cleaned nor merged): said
+    # first. The check has no description: it is named, with the row's figures.
     assert row["error_message"] == (
-        "bronze/elt_checked 202302: check rows_reconcile failed (10 read, 8 written, 0 cleaned)"
+        "bronze/elt_checked 202302: source 10 != target 8 + cleaned 0 + merged 0; "
+        "check rows_reconcile failed (10 read, 8 written, 0 cleaned)"
     )
     assert row["error_detail"].startswith(
-        "bronze/elt_checked 202302: blocking check(s) failed\n\ncheck rows_reconcile (ERROR)"
+        "bronze/elt_checked 202302: source 10 != target 8 + cleaned 0 + merged 0; "
+        "blocking check(s) failed\n\ncheck rows_reconcile (ERROR)"
     )
+
+
+def test_figures_that_do_not_add_up_make_the_load_invalid(
+    instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    """Every check passed and the run succeeded, but one month's figures do not add up
+    (source = target + cleaned + merged): that month is not valid, and says which figures."""
+    run_id = run(instance, [gold_unreconciled], tags=month_range_tags("202301", "202302"))
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
+
+    assert mirror_run(instance, run_id, conn) == 2
+    rows = logged(conn, run_id)
+    bad = rows[("gold/elt_unreconciled", "202302")]
+    assert (bad["valid"], bad["status"]) == (False, "unreconciled")
+    assert bad["check_outcomes"] == {"rows_reconcile": {"passed": True, "severity": "ERROR"}}
+    assert (
+        bad["source_read_size"],
+        bad["target_read_size"],
+        bad["cleaned_count"],
+        bad["merged_count"],
+    ) == (17724, 17715, 0, 8)
+    assert bad["error_message"] == (
+        "gold/elt_unreconciled 202302: source 17724 != target 17715 + cleaned 0 + merged 8"
+    )
+    assert bad["error_detail"] == (
+        "gold/elt_unreconciled 202302: source 17724 != target 17715 + cleaned 0 + merged 8"
+    )
+    good = rows[("gold/elt_unreconciled", "202301")]
+    assert (good["valid"], good["status"], good["error_message"]) == (True, "materialized", None)
 
 
 def test_failed_check_message_quotes_the_months_figures_redacted(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
+from subway_platform.elt_log.mirror import rows_for_run
 from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.zone import REAL, Zone
 
@@ -53,18 +54,32 @@ def test_real_hourly_file_reconciles(zone: Zone) -> None:
         storage_options=object_storage_from_environment().delta_options(),
     )
     assert sum(gold.to_pyarrow_table(columns=["pass_in"]).column("pass_in").to_pylist()) == pass_in
+    # The ELT log: gold's figures in hour rows (24 per file row), merged measured (good
+    # rows x 24 - distinct (line, station, hour) keys), and they add up: every load valid.
+    logged = {r.asset_key: r for r in rows_for_run(zone.instance, result.run_id)}
+    assert all(r.valid and r.status == "materialized" for r in logged.values())
+    hourly = logged["gold/subway_passengers_time"]
+    assert (hourly.source_read_size, hourly.cleaned_count) == (rows * 24, 0)
+    assert (hourly.target_read_size, hourly.merged_count) == (count, rows * 24 - count)
 
 
 def test_station_master_loads_with_one_row_per_station(zone: Zone) -> None:
     source = REAL / "subway_station" / "station_master_utf8.csv"
     zone.upload(source, "서울시 역사마스터 정보.csv")
-    assert zone.run("station_job").success
+    result = zone.run("station_job")
+    assert result.success
     with source.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     ids = {(str(int(r["역사_ID"])), r["호선"]) for r in rows}
     mart = zone.query("SELECT station_id, line_no, latitude FROM subway_station")
     assert {(r[0], r[1]) for r in mart} == ids
     assert all(r[2] is not None for r in mart)
+    # The unpartitioned ELT rows: the file's rows, one gold row per station; valid.
+    logged = {r.asset_key: r for r in rows_for_run(zone.instance, result.run_id)}
+    assert all(r.valid and r.partition_key == "" for r in logged.values())
+    gold = logged["gold/subway_station"]
+    assert (gold.source_read_size, gold.target_read_size) == (len(rows), len(mart))
+    assert gold.merged_count == len(rows) - len(mart) - gold.cleaned_count >= 0
 
 
 def test_passengers_before_and_after_the_station_master_keep_one_schema(zone: Zone) -> None:

@@ -92,17 +92,18 @@ def test_unknown_figures_are_left_out_of_the_json() -> None:
     assert PartitionStats().to_metadata() == {}
 
 
-def test_the_io_managers_completion_matches_the_old_arithmetic() -> None:
-    # source = target + cleaned + merged; cleaned defaults to 0 when the asset gave none.
-    read = PartitionStats(source_read_size=110, cleaned_count=4, sums={"pass_in": 5})
+def test_the_io_manager_adds_only_the_rows_written() -> None:
+    # The asset measures cleaned and merged; the IO manager derives nothing from them (a
+    # remainder would make source = target + cleaned + merged hold by construction).
+    read = PartitionStats(
+        source_read_size=110, cleaned_count=4, merged_count=5, sums={"pass_in": 5}
+    )
     done = read.with_target(100)
-    assert (done.target_read_size, done.cleaned_count, done.merged_count) == (100, 4, 6)
+    assert (done.target_read_size, done.cleaned_count, done.merged_count) == (100, 4, 5)
     assert done.sums == {"pass_in": 5}
     assert PartitionStats(source_read_size=3).with_target(3).to_metadata() == {
         "source_read_size": 3,
-        "cleaned_count": 0,
         "target_read_size": 3,
-        "merged_count": 0,
     }
     # No source figure: only what was written is known.
     assert PartitionStats().with_target(7).to_metadata() == {"target_read_size": 7}
