@@ -1,7 +1,7 @@
 """Gold: typed English columns, repeated keys summed, rejects kept with their reason.
 
 One step per data set writes two assets from one read of bronze: ``gold/<gold asset>``
-and ``gold/rejects/<data set>`` (``assets/rejects.py``): the rows that cannot be parsed,
+and ``gold/rejects/<data set>_rejects`` (``assets/rejects.py``): the rows that cannot be parsed,
 with the reason and their source position, counted as gold's ``cleaned_count``. (The
 rejects table appears with the first rejected row; a load with none leaves months that
 never had any untouched, and empties those that had some.) Rows repeating a key (e.g. the
