@@ -15,6 +15,7 @@ from typing import Any
 
 import dagster as dg
 
+from subway_platform.assets.code_version import code_version
 from subway_platform.assets.layer import layer_asset_args
 from subway_platform.assets.rejects import (
     REJECTS_OUTPUT,
@@ -103,7 +104,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     master = dataset_named(join.master) if join is not None else None
     deps = [tables_of(master).gold.key] if master is not None else []
     args = layer_asset_args(spec, "gold", "delta_io_manager")
-    shared = {name: args[name] for name in ("io_manager_key", "tags", "owners", "code_version")}
+    shared = {name: args[name] for name in ("io_manager_key", "tags", "owners")}
     description = (
         f"Gold: typed, cleansed and merged. {spec.description} Columns have English "
         f"names; rows repeating ({', '.join(spec.gold_key)}) are summed (source_rows counts them); "
@@ -122,6 +123,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 # Required when selected (always yielded then); not required when the
                 # step runs for the other output alone (can_subset).
                 is_required=False,
+                code_version=args["code_version"],
                 **shared,
             ),
             REJECTS_OUTPUT: dg.AssetOut(
@@ -131,6 +133,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 # Required when selected (always yielded then); not required when the
                 # step runs for the other output alone (can_subset).
                 is_required=False,
+                code_version=code_version(spec, "rejects"),
                 **shared,
             ),
         },
