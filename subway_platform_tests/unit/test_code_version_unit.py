@@ -14,6 +14,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
+from dagster._core.definitions.data_version import (
+    CODE_VERSION_TAG,
+    CachingStaleStatusResolver,
+    StaleCauseCategory,
+)
+from dagster._core.loader import LoadingContextForTest
 
 import subway_platform
 from subway_platform.assets import build_assets
@@ -52,6 +59,15 @@ def with_daily(daily: DatasetSpec) -> tuple[DatasetSpec, ...]:
     return tuple(daily if s is DAILY else s for s in ALL_DATASETS)
 
 
+def daily_with_new_header() -> DatasetSpec:
+    """The daily spec after the portal wrote 등록일자 under a new header: parsing changes."""
+    reg_date = DAILY.column("등록일자")
+    renamed = dataclasses.replace(reg_date, aliases=("등록일",))
+    return dataclasses.replace(
+        DAILY, columns=tuple(renamed if c is reg_date else c for c in DAILY.columns)
+    )
+
+
 def test_every_asset_has_its_own_version() -> None:
     found = versions()
     assert len(found) == 4 * len(ALL_DATASETS)
@@ -61,17 +77,44 @@ def test_every_asset_has_its_own_version() -> None:
 
 def test_a_daily_spec_change_changes_the_daily_versions_only() -> None:
     before = versions()
-    # The portal writes 등록일자 under a new header: parsing changes, so every daily layer.
-    reg_date = DAILY.column("등록일자")
-    renamed = dataclasses.replace(reg_date, aliases=("등록일",))
-    daily = dataclasses.replace(
-        DAILY, columns=tuple(renamed if c is reg_date else c for c in DAILY.columns)
-    )
-    after = versions(with_daily(daily))
+    after = versions(with_daily(daily_with_new_header()))
     changed = {key for key in before if before[key] != after[key]}
     assert changed == keys_of(DAILY)
     for other in (HOURLY, STATION):
         assert all(after[k] == before[k] for k in keys_of(other))
+
+
+def test_dagster_marks_the_daily_assets_stale_for_their_code_only() -> None:
+    """What the UI shows: every asset's month materialized by today's code, then the code
+    location built with a changed daily spec. Dagster's stale-status resolver (the one its
+    UI asks) gives "has a new code version" for the daily data set's four assets, and for
+    no other."""
+    month = "201907"
+    today = build_assets()
+    changed = build_assets(with_daily(daily_with_new_header()))
+    with dg.instance_for_test() as instance:
+        for asset in today:
+            for key, version in asset.code_versions_by_key.items():
+                partition = month if asset.partitions_def is not None else None
+                event = dg.AssetMaterialization(
+                    key, partition=partition, tags={CODE_VERSION_TAG: str(version)}
+                )
+                instance.report_runless_asset_event(event)
+
+        def new_code(assets: list[dg.AssetsDefinition]) -> set[str]:
+            graph = AssetGraph.from_assets(assets)
+            status = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
+            return {
+                key.to_user_string()
+                for key in graph.get_all_asset_keys()
+                for cause in status.get_stale_causes(
+                    key, month if graph.get(key).partitions_def is not None else None
+                )
+                if cause.category == StaleCauseCategory.CODE and cause.asset_key == key
+            }
+
+        assert new_code(today) == set()
+        assert new_code(changed) == keys_of(DAILY)
 
 
 def test_a_field_that_writes_no_row_changes_no_version() -> None:
