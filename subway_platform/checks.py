@@ -75,7 +75,8 @@ def check_specs(spec: DatasetSpec, layer: str) -> list[dg.AssetCheckSpec]:
             (
                 NO_ROWS_REJECTED,
                 False,
-                f"Warning: no row was rejected (quarantined in gold/rejects/{spec.name}). "
+                "Warning: no row was rejected (quarantined in "
+                f"{tables_of(spec).rejects.key_string}). "
                 "Reports the rejected rows, their passenger sums (missing from the mart) and "
                 "the first reasons; beyond the data set's threshold "
                 f"({spec.reject_threshold:.1%}) {RECONCILES_WITH_BRONZE} blocks.",

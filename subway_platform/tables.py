@@ -9,8 +9,13 @@ job all ask ``tables_of(spec)``. A data set has four tables:
 | --------- | ---------------------------- | ---------------------------------- |
 | bronze    | ``bronze/<name>``            | Delta ``<lake>/bronze/<name>``     |
 | gold      | ``gold/<gold_asset>``        | Delta ``<lake>/gold/<gold_asset>`` |
-| rejects   | ``gold/rejects/<name>``      | Delta ``<lake>/gold/rejects/<name>``|
+| rejects   | ``gold/rejects/<name>_rejects`` | Delta ``<lake>/gold/rejects/<name>``|
 | mart      | ``mart/<gold_asset>``        | PostgreSQL ``public.<gold_asset>`` |
+
+Every other table's address is its key's path; the rejects table's is not. Its key ends in
+``<name>_rejects`` because the UI labels a node with the key's last component, and
+``gold/rejects/<name>`` was drawn as a second ``card_subway_month`` beside bronze; its
+Delta path stayed ``gold/rejects/<name>`` so existing lakes keep their rejects.
 
 A ``Slice`` is a table plus the months a step reads or writes; its months are validated
 when it is made, so nothing unvalidated reaches a path or a SQL statement through it.
@@ -142,7 +147,7 @@ def build_tables(spec: DatasetSpec) -> DatasetTables:
             part,
         ),
         rejects=TableRef(
-            dg.AssetKey(["gold", "rejects", spec.name]),
+            dg.AssetKey(["gold", "rejects", f"{spec.name}_rejects"]),
             "delta",
             "rejects",
             f"gold/rejects/{spec.name}",

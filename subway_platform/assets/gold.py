@@ -1,7 +1,7 @@
 """Gold: typed English columns, repeated keys summed, rejects kept with their reason.
 
 One step per data set writes two assets from one read of bronze: ``gold/<gold asset>``
-and ``gold/rejects/<data set>`` (``assets/rejects.py``): the rows that cannot be parsed,
+and ``gold/rejects/<data set>_rejects`` (``assets/rejects.py``): the rows that cannot be parsed,
 with the reason and their source position, counted as gold's ``cleaned_count``. (The
 rejects table appears with the first rejected row; a load with none leaves months that
 never had any untouched, and empties those that had some.) Rows repeating a key (e.g. the
@@ -15,6 +15,7 @@ from typing import Any
 
 import dagster as dg
 
+from subway_platform.assets.code_version import code_version
 from subway_platform.assets.layer import layer_asset_args
 from subway_platform.assets.rejects import (
     REJECTS_OUTPUT,
@@ -144,7 +145,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     master = dataset_named(join.master) if join is not None else None
     deps = [tables_of(master).gold.key] if master is not None else []
     args = layer_asset_args(spec, "gold", "delta_io_manager")
-    shared = {name: args[name] for name in ("io_manager_key", "tags", "owners", "code_version")}
+    shared = {name: args[name] for name in ("io_manager_key", "tags", "owners")}
     description = (
         f"Gold: typed, cleansed and merged. {spec.description} Columns have English "
         f"names; rows repeating ({', '.join(spec.gold_key)}) are summed (source_rows counts them); "
@@ -163,6 +164,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 # Required when selected (always yielded then); not required when the
                 # step runs for the other output alone (can_subset).
                 is_required=False,
+                code_version=args["code_version"],
                 **shared,
             ),
             REJECTS_OUTPUT: dg.AssetOut(
@@ -172,6 +174,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 # Required when selected (always yielded then); not required when the
                 # step runs for the other output alone (can_subset).
                 is_required=False,
+                code_version=code_version(spec, "rejects"),
                 **shared,
             ),
         },

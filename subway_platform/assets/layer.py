@@ -5,24 +5,24 @@ from typing import Any
 
 import dagster as dg
 
+from subway_platform.assets.code_version import CodeLayer, code_version
 from subway_platform.checks import check_specs
 from subway_platform.datasets import DatasetSpec
 from subway_platform.partitions import monthly_partitions
 
 OWNERS = ["team:data-platform"]
 """Who answers for the platform's assets (shown in the UI and its catalog)."""
-CODE_VERSION = "2026.11.1"
-"""Bump when the parsing, merging or enrichment of a layer changes what it writes: the UI
-then flags materializations made by older code."""
 
 
 def layer_asset_args(
-    spec: DatasetSpec, layer: str, io_manager_key: str, metadata: dict[str, Any] | None = None
+    spec: DatasetSpec, layer: CodeLayer, io_manager_key: str, metadata: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Keyword arguments for ``@dg.asset`` of ``spec``'s asset in ``layer``.
 
     A partitioned data set gets month partitions and a single-run backfill policy (a
     range of months is one run); its tables are partitioned by ``partitions.MONTH_COLUMN``.
+    The code version is derived from the spec and the layer's code (``code_version.py``):
+    the UI flags materializations made by other code as stale.
     """
     partitioned = spec.partitioned
     all_metadata = dict(metadata or {})
@@ -34,6 +34,6 @@ def layer_asset_args(
         "group_name": spec.name,
         "tags": {"layer": layer},
         "owners": OWNERS,
-        "code_version": CODE_VERSION,
+        "code_version": code_version(spec, layer),
         "check_specs": check_specs(spec, layer),
     }

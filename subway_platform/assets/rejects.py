@@ -1,4 +1,4 @@
-"""Gold's rejected rows as an asset: ``gold/rejects/<data set>`` beside each gold asset.
+"""Gold's rejected rows as an asset: ``gold/rejects/<data set>_rejects`` beside each gold asset.
 
 Rows gold cannot parse (a negative or non-numeric count, a bad date) are quarantined in
 the Delta table ``<lake>/gold/rejects/<data set>`` with their reason and source position
@@ -21,13 +21,14 @@ REJECTS_OUTPUT = "rejects"
 
 
 def rejects_key(spec: DatasetSpec) -> dg.AssetKey:
-    """The rejects asset of a data set, ``gold/rejects/card_subway_month``: its key is the
-    table's path in the lake (``tables_of(spec).rejects``)."""
+    """The rejects asset of a data set, ``gold/rejects/card_subway_month_rejects`` (the UI
+    labels it ``card_subway_month_rejects``, not bronze's name); its Delta table stays at
+    ``<lake>/gold/rejects/card_subway_month`` (``tables_of(spec).rejects``)."""
     return tables_of(spec).rejects.key
 
 
 REJECTS_ASSETS: frozenset[str] = frozenset(rejects_key(s).to_user_string() for s in ALL_DATASETS)
-"""Every rejects asset key (``gold/rejects/<data set>``): not logged by the ELT log."""
+"""Every rejects asset key (``gold/rejects/<data set>_rejects``): not logged by the ELT log."""
 
 
 def rejects_description(spec: DatasetSpec) -> str:

@@ -19,7 +19,7 @@
   metadata names them): those months have their ``check_failed`` rows, the others
   keep their valid rows.
 - Assets that were skipped or never reached write nothing: the log records what ran.
-- Gold's rejects assets (``gold/rejects/<data set>``, written by the gold step beside gold)
+- Gold's rejects assets (``gold/rejects/<data set>_rejects``, written by the gold step beside gold)
   are no hop: their rows are gold's ``cleaned_count``, and they get no row of their own
   (nor when their step fails or the run is cancelled).
 - A run that failed with no step failing (its run worker was killed, its node lost: run

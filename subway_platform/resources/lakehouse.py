@@ -1,7 +1,8 @@
 """The lakehouse: where every Delta table of the platform lives (one owner for locations).
 
 The table of asset ``bronze/card_subway_month`` lives at ``<lake>/bronze/card_subway_month``,
-gold's rejected rows of a data set at ``<lake>/gold/rejects/<data set>``. The Delta IO
+gold's rejected rows of a data set (asset ``gold/rejects/<data set>_rejects``) at
+``<lake>/gold/rejects/<data set>``. The Delta IO
 manager, the assets, the maintenance job and the demo all ask this resource, so a table
 never has two spellings of its address.
 """
@@ -29,8 +30,8 @@ def lake_table_url(lake_url: str, asset_key: dg.AssetKey | str | list[str]) -> s
 
 
 def dataset_table_paths(spec: DatasetSpec) -> list[str]:
-    """The lake paths of a data set's Delta tables: bronze, gold and gold's rejects (each
-    the path of its asset key)."""
+    """The lake paths of a data set's Delta tables: bronze, gold and gold's rejects (the
+    path of the asset key, except the rejects': see ``subway_platform.tables``)."""
     return [table.name for table in tables_of(spec).delta]
 
 

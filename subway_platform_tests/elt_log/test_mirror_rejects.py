@@ -1,4 +1,4 @@
-"""A step that writes gold beside its rejects asset (``gold/rejects/<data set>``, not a
+"""A step that writes gold beside its rejects asset (``gold/rejects/<data set>_rejects``, not a
 hop): the ELT log has gold's rows only, whether the step succeeds or fails."""
 
 import dagster as dg
@@ -9,7 +9,7 @@ from subway_platform.assets.rejects import REJECTS_ASSETS
 from subway_platform.elt_log.mirror import mirror_run, rows_for_run
 from subway_platform.partitions import monthly_partitions
 
-REJECTS = dg.AssetKey(["gold", "rejects", "card_subway_month"])
+REJECTS = dg.AssetKey(["gold", "rejects", "card_subway_month_rejects"])
 _monthly = {
     "partitions_def": monthly_partitions,
     "backfill_policy": dg.BackfillPolicy.single_run(),

@@ -95,7 +95,7 @@ def test_fourth_dataset_is_registered_from_its_spec_alone() -> None:
     assert keys == {
         "bronze/card_subway_pay_free",
         "gold/subway_passengers_pay_free",
-        "gold/rejects/card_subway_pay_free",
+        "gold/rejects/card_subway_pay_free_rejects",
         "mart/subway_passengers_pay_free",
     }
     monthly_all = defs.resolve_job_def("monthly_all_job")

@@ -14,7 +14,7 @@ from subway_platform_tests.zone import REAL, Zone
 
 MONTH = "201910"
 CLEAN_MONTH = "201911"
-REJECTS = dg.AssetKey(["gold", "rejects", "card_subway_month"])
+REJECTS = dg.AssetKey(["gold", "rejects", "card_subway_month_rejects"])
 GOLD = dg.AssetKey(["gold", "subway_passengers"])
 
 

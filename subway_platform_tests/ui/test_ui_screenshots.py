@@ -55,12 +55,13 @@ def test_asset_lineage_and_partitions_page_render(dev: DevPlatform) -> None:
 
         # The daily data set's group: bronze -> gold (and its rejects) -> mart drawn as asset
         # nodes, each with its partitions and checks, and the station master as an upstream
-        # link.
+        # link. A node is labelled with its key's last component: the rejects node says so.
         browser.navigate(f"{dev.url}/locations/{LOCATION}/asset-groups/card_subway_month/lineage")
         browser.wait_for(
             _text_has_all(
                 [
                     "card_subway_month",
+                    "card_subway_month_rejects",
                     "subway_passengers",
                     "subway_station",
                     partitions_label,
@@ -73,6 +74,21 @@ def test_asset_lineage_and_partitions_page_render(dev: DevPlatform) -> None:
             f"document.body.innerText.split({json.dumps(partitions_label)}).length - 1"
         )
         assert nodes == 4, f"expected bronze, gold, its rejects and mart nodes, found {nodes}"
+        # Each node is a foreignObject whose text starts with its label (the key's last
+        # component): the rejects node is no second card_subway_month.
+        names = ["card_subway_month_rejects", "card_subway_month", "subway_passengers"]
+        labels = browser.evaluate(
+            "[...document.querySelectorAll('foreignObject')]"
+            f".filter(n => n.textContent.includes({json.dumps(partitions_label)}))"
+            f".map(n => {json.dumps(names)}.find(w => n.textContent.startsWith(w))"
+            " || n.textContent)"
+        )
+        assert sorted(labels) == [
+            "card_subway_month",
+            "card_subway_month_rejects",
+            "subway_passengers",  # gold and mart: contract keys, told apart by their kinds
+            "subway_passengers",
+        ], labels
         _dismiss_community_dialog(browser)
         browser.screenshot(ARTIFACTS / shots[1])
 

@@ -16,6 +16,7 @@ from subway_platform.elt_log.mirror import NOT_HOPS
 from subway_platform.jobs import dataset_selection, monthly_all_job
 from subway_platform.resources.lakehouse import Lakehouse
 from subway_platform.resources.storage import ObjectStorage
+from subway_platform.tables import tables_of
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +57,31 @@ def test_rejects_asset_is_in_its_jobs_and_at_the_lakehouse_rejects_table(
         assert key in monthly_all_job.selection.resolve(graph)
     lake = Lakehouse(lake_url="s3://lake/root", storage=ObjectStorage())
     assert (
-        lake.table_url(key) == lake.rejects_url(spec) == f"s3://lake/root/gold/rejects/{spec.name}"
+        lake.url_of(tables_of(spec).rejects)
+        == lake.rejects_url(spec)
+        == f"s3://lake/root/gold/rejects/{spec.name}"
     )
 
 
+@pytest.mark.parametrize("spec", ALL_DATASETS, ids=lambda s: s.name)
+def test_the_rejects_node_is_labelled_as_rejects(graph: AssetGraph, spec: DatasetSpec) -> None:
+    """The lineage graph labels a node with its key's last component. The rejects were
+    drawn as a second bronze node; now their label is their own. Bronze, gold and mart keep
+    their contract keys (design.md): gold and mart share a label and differ by the kinds
+    drawn on the node (the station master's three share one: its names are contracts too)."""
+    tables = tables_of(spec)
+    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name == spec.name]
+    assert sorted(keys) == sorted(t.key for t in tables)
+    labels = {t.layer: t.key.path[-1] for t in tables}
+    assert labels["rejects"] == f"{spec.name}_rejects"
+    assert labels["bronze"] == spec.name
+    assert labels["gold"] == labels["mart"] == spec.gold_asset
+    assert labels["rejects"] not in {labels["bronze"], labels["gold"], labels["mart"]}
+    kinds = {t.layer: graph.get(t.key).kinds for t in tables}
+    assert kinds["gold"] == {"spark", "delta"} and kinds["mart"] == {"postgres"}
+
+
 def test_rejects_assets_are_not_elt_log_hops() -> None:
-    assert REJECTS_ASSETS == {f"gold/rejects/{s.name}" for s in ALL_DATASETS}
+    assert REJECTS_ASSETS == {f"gold/rejects/{s.name}_rejects" for s in ALL_DATASETS}
     assert NOT_HOPS >= REJECTS_ASSETS
     assert not REJECTS_ASSETS & set(HOPS)

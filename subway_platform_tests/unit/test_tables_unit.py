@@ -18,7 +18,10 @@ def test_daily_tables_have_the_contract_keys_and_addresses() -> None:
     tables = tables_of(DAILY)
     assert tables.bronze.key == dg.AssetKey(["bronze", "card_subway_month"])
     assert tables.gold.key == dg.AssetKey(["gold", "subway_passengers"])
-    assert tables.rejects.key == dg.AssetKey(["gold", "rejects", "card_subway_month"])
+    assert tables.rejects.key == dg.AssetKey(["gold", "rejects", "card_subway_month_rejects"])
+    # The UI labels a node with its key's last component: the rejects say what they are,
+    # while their Delta table stays where existing lakes have it.
+    assert tables.rejects.address == "gold/rejects/card_subway_month"
     assert tables.mart.key == dg.AssetKey(["mart", "subway_passengers"])
     assert tables.bronze.lake_path == ("bronze", "card_subway_month")
     assert tables.mart.qualified_name == (MART_SCHEMA, "subway_passengers")
