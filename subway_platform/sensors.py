@@ -39,6 +39,7 @@ from subway_platform.landing_scan import (
 from subway_platform.partitions import InvalidPartitionKey, validate_month
 from subway_platform.resources.landing import LandingZone, safe_file_name
 from subway_platform.resources.storage import StoredObject, is_s3
+from subway_platform.staged_copies import drop_copies
 from subway_platform.tags import (
     LOCK_TAG,
     RANGE_END_TAG,
@@ -224,6 +225,8 @@ def _load_for_manifest(
         return None, f"{manifest.file_name} is not in the landing zone"
     obj = landing.storage.stat(manifest.file_url)
     if obj is None:
+        # Removed by hand before its load: nothing will load the scan's staged copy.
+        drop_copies(landing, manifest.dataset, manifest.file_url)
         return None, f"{manifest.file_name} has left the landing zone (loaded or removed)"
     if obj.etag != manifest.etag:
         return None, f"{manifest.file_name} was replaced after its scan (it gets its own scan)"

@@ -356,3 +356,22 @@ def _sha256(path: Path) -> str:
 
 def _archive_key(zone: Zone) -> str:
     return f"{zone.archive.removeprefix('s3://subway/')}/{HOURLY_FILE_NAME}"
+
+
+def test_staged_copy_of_a_file_removed_before_its_load_is_dropped(
+    zone: Zone, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A scanned file deleted from landing by hand: the next tick drops its manifest and the
+    scan's staged copy (nothing would ever load it)."""
+    source = REAL / "card_subway_time" / "hourly_202210_cp949.csv"
+    url = zone.upload(source, HOURLY_FILE_NAME)
+    [scan], cursor = _tick(zone, None)
+    assert _execute(zone, scan).success
+    assert len(zone.keys(f"{zone.lake}/_staging/scanned")) == 3
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    zone.s3.delete_object(Bucket=bucket, Key=key)
+    with caplog.at_level(logging.WARNING):
+        requests, _ = _tick(zone, cursor, caplog.handler)
+    assert requests == []
+    assert "has left the landing zone" in caplog.text
+    assert _manifests(zone) == [] and zone.keys(f"{zone.lake}/_staging/scanned") == []
