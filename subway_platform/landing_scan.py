@@ -4,9 +4,10 @@ The portal's hourly file (``서울시 지하철 호선별 역별 시간대별 �
 months under one name. Reading it to find them is a run, not work for a sensor tick: the
 landing sensor requests one run of ``landing_scan_job`` per such file and content tag; the
 run downloads the file once, stages it (the same validation as bronze: a bad file fails
-here, with its file, line and field named) and writes a small JSON manifest in the lake,
-``_staging/scans/<data set>-<hash>.json``. The next tick reads the manifest (a listing and a
-few small reads), checks the file is still in landing with the same content tag, and
+here, with its file, line and field named), keeps the staged copy for bronze
+(``staged_copies``: bronze reads no landing file twice) and writes a small JSON manifest in
+the lake, ``_staging/scans/<data set>-<hash>.json``. The next tick reads the manifest (a
+listing and a few small reads), checks the file is still in landing with the same content tag, and
 requests the load of the months found, under the same run key as a file whose name gives
 its month: exactly once per file content.
 
@@ -28,6 +29,7 @@ from subway_platform.partitions import validate_month
 from subway_platform.resources.landing import LandingZone, safe_file_name
 from subway_platform.resources.storage import StoredObject, join_url
 from subway_platform.retries import retry_transient
+from subway_platform.staged_copies import save_copy
 from subway_platform.tags import (
     DATASET_TAG,
     KIND_TAG,
@@ -171,7 +173,9 @@ class ScanTarget:
 def scan_file(
     target: ScanTarget, obj: StoredObject, landing: LandingZone, run_id: str
 ) -> ScanManifest:
-    """Download and stage the file (raises ``LandingFileError`` for a bad one)."""
+    """Download and stage the file (raises ``LandingFileError`` for a bad one), and keep the
+    raw bytes and the staged copy in the lake for bronze (``staged_copies``): the file is
+    read from the landing zone once per content."""
     # Staging (pyarrow) is imported by the run only, never by the sensor.
     from subway_platform.ingest.stage import stage_landing_file
 
@@ -180,6 +184,7 @@ def scan_file(
         staged = stage_landing_file(
             local, Path(tmp) / "staged.parquet", file_name=obj.name, spec=target.spec
         )
+        save_copy(landing, target.spec.name, obj, local, staged, run_id)
     return ScanManifest(
         dataset=target.spec.name,
         file_name=obj.name,
@@ -199,8 +204,9 @@ def scan_file(
     out=dg.Out(dg.Nothing),
     description="Downloads the landing file named by the run's tags once, stages it (encoding, "
     "layout and rows checked as bronze does; a bad file fails here with its file, line and "
-    "field) and writes the months it holds to a manifest under the lake's _staging/scans/. "
-    "The landing sensor's next tick requests the load of those months.",
+    "field), keeps the staged copy under the lake's _staging/scanned/ (bronze loads it "
+    "instead of reading the file again) and writes the months it holds to a manifest under "
+    "_staging/scans/. The landing sensor's next tick requests the load of those months.",
 )
 def scan_landing_file(
     context: dg.OpExecutionContext, landing: LandingZone

@@ -3,8 +3,11 @@
 For each month of the step, the bronze asset finds the data set's file in the landing
 zone (or, for a rerun, the archive), stages it (encoding detected, layout checked, rows
 of other months refused; see ``ingest``), reads the staged copy with Spark and replaces
-the month in Delta. Files taken from the landing zone are moved to the archive only after
-the bronze write committed, as the reference jobs did.
+the month in Delta. A file that its scan run already staged (a name without a month,
+``landing_scan.py``) is not read again: bronze loads the scan's staged copy of the same
+content (``staged_copies.py``, matched by the landing zone's content tag). Files taken
+from the landing zone are moved to the archive only after the bronze write committed, as
+the reference jobs did.
 """
 
 import tempfile
@@ -26,8 +29,9 @@ from subway_platform.ingest.errors import LandingFileError
 from subway_platform.partitions import MONTH_COLUMN, context_months
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.spark import SparkEngine
-from subway_platform.resources.storage import StoredObject
+from subway_platform.resources.storage import StoredObject, is_s3
 from subway_platform.retries import retry_transient
+from subway_platform.staged_copies import StagedCopy, drop_copies, find_copy
 from subway_platform.stores.delta import DeltaStore
 from subway_platform.tables import tables_of
 
@@ -66,6 +70,7 @@ def _stage_all(
     months: list[str],
     workdir: Path,
     bad_months: dict[str, str],
+    reused: dict[str, StagedCopy],
 ) -> list[tuple[StoredObject, bool, "StagedFile", str]]:
     """Stage the files that hold the step's months, each month from one file.
 
@@ -74,7 +79,9 @@ def _stage_all(
     again from another (an hourly file may hold many months). In a range of months, a
     month whose own file (named for it) cannot be staged is put in ``bad_months`` (month ->
     reason naming it) and the other months are still staged, so that the step's failure
-    can say which months were bad and which were fine.
+    can say which months were bad and which were fine. A landing file that its scan run
+    staged is not downloaded: its staged copy (same content tag) is used for the months
+    still to load, and put in ``reused`` (file URL -> copy).
     """
     from subway_platform.ingest.stage import stage_landing_file
 
@@ -89,6 +96,23 @@ def _stage_all(
         file_month = spec.file_month(obj.name) if spec.partitioned else None
         if file_month is not None and file_month in bad_months:
             continue  # an older file must not stand in for the month's bad upload
+        copy = None
+        if spec.partitioned and file_month is None and not archived:
+            copy = find_copy(landing, spec.name, obj)
+        if copy is not None:
+            result = copy.staged.only_months(remaining)
+            if result.rows == 0:
+                context.log.info(f"{obj.name}: no rows for the months still to load; not used")
+                continue
+            remaining -= set(result.months)
+            reused[obj.url] = copy
+            staged.append((obj, archived, result, copy.parquet_url))
+            context.log.info(
+                f"staged {obj.name} (landing, content {obj.etag}) by scan run "
+                f"{copy.scan_run_id}: its staged copy is loaded, the file is not read again "
+                f"({result.rows} rows, months {', '.join(sorted(result.months))})"
+            )
+            continue
         local = landing.storage.download(obj.url, _raw_path(workdir, obj))
         out = workdir / "staged" / f"{len(staged):04d}.parquet"
         try:
@@ -118,6 +142,17 @@ def _stage_all(
             f"{result.rows} rows, months {', '.join(sorted(result.months)) or '-'})"
         )
     return staged
+
+
+def _raw_copy(landing: LandingZone, copy: StagedCopy, workdir: Path) -> Path | None:
+    """The scan's raw copy as a local file for the archive (not the landing file again):
+    the lake's own file when the lake is local, else downloaded from the lake when the
+    archive is local; None when landing and archive are both S3 (a server-side copy)."""
+    if not is_s3(copy.raw_url):
+        return Path(copy.raw_url)
+    if is_s3(landing.archive_url):
+        return None
+    return landing.storage.download(copy.raw_url, workdir / "raw_copy" / "file.csv")
 
 
 def _check_coverage(
@@ -185,6 +220,7 @@ def _bronze_output(
     session: Any,
     staged: list[tuple[StoredObject, bool, "StagedFile", str]],
     stats: dict[str, PartitionStats],
+    reused: dict[str, StagedCopy],
 ) -> dg.Output[DataFrame]:
     """Bronze rows (staged files read by the engine, with lineage) and their metadata."""
     from pyspark.sql import functions as F
@@ -192,9 +228,11 @@ def _bronze_output(
     ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     frames: list[DataFrame] = []
     for obj, _archived, result, url in staged:
+        read = session.read.parquet(url)
+        if obj.url in reused:  # a scan's copy holds all the file's months
+            read = read.where(F.col(MONTH_COLUMN).isin(sorted(result.months)))
         frames.append(
-            session.read.parquet(url)
-            .withColumn("_source_object", F.lit(obj.name))
+            read.withColumn("_source_object", F.lit(obj.name))
             .withColumn("_source_checksum", F.lit(result.checksum))
             .withColumn("_ingested_at", F.lit(ingested_at))
             .withColumn("_run_id", F.lit(context.run_id))
@@ -221,6 +259,9 @@ def _bronze_output(
                         "encoding": r.encoding,
                         "rows": r.rows,
                         "months": r.months,
+                        "staged_by_run": reused[o.url].scan_run_id
+                        if o.url in reused
+                        else context.run_id,
                     }
                     for o, a, r, _ in staged
                 ]
@@ -260,14 +301,17 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             with tempfile.TemporaryDirectory(prefix="subway_stage_") as tmp:
                 workdir = Path(tmp)
                 bad_months: dict[str, str] = {}
+                reused: dict[str, StagedCopy] = {}
                 try:
                     with retry_transient(context):
-                        staged = _stage_all(context, spec, landing, months, workdir, bad_months)
+                        staged = _stage_all(
+                            context, spec, landing, months, workdir, bad_months, reused
+                        )
                 except LandingFileError as err:
                     raise dg.Failure(str(err)) from None
                 _check_coverage(spec, months, staged, bad_months)
                 stats = _source_stats(spec, staged)
-                yield _bronze_output(context, spec, session, staged, stats)
+                yield _bronze_output(context, spec, session, staged, stats, reused)
 
                 # The Delta write has committed (the IO manager ran on yield): check what landed.
                 written = delta_store.read_slice(tables_of(spec).bronze.months(months))
@@ -288,9 +332,18 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                     return
                 # As the reference jobs did: move the ingested files to the archive.
                 for obj, archived, _result, _url in staged:
-                    if not archived:
-                        dest = landing.archive(obj, local_copy=_raw_path(workdir, obj))
-                        context.log.info(f"archived {obj.name} -> {dest}")
+                    if archived:
+                        continue
+                    copy = reused.get(obj.url)
+                    local = (
+                        _raw_path(workdir, obj)
+                        if copy is None
+                        else _raw_copy(landing, copy, workdir)
+                    )
+                    dest = landing.archive(obj, local_copy=local)
+                    context.log.info(f"archived {obj.name} -> {dest}")
+                    if copy is not None:
+                        drop_copies(landing, spec.name, obj.url)
         finally:
             landing.storage.delete_prefix(staging)
 

@@ -17,9 +17,10 @@ import io
 import json
 import os
 import uuid
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -66,6 +67,30 @@ class StagedFile:
     unparseable: dict[str, int]
     """Month -> rows with at least one unparseable count in a sum source column."""
     parquet_path: Path
+
+    def facts(self) -> dict[str, object]:
+        """Everything but the local path, as JSON-ready values (kept beside a staged copy)."""
+        return {k: v for k, v in asdict(self).items() if k != "parquet_path"}
+
+    @classmethod
+    def from_facts(cls, data: Mapping[str, Any], parquet_path: Path) -> StagedFile:
+        """The inverse of :meth:`facts`; ``KeyError``/``TypeError`` if a field is missing."""
+        return cls(
+            **{f.name: data[f.name] for f in fields(cls) if f.name != "parquet_path"},
+            parquet_path=parquet_path,
+        )
+
+    def only_months(self, months: Collection[str]) -> StagedFile:
+        """The same file's figures for ``months`` only (a staged copy of all its months
+        loaded for some of them): rows, rows per month, sums and unparseable rows."""
+        keep = {m: n for m, n in self.months.items() if m in months}
+        return replace(
+            self,
+            rows=sum(keep.values()),
+            months=keep,
+            sums={m: s for m, s in self.sums.items() if m in keep},
+            unparseable={m: n for m, n in self.unparseable.items() if m in keep},
+        )
 
 
 @dataclass

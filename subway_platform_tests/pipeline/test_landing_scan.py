@@ -5,10 +5,13 @@ content; a bad file fails its scan run with the file and line named."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import unquote
 
 import dagster as dg
 import psycopg
@@ -21,6 +24,7 @@ from subway_platform.resources.environment import object_storage_from_environmen
 from subway_platform.resources.landing import LandingZone
 from subway_platform.sample_data import HOURLY_FILE_NAME, write_sample_files
 from subway_platform.sensors import LandingSensorSettings, landing_sensor
+from subway_platform_tests.conftest import RunningServices
 from subway_platform_tests.zone import REAL, Zone
 
 MONTHS = ["202001", "202002", "202003"]
@@ -248,3 +252,127 @@ def test_manifest_of_a_replaced_file_is_dropped(
     assert _execute(zone, requests[0]).success
     [load], _ = _tick(zone, cursor)
     assert load.partition_key == "202001"
+
+
+def _landing_gets(services: RunningServices, zone: Zone, name: str) -> int:
+    """GET requests for the landing file ``name`` in moto's request log (its server logs
+    every request it answers): how often the file's bytes left the landing zone."""
+    bucket, _, prefix = zone.landing.removeprefix("s3://").partition("/")
+    wanted = f"/{bucket}/{prefix}/{name}"
+    log = (services.state_dir / "logs" / "moto.log").read_text(encoding="utf-8", errors="replace")
+    paths = re.findall(r'"GET (\S+) HTTP/[0-9.]+"', log)
+    return sum(1 for path in paths if unquote(path.split("?", 1)[0]) == wanted)
+
+
+def _source_files(result: dg.ExecuteInProcessResult) -> list[dict[str, object]]:
+    [materialization] = [
+        m
+        for m in result.asset_materializations_for_node("bronze__card_subway_time")
+        if "source/files" in m.metadata
+    ]
+    files = materialization.metadata["source/files"].value
+    assert isinstance(files, list)
+    return files
+
+
+def test_real_unnamed_file_is_read_from_landing_once_per_content(
+    zone: Zone, services: RunningServices, tmp_path: Path
+) -> None:
+    """Issue 23 item 3: the load reuses its scan's staged copy (same content tag), so the
+    landing file is downloaded once per content, counted on the S3 server; a replaced file
+    (same name, new bytes) is staged anew and its new figures load."""
+    source = REAL / "card_subway_time" / "hourly_202210_cp949.csv"
+    zone.upload(source, HOURLY_FILE_NAME)
+    before = _landing_gets(services, zone, HOURLY_FILE_NAME)
+    [scan], cursor = _tick(zone, None)
+    scanned = _execute(zone, scan)
+    assert scanned.success
+    read_by_scan = _landing_gets(services, zone, HOURLY_FILE_NAME) - before
+    assert read_by_scan == 1
+    copies = zone.keys(f"{zone.lake}/_staging/scanned")
+    assert sorted(name.rsplit(".", 1)[1] for name in copies) == ["csv", "json", "parquet"]
+
+    [load], cursor = _tick(zone, cursor)
+    loaded = _execute(zone, load)
+    assert loaded.success
+    assert _landing_gets(services, zone, HOURLY_FILE_NAME) - before == read_by_scan  # no read
+    [file] = _source_files(loaded)
+    assert file["staged_by_run"] == scanned.run_id and file["checksum"] == _sha256(source)
+    assert _mart(zone) == _totals(source)
+    assert zone.keys(zone.archive) == [HOURLY_FILE_NAME]
+    assert (zone.s3.get_object(Bucket="subway", Key=_archive_key(zone))["Body"].read()) == (
+        source.read_bytes()
+    )
+    assert zone.keys(f"{zone.lake}/_staging/scanned") == []  # dropped once archived
+
+    # Same name, new content: its own scan reads it once, its load reads it not at all.
+    header, *data = _rows(source)
+    data[0][3] = str(int(float(data[0][3])) + 777)
+    corrected = tmp_path / HOURLY_FILE_NAME
+    _write_rows(corrected, [header, *data])
+    zone.upload(corrected)
+    before = _landing_gets(services, zone, HOURLY_FILE_NAME)
+    [rescan], cursor = _tick(zone, cursor)
+    rescanned = _execute(zone, rescan)
+    assert rescanned.success
+    [reload], cursor = _tick(zone, cursor)
+    reloaded = _execute(zone, reload)
+    assert reloaded.success
+    assert _landing_gets(services, zone, HOURLY_FILE_NAME) - before == 1
+    [file] = _source_files(reloaded)
+    assert file["staged_by_run"] == rescanned.run_id
+    assert file["checksum"] == _sha256(corrected)
+    expected = _totals(corrected)
+    assert expected["202210"][0] == _totals(source)["202210"][0] + 777
+    assert _mart(zone) == expected
+
+
+def test_file_replaced_after_its_scan_is_staged_anew_by_its_load(
+    zone: Zone, services: RunningServices, tmp_path: Path
+) -> None:
+    """A staged copy serves only the content it was made from: a file replaced between its
+    scan and its load is downloaded and staged by bronze, which loads the new figures."""
+    source = REAL / "card_subway_time" / "hourly_202210_cp949.csv"
+    zone.upload(source, HOURLY_FILE_NAME)
+    [scan], cursor = _tick(zone, None)
+    assert _execute(zone, scan).success
+    [load], cursor = _tick(zone, cursor)
+    header, *data = _rows(source)
+    data[1][4] = str(int(float(data[1][4])) + 5)
+    replaced = tmp_path / HOURLY_FILE_NAME
+    _write_rows(replaced, [header, *data])
+    zone.upload(replaced)
+    before = _landing_gets(services, zone, HOURLY_FILE_NAME)
+    loaded = _execute(zone, load)
+    assert loaded.success
+    assert _landing_gets(services, zone, HOURLY_FILE_NAME) - before == 1
+    [file] = _source_files(loaded)
+    assert file["staged_by_run"] == loaded.run_id and file["checksum"] == _sha256(replaced)
+    assert _mart(zone) == _totals(replaced) != _totals(source)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _archive_key(zone: Zone) -> str:
+    return f"{zone.archive.removeprefix('s3://subway/')}/{HOURLY_FILE_NAME}"
+
+
+def test_staged_copy_of_a_file_removed_before_its_load_is_dropped(
+    zone: Zone, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A scanned file deleted from landing by hand: the next tick drops its manifest and the
+    scan's staged copy (nothing would ever load it)."""
+    source = REAL / "card_subway_time" / "hourly_202210_cp949.csv"
+    url = zone.upload(source, HOURLY_FILE_NAME)
+    [scan], cursor = _tick(zone, None)
+    assert _execute(zone, scan).success
+    assert len(zone.keys(f"{zone.lake}/_staging/scanned")) == 3
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    zone.s3.delete_object(Bucket=bucket, Key=key)
+    with caplog.at_level(logging.WARNING):
+        requests, _ = _tick(zone, cursor, caplog.handler)
+    assert requests == []
+    assert "has left the landing zone" in caplog.text
+    assert _manifests(zone) == [] and zone.keys(f"{zone.lake}/_staging/scanned") == []

@@ -344,6 +344,11 @@ def test_helm_values_repeat_the_instance_choices() -> None:
     daemon = values["dagsterDaemon"]
     limits = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
     assert limits == instance["run_coordinator"]["config"]["tag_concurrency_limits"]
+    queue = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
+    assert (
+        queue["dequeueIntervalSeconds"]
+        == instance["run_coordinator"]["config"]["dequeue_interval_seconds"]
+    )
     retries, monitoring = instance["run_retries"], instance["run_monitoring"]
     assert daemon["runRetries"] == {
         "enabled": retries["enabled"],
