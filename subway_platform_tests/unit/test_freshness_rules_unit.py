@@ -73,3 +73,19 @@ def test_bronze_and_mart_of_every_data_set_with_a_due_day_have_a_freshness_check
     assert {"bronze/subway_station", "mart/subway_station"} <= keys
     assert DAILY.due_day and STATION.due_day
     assert not any(k.startswith("gold/") for k in keys)
+
+
+def test_the_jobs_never_run_a_freshness_check() -> None:
+    from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
+
+    from subway_platform.assets import build_assets
+    from subway_platform.freshness import freshness_checks
+    from subway_platform.freshness_rules import FRESHNESS_CHECK_NAME
+    from subway_platform.jobs import dataset_selection, monthly_all_job
+
+    graph = AssetGraph.from_assets([*build_assets(), *freshness_checks()])
+    freshness = {k for k in graph.asset_check_keys if k.name == FRESHNESS_CHECK_NAME}
+    assert len(freshness) == 2 * len([s for s in ALL_DATASETS if s.due_day])
+    for selection in (*(dataset_selection(s) for s in ALL_DATASETS), monthly_all_job.selection):
+        checks = selection.resolve_checks(graph)
+        assert checks and not checks & freshness  # the loads' own checks, not freshness
