@@ -235,9 +235,12 @@ def build_freshness_alert_sensor(minimum_interval_seconds: int = 30) -> dg.Senso
     return freshness_alert_sensor
 
 
-def _state(verdict: Verdict) -> str:
-    """What the sensor remembers of a verdict: fresh or not, for which deadline."""
-    return f"{'fresh' if verdict.passed else 'overdue'}:{int(verdict.due_by.timestamp())}"
+def _state(verdict: Verdict, last_load: float | None) -> str:
+    """What the sensor remembers of a table: fresh or not, for which deadline, and its last
+    load (a load plans the check, which reports nothing there and shows as skipped: the
+    sensor then evaluates it again, so the UI shows the verdict again)."""
+    verdict_state = "fresh" if verdict.passed else "overdue"
+    return f"{verdict_state}:{int(verdict.due_by.timestamp())}:{last_load or 0:.3f}"
 
 
 def build_freshness_checks_sensor(
@@ -248,9 +251,10 @@ def build_freshness_checks_sensor(
     Each tick judges every table from the instance (a few event log reads, no run) and
     requests one run, tagged ``subway/freshness=sensor``, of the checks whose verdict
     differs from the one it last requested (the cursor): the first tick checks every table,
-    then a table is checked again when it becomes overdue, when its month arrives or when
-    a new deadline is judged. So an overdue table is reported (UI, alert, ELT log) once
-    per deadline, however many other months are loaded meanwhile.
+    then a table is checked again when it becomes overdue, when its month arrives, when a
+    new deadline is judged, or after any load of it (the load skipped the check, and the UI
+    shows the latest execution). So an overdue table is reported (UI, alert, ELT log) once
+    per deadline, and again after each load of that table while it stays overdue.
 
     Why not Dagster's ``build_sensor_for_freshness_checks``: it never evaluates a check
     whose latest execution is still planned and that never completed, and a load from the
@@ -271,8 +275,8 @@ def build_freshness_checks_sensor(
         description=(
             "Evaluates the freshness checks (bronze and mart of each data set with a due day): "
             "launches a run of the checks whose verdict changed since its last run "
-            "(a table became overdue, its month arrived, a new deadline). The only place "
-            "freshness is evaluated; loads skip the freshness checks."
+            "(a table became overdue, its month arrived, a new deadline) or whose table was "
+            "loaded since. The only place freshness is evaluated; loads skip the checks."
         ),
     )
     def freshness_checks_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
@@ -281,7 +285,9 @@ def build_freshness_checks_sensor(
         now = datetime.now(UTC)
         changed: list[dg.AssetCheckKey] = []
         for key, (spec, table) in sorted(targets.items(), key=lambda kv: kv[0].to_user_string()):
-            state = _state(evaluate_freshness(context.instance, spec, table, now))
+            last = context.instance.get_latest_materialization_event(table.key)
+            verdict = evaluate_freshness(context.instance, spec, table, now)
+            state = _state(verdict, last.timestamp if last else None)
             if requested.get(key.to_user_string()) != state:
                 requested[key.to_user_string()] = state
                 changed.append(key)

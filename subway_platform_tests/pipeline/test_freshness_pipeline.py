@@ -133,3 +133,16 @@ def test_old_month_loads_valid_while_the_latest_is_overdue_and_the_sensor_logs_i
         ).fetchall()
     assert (tables.mart.key_string, due, mart["error_message"], run.run_id) in failures
     assert not [f for f in failures if f[3] == load.run_id]
+
+    # The mart alone loaded again from its page: its check is skipped there, so the next
+    # tick checks it again (and only it), and the UI shows the verdict again.
+    reload = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=zone.instance, asset_selection=[tables.mart.key], partition_key=OLD_MONTH
+    )
+    assert reload.success
+    assert not [e for e in reload.get_asset_check_evaluations() if not e.passed]
+    after = sensor.evaluate_tick(
+        dg.build_sensor_context(instance=zone.instance, cursor=again.cursor, definitions=defs)
+    )
+    (recheck,) = after.run_requests or []
+    assert list(recheck.asset_check_keys or []) == [mart_check]
