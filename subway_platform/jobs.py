@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from subway_platform.datasets import ALL_DATASETS, STATION, DatasetSpec
+from subway_platform.freshness_rules import FRESHNESS_CHECK_NAME, freshness_tables
 from subway_platform.partitions import monthly_partitions
 from subway_platform.tables import tables_of
 from subway_platform.tags import DATASET_TAG
@@ -19,21 +20,18 @@ if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export the 
     )
 
 
-FRESHNESS_CHECK_NAME = "freshness_check"
-"""Dagster's name for the freshness checks of ``freshness.py`` (on bronze assets)."""
-
-
 def dataset_selection(spec: DatasetSpec) -> dg.AssetSelection:
     """The bronze, gold, gold's rejects and mart assets of one data set, with their checks.
 
-    Not the freshness check: it asks whether the latest due month has arrived, which the
-    freshness sensor evaluates; inside a load run of other months it would only report
-    that (seen: every hourly load ended with a failed ``freshness_check``).
+    Not the freshness checks (bronze, mart): they ask whether the latest due month has
+    arrived, which only the freshness sensor evaluates; inside a load run of other months
+    they would only report that (seen: every hourly load ended with a failed
+    ``freshness_check``).
     """
     selection = dg.AssetSelection.assets(*(table.key for table in tables_of(spec)))
-    if spec.partitioned and spec.due_day is not None:
-        freshness = dg.AssetCheckKey(tables_of(spec).bronze.key, FRESHNESS_CHECK_NAME)
-        selection = selection - dg.AssetSelection.checks(freshness)
+    freshness = [dg.AssetCheckKey(t.key, FRESHNESS_CHECK_NAME) for t in freshness_tables(spec)]
+    if freshness:
+        selection = selection - dg.AssetSelection.checks(*freshness)
     return selection
 
 

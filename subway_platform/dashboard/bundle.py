@@ -374,7 +374,10 @@ def _recent_failures() -> Chart:
         params,
         [query],
         width=12,
-        description="Failed operations, newest first: rerun them, spot repeats.",
+        description=(
+            "Failed operations and overdue tables (status overdue: a month not loaded by its "
+            "due day), newest first: rerun them, spot repeats."
+        ),
     )
 
 

@@ -93,7 +93,8 @@ SELECT
 FROM public.elt_manager_log;
 
 -- 7. Table: failed operations, newest first (the chart orders too: views keep no order
---    once filtered, but a plain SELECT of this view returns newest first).
+--    once filtered, but a plain SELECT of this view returns newest first). Overdue tables
+--    are here too: the freshness sensor's rows (status 'overdue', valid false).
 CREATE OR REPLACE VIEW elt_dashboard.recent_failures AS
 SELECT
     record_time,

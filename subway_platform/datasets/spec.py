@@ -115,7 +115,9 @@ class DatasetSpec:
     due_day: int | None = None
     """Monthly data sets: day of the following month by which the month's landing file is
     due (``5``: the 201907 file by 5 August, 00:00 Asia/Seoul). A month still not loaded then
-    fails the bronze asset's freshness check and raises an alert. None: no freshness check."""
+    fails the freshness check of the bronze and mart tables and raises an alert. A full-refresh
+    data set (the station master) must be reloaded once a month, by this day. None: no
+    freshness check (``freshness_rules.py``)."""
     station_match_target_pct: float = 99.5
     """Passenger data sets: share of a month's boardings (in %) that must get a station id
     and coordinates; below it the ``stations_matched`` warning check fails."""

@@ -28,6 +28,9 @@
   detail; when no step was in flight (it died between steps, or before the first), the
   planned asset partitions it never wrote get that row. Without it such a run left no
   trace in the log.
+- Freshness evaluations (the freshness sensor's runs) never judge a load: each failed one
+  gets an ``overdue`` row of its own instead (``overdue.py``): the overdue table, the month
+  due, ``valid`` false, and since when it is overdue.
 - A cancelled run: every row above becomes ``valid`` false with status ``cancelled`` (counts
   of what was written kept), and each planned asset partition it never reached gets a
   ``cancelled`` row with counts -1.
@@ -64,6 +67,12 @@ from subway_platform.elt_log.error_text import (
     without_class_paths,
 )
 from subway_platform.elt_log.hops import HOPS
+from subway_platform.elt_log.overdue import (
+    is_freshness,
+    load_checks,
+    overdue_partition,
+    overdue_row,
+)
 from subway_platform.elt_log.row import UNKNOWN_COUNT, EltLogRow, RowStatus, insert_rows
 from subway_platform.elt_log.run_events import (
     CheckOutcome,
@@ -305,6 +314,8 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
     if run is None:
         raise ValueError(f"no Dagster run with id {run_id!r}"[:200])
     events = read_run_events(instance, run_id)
+    overdue = [check for check in events.checks if is_freshness(check) and not check.passed]
+    events = replace(events, checks=load_checks(events.checks))
     rows: dict[tuple[str, str], EltLogRow] = {}
     for mat in events.materializations:
         if mat.asset_key in NOT_HOPS:
@@ -356,6 +367,13 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
         _mark_died(run, events, rows, launched_for)
     if run.status == dg.DagsterRunStatus.CANCELED:
         _mark_cancelled(run, events, rows, launched_for)
+    for check in overdue:
+        month = overdue_partition(check)
+        if month is not None and (check.asset_key, month) not in rows:
+            hop = _hop_fields(check.asset_key, {}, month)
+            rows[(check.asset_key, month)] = overdue_row(
+                run, check, month, hop, events.last_timestamp
+            )
     return sorted(rows.values(), key=lambda r: (r.record_time, r.asset_key, r.partition_key))
 
 

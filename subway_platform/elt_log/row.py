@@ -1,6 +1,7 @@
 """One row of ``elt_manager_log`` and the idempotent insert of many.
 
-A row says what one Dagster step did to one (asset, partition) in one run, in the
+A row says what one Dagster step did to one (asset, partition) in one run (or, status
+``overdue``, that the freshness sensor's run found the table's month not loaded), in the
 reference framework's terms (source -> target, counts, valid, error, elapsed) plus ours
 (run, asset, partition, step, status, check outcomes).
 """
@@ -17,9 +18,12 @@ from psycopg.types.json import Jsonb
 
 from subway_platform.elt_log.table import ELT_LOG_TABLE, ensure_elt_log_table
 
-RowStatus = Literal["materialized", "check_failed", "unreconciled", "failed", "cancelled"]
+RowStatus = Literal[
+    "materialized", "check_failed", "unreconciled", "failed", "cancelled", "overdue"
+]
 """``unreconciled``: written, every blocking check passed, but the figures do not add up
-(``elt_log/valid.py``)."""
+(``elt_log/valid.py``). ``overdue``: not a load but a failed freshness evaluation
+(``elt_log/overdue.py``)."""
 
 UNKNOWN_COUNT = -1
 """The reference framework's value for a count that is not known (error, no metadata)."""

@@ -63,6 +63,8 @@ class CheckOutcome:
     """The step that evaluated the check."""
     blocking: bool = False
     """A failed blocking check fails its step (and skips what depends on the asset)."""
+    timestamp: float | None = None
+    """When the evaluation was recorded."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                     metadata=_metadata_values(dict(data.metadata or {})),
                     step_key=event.step_key,
                     blocking=bool(data.blocking),
+                    timestamp=entry.timestamp,
                 )
             )
         elif kind == DagsterEventType.STEP_START and event.step_key:

@@ -1,7 +1,8 @@
-"""Freshness on a real PostgreSQL-backed Dagster instance: Dagster's time-partition
-freshness check of bronze/card_subway_month fails while the month due by its day (spec
-``due_day``) is not loaded, the freshness alert sensor sends it once by email (aiosmtpd)
-and webhook (HTTP on loopback) without secrets, and the check passes once the month is in."""
+"""Freshness on a real PostgreSQL-backed Dagster instance: the freshness check of
+bronze/card_subway_month fails, in a run of the freshness sensor, while the month due by
+its day (spec ``due_day``) is not loaded; in any other run it reports nothing. The freshness
+alert sensor sends it once by email (aiosmtpd) and webhook (HTTP on loopback) without
+secrets, and the check passes once the month is in."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from alerts_servers import INSTANCE_URL_ENV, SMTP_PASSWORD, SmtpServer, WebhookR
 
 from subway_platform.datasets import DAILY
 from subway_platform.freshness import (
-    FRESHNESS_CHECK_NAME,
-    FRESHNESS_TIMEZONE,
+    FRESHNESS_RUN_TAG,
+    FRESHNESS_RUN_TAG_VALUE,
     build_freshness_alert_sensor,
     freshness_checks,
-    overdue_month,
 )
+from subway_platform.freshness_rules import FRESHNESS_CHECK_NAME, FRESHNESS_TIMEZONE, overdue_month
 from subway_platform.partitions import monthly_partitions
 from subway_platform.resources.environment import build_alert_channels
 
@@ -47,14 +48,18 @@ def _expected_month() -> str:
     return overdue_month(deadline)
 
 
-def _run_freshness(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+def _run_freshness(
+    instance: dg.DagsterInstance, by_sensor: bool = True
+) -> dg.ExecuteInProcessResult:
+    """A run of the check, tagged as the freshness sensor tags its runs (or not)."""
     checks = [c for c in freshness_checks() if BRONZE in {k.asset_key for k in c.check_keys}]
     defs = dg.Definitions(
         assets=[bronze_daily_stub],
         asset_checks=checks,
         jobs=[dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(*checks))],
     )
-    return defs.resolve_job_def("freshness").execute_in_process(instance=instance)
+    tags = {FRESHNESS_RUN_TAG: FRESHNESS_RUN_TAG_VALUE} if by_sensor else {}
+    return defs.resolve_job_def("freshness").execute_in_process(instance=instance, tags=tags)
 
 
 def _tick(
@@ -83,12 +88,19 @@ def test_missing_month_fails_the_freshness_check_and_alerts_once(
         cursor = _tick(sensor, instance, None)  # first tick: starts from now
         # An older month is loaded, the one due is not.
         instance.report_runless_asset_event(dg.AssetMaterialization(BRONZE, partition="201907"))
+        # Outside the freshness sensor's runs the check evaluates nothing: no red, no alert.
+        elsewhere = _run_freshness(instance, by_sensor=False)
+        assert elsewhere.success and not elsewhere.get_asset_check_evaluations()
+        cursor = _tick(sensor, instance, cursor)
+        assert not smtp_server.mailbox.messages and not webhook_receiver.requests
         result = _run_freshness(instance)
         assert result.success  # a failed check does not fail the run ...
         (evaluation,) = result.get_asset_check_evaluations()
         assert evaluation.check_name == FRESHNESS_CHECK_NAME and not evaluation.passed
         assert evaluation.severity == dg.AssetCheckSeverity.ERROR
         assert month in (evaluation.description or "")
+        assert "overdue since" in (evaluation.description or "")
+        assert "last load: 201907" in (evaluation.description or "")
         # ... and the UI's latest evaluation of the check is the failure.
         key = dg.AssetCheckKey(BRONZE, FRESHNESS_CHECK_NAME)
         latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]

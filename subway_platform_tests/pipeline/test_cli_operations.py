@@ -11,12 +11,20 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from subway_platform.elt_log.mirror import rows_for_run
+from subway_platform.freshness_rules import FRESHNESS_CHECK_NAME
 from subway_platform_tests.zone import REAL, Zone
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -142,6 +150,7 @@ def test_job_launch_and_single_run_backfill(zone: Zone, daemon: subprocess.Popen
 def test_asset_materialize_partition_range(zone: Zone) -> None:
     for month in ("201905", "201906"):
         zone.upload(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
+    started = time.time()
     done = _run_cli(
         "asset",
         "materialize",
@@ -155,3 +164,19 @@ def test_asset_materialize_partition_range(zone: Zone) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     months = _mart_months(zone)
     assert months.get("201905", 0) > 0 and months.get("201906", 0) > 0
+    # Old months, loaded while the latest month is overdue: Dagster planned the assets'
+    # freshness checks with them, which evaluated nothing, and every ELT log row is valid.
+    instance = dg.DagsterInstance.get()
+    [run] = instance.get_runs(
+        filters=dg.RunsFilter(job_name="__ASSET_JOB", created_after=_utc(started)), limit=1
+    )
+    planned = instance.all_logs(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+    )
+    planned_data = [p.get_dagster_event().event_specific_data for p in planned]
+    assert FRESHNESS_CHECK_NAME in {getattr(p, "check_name", None) for p in planned_data}
+    evaluated = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    names = {e.get_dagster_event().asset_check_evaluation_data.check_name for e in evaluated}
+    assert names and FRESHNESS_CHECK_NAME not in names
+    rows = rows_for_run(instance, run.run_id)
+    assert len(rows) == 6 and all(r.valid and r.status == "materialized" for r in rows), rows

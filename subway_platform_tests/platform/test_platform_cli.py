@@ -211,6 +211,20 @@ def test_file_dropped_in_dev_landing_reaches_mart_and_elt_log(
         assert count and count[0] > 0
         assert "Contents" not in s3.list_objects_v2(Bucket="subway", Prefix="landing/")
         assert (state_dir / "archive" / "CARD_SUBWAY_MONTH_201907.csv").is_file()
+        # Meanwhile the daemon ran freshness_checks_sensor: the latest months are overdue,
+        # and each overdue table is an ELT log row of its own (the load's rows stay valid).
+        overdue: list[tuple[Any, ...]] = []
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not overdue:
+            with psycopg.connect(dev_env["SUBWAY_MART_DSN"]) as conn:
+                overdue = conn.execute(
+                    "SELECT partition_key, valid, error_message FROM elt_manager_log "
+                    "WHERE status = 'overdue' AND asset_key = 'mart/subway_passengers'"
+                ).fetchall()
+            time.sleep(0 if overdue else 5)
+        assert overdue, log_path.read_text(errors="replace")[-3000:]
+        month, valid, message = overdue[0]
+        assert not valid and month > "201907" and f"{month} overdue since" in message
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)

@@ -273,6 +273,19 @@ def materialized_partitions(dev: DevPlatform, path: list[str], partitions: list[
     return {partition for partition, _ in materializations(dev, path, partitions)}
 
 
+CHECK_EXECUTIONS = """
+query CheckExecutions($assetKey: AssetKeyInput!, $checkName: String!) {
+  assetCheckExecutions(assetKey: $assetKey, checkName: $checkName, limit: 50) { runId status }
+}
+"""
+
+
+def check_statuses(dev: DevPlatform, path: list[str], check_name: str) -> dict[str, str]:
+    """Run id -> the status the UI shows for the asset's check in that run."""
+    found = dev.graphql(CHECK_EXECUTIONS, {"assetKey": {"path": path}, "checkName": check_name})
+    return {e["runId"]: e["status"] for e in found["assetCheckExecutions"]}
+
+
 def step_statuses(found_run: dict[str, Any]) -> dict[str, str]:
     """Step key -> status of the steps the run executed."""
     return {s["stepKey"]: s["status"] for s in found_run["stepStats"]}
