@@ -32,10 +32,8 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -43,34 +41,6 @@ from typing import Any
 from benchmarks.run import REAL, REPO
 
 SENSORS = ("landing_sensor", "elt_log_sensor")
-_WORKSPACE_QUERY = """
-{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }
-"""
-_STRIPPED = (
-    "DAGSTER_HOME",
-    "DAGSTER_PG_URL",
-    "SPARK_REMOTE",
-    "SUBWAY_MART_DSN",
-    "SUBWAY_LANDING_URL",
-    "SUBWAY_ARCHIVE_URL",
-    "SUBWAY_LAKE_URL",
-    "AWS_ENDPOINT_URL",
-)
-
-
-def _location_loaded(port: int) -> bool:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": _WORKSPACE_QUERY}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            payload = json.load(response)
-    except OSError:
-        return False
-    entries = (payload.get("data") or {}).get("workspaceOrError", {}).get("locationEntries", [])
-    return any(e["name"] == "subway_platform" and e["loadStatus"] == "LOADED" for e in entries)
 
 
 def _sensor_states(instance: Any) -> dict[str, Any]:
@@ -82,6 +52,13 @@ def _sensor_states(instance: Any) -> dict[str, Any]:
 
 def _ticks(instance: Any, state: Any, after: float) -> list[Any]:
     return list(instance.get_ticks(state.instigator_origin_id, state.selector_id, after=after))
+
+
+def _loaded(port: int) -> bool:
+    from subway_platform.platform.dev_process import location_status
+
+    status = location_status(port)
+    return status is not None and status[0] == "LOADED"
 
 
 def _wait(what: str, check: Any, timeout: float, proc: subprocess.Popen[bytes]) -> None:
@@ -206,35 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from subway_platform.platform import cli
+    from subway_platform.platform.dev_process import spawn_dev
     from subway_platform.platform.processes import free_port
 
     state_dir = Path(tempfile.mkdtemp(prefix="subway-bench-dev-"))
     state_dir.chmod(0o711)  # PostgreSQL runs as its own account and must enter it
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in _STRIPPED}
-    venv_bin = Path(sys.executable).parent
     log_path = state_dir / "dev.log"
     began = time.monotonic()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(venv_bin / "subway-platform"),
-                "dev",
-                "--state-dir",
-                str(state_dir),
-                "--port",
-                str(port),
-            ],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = spawn_dev(state_dir, port, log_path, cwd=REPO)
     results: list[dict[str, Any]] = []
     try:
-        _wait("the code location", lambda: _location_loaded(port), 600, proc)
+        _wait("the code location", lambda: _loaded(port), 600, proc)
         print(f"dev up, code location loaded: {time.monotonic() - began:.1f} s", flush=True)
         dev_env = cli.read_env_file(state_dir)
         os.environ.update(dev_env)

@@ -91,6 +91,22 @@ class Zone:
         with psycopg.connect(self.mart_dsn) as conn:
             return conn.execute(statement, params).fetchall()
 
+    def mirror(self, run_id: str, columns: str) -> list[dict[str, Any]]:
+        """Mirror ``run_id`` into the ELT log as the ELT log sensor does; return its rows
+        (``columns``: a constant, comma-separated column list) by asset and month."""
+        from subway_platform.elt_log.mirror import mirror_run
+
+        with psycopg.connect(self.mart_dsn) as conn:
+            mirror_run(self.instance, run_id, conn)
+            conn.commit()
+            cur = conn.execute(
+                f"SELECT {columns} FROM elt_manager_log "  # noqa: S608 - constant column list
+                "WHERE run_id = %s ORDER BY asset_key, partition_key",
+                (run_id,),
+            )
+            names = [d.name for d in cur.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
 
 @pytest.fixture
 def zone(services: Any, s3_client: Any) -> Iterator[Zone]:

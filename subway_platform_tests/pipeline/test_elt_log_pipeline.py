@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import psycopg
-
-from subway_platform.elt_log.mirror import mirror_run
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTHS = ["201907", "201908", "201909"]
@@ -18,25 +14,12 @@ COLUMNS = (
 )
 
 
-def _mirror(zone: Zone, run_id: str) -> list[dict[str, Any]]:
-    with psycopg.connect(zone.mart_dsn) as conn:
-        mirror_run(zone.instance, run_id, conn)
-        conn.commit()
-        cur = conn.execute(
-            f"SELECT {COLUMNS} FROM elt_manager_log "  # noqa: S608 - constant column list
-            "WHERE run_id = %s ORDER BY asset_key, partition_key",
-            (run_id,),
-        )
-        names = [d.name for d in cur.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
 def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> None:
     for month in MONTHS:
         zone.upload(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
     result = zone.run("daily_passengers_job", MONTHS)
     assert result.success
-    rows = _mirror(zone, result.run_id)
+    rows = zone.mirror(result.run_id, COLUMNS)
     assert len(rows) == 9
     by = {(r["asset_key"], r["partition_key"]): r for r in rows}
     for month in MONTHS:
@@ -73,7 +56,7 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> Non
         assert mart["target_type"] == "postgresql" and mart["target_object"] == "subway_passengers"
         assert all(r["elapsed"] and r["elapsed"] > 0 for r in (bronze, gold, mart))
     # Mirroring again adds nothing.
-    assert len(_mirror(zone, result.run_id)) == 9
+    assert len(zone.mirror(result.run_id, COLUMNS)) == 9
 
 
 def test_blocked_month_and_bad_file_are_logged_invalid(zone: Zone, tmp_path: Path) -> None:
@@ -88,7 +71,7 @@ def test_blocked_month_and_bad_file_are_logged_invalid(zone: Zone, tmp_path: Pat
     bad.write_text("\n".join(rejected) + "\n", encoding="utf-8")
     zone.upload(bad)
     blocked = zone.run("daily_passengers_job", [month], raise_on_error=False)
-    rows = {r["asset_key"]: r for r in _mirror(zone, blocked.run_id)}
+    rows = {r["asset_key"]: r for r in zone.mirror(blocked.run_id, COLUMNS)}
     assert rows["bronze/card_subway_month"]["valid"] is True
     gold = rows["gold/subway_passengers"]
     assert gold["valid"] is False and gold["status"] == "check_failed"
@@ -103,7 +86,7 @@ def test_blocked_month_and_bad_file_are_logged_invalid(zone: Zone, tmp_path: Pat
     zone.upload(wrong)
     failed = zone.run("daily_passengers_job", [other], raise_on_error=False)
     assert not failed.success
-    rows = {r["asset_key"]: r for r in _mirror(zone, failed.run_id)}
+    rows = {r["asset_key"]: r for r in zone.mirror(failed.run_id, COLUMNS)}
     assert list(rows) == ["bronze/card_subway_month"]
     row = rows["bronze/card_subway_month"]
     assert row["valid"] is False and row["status"] == "failed"

@@ -10,14 +10,12 @@ log gets an ``overdue`` row per overdue table, which the dashboard's failure lis
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import dagster as dg
 import psycopg
 
 from subway_platform.dashboard.views import ensure_dashboard_views
 from subway_platform.datasets import DAILY
-from subway_platform.elt_log.mirror import mirror_run
 from subway_platform.freshness import CHECKS_SENSOR_NAME
 from subway_platform.freshness_rules import (
     FRESHNESS_CHECK_NAME,
@@ -29,19 +27,6 @@ from subway_platform_tests.zone import REAL, Zone
 
 OLD_MONTH = "201907"
 COLUMNS = "asset_key, partition_key, valid, status, target_object, error_message"
-
-
-def _mirror(zone: Zone, run_id: str) -> list[dict[str, Any]]:
-    with psycopg.connect(zone.mart_dsn) as conn:
-        mirror_run(zone.instance, run_id, conn)
-        conn.commit()
-        cur = conn.execute(
-            f"SELECT {COLUMNS} FROM elt_manager_log "  # noqa: S608 - constant column list
-            "WHERE run_id = %s ORDER BY asset_key, partition_key",
-            (run_id,),
-        )
-        names = [d.name for d in cur.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _planned_checks(zone: Zone, run_id: str) -> set[tuple[str, str]]:
@@ -76,7 +61,7 @@ def test_old_month_loads_valid_while_the_latest_is_overdue_and_the_sensor_logs_i
     errors = [e for e in evaluations if e.severity == dg.AssetCheckSeverity.ERROR]
     assert errors and all(e.passed for e in errors)  # (stations_matched, a warning, fails:
     assert not [e for e in evaluations if e.check_name == FRESHNESS_CHECK_NAME]  # no master)
-    rows = _mirror(zone, load.run_id)
+    rows = zone.mirror(load.run_id, COLUMNS)
     assert [(r["asset_key"], r["partition_key"]) for r in rows] == [
         (tables.bronze.key_string, OLD_MONTH),
         (tables.gold.key_string, OLD_MONTH),
@@ -108,7 +93,7 @@ def test_old_month_loads_valid_while_the_latest_is_overdue_and_the_sensor_logs_i
     assert tables.mart.key_string in failed and tables.bronze.key_string in failed
     assert f"{due} overdue since" in (failed[tables.mart.key_string].description or "")
 
-    overdue = {r["asset_key"]: r for r in _mirror(zone, run.run_id)}
+    overdue = {r["asset_key"]: r for r in zone.mirror(run.run_id, COLUMNS)}
     mart = overdue[tables.mart.key_string]
     assert mart["partition_key"] == due and mart["status"] == "overdue" and not mart["valid"]
     assert mart["target_object"] == tables.mart.name
@@ -121,7 +106,7 @@ def test_old_month_loads_valid_while_the_latest_is_overdue_and_the_sensor_logs_i
     )
     assert not again.run_requests
     # The load's rows are untouched by it.
-    assert all(r["valid"] for r in _mirror(zone, load.run_id))
+    assert all(r["valid"] for r in zone.mirror(load.run_id, COLUMNS))
 
     # The dashboard's failure list shows the overdue mart month, not the load.
     with psycopg.connect(zone.mart_dsn) as conn:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,39 +20,11 @@ from platform_proc_tools import (
 
 import subway_platform
 from subway_platform.platform import cli
+from subway_platform.platform.dev_process import DEV_SETS, spawn_dev, wait_for_location
 from subway_platform.platform.processes import free_port
 
 REPO_ROOT = Path(subway_platform.__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-LOCATION = "subway_platform"
-_WORKSPACE_QUERY = """
-{ workspaceOrError { __typename
-    ... on Workspace { locationEntries { name loadStatus
-        locationOrLoadError { __typename ... on PythonError { message } } } }
-    ... on PythonError { message } } }
-"""
-
-
-def _location_status(port: int) -> tuple[str, str | None] | None:
-    """(loadStatus, load error message) of the code location, or None if not reachable."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": _WORKSPACE_QUERY}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            payload = json.load(response)
-    except OSError:
-        return None
-    workspace = payload["data"]["workspaceOrError"]
-    assert workspace["__typename"] == "Workspace", workspace
-    for entry in workspace["locationEntries"]:
-        if entry["name"] == LOCATION:
-            loaded = entry["locationOrLoadError"] or {}
-            error = loaded.get("message") if loaded.get("__typename") == "PythonError" else None
-            return entry["loadStatus"], error
-    return None
 
 
 def test_dev_loads_code_location_and_ctrl_c_stops_every_child(
@@ -63,37 +33,14 @@ def test_dev_loads_code_location_and_ctrl_c_stops_every_child(
     state_dir = new_state_dir("subway-test-dev-")
     port = free_port()
     log_path = state_dir / "dev.log"
-    env = {**os.environ}
-    for name in ("DAGSTER_HOME", "SPARK_REMOTE", "SUBWAY_MART_DSN", "DAGSTER_PG_URL"):
-        env.pop(name, None)  # the command must set these itself
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "subway-platform"),
-                "dev",
-                "--state-dir",
-                str(state_dir),
-                "--port",
-                str(port),
-            ],
-            cwd=state_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = spawn_dev(state_dir, port, log_path)  # without the variables dev must set itself
     try:
-        status = None
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and proc.poll() is None:
-            status = _location_status(port)
-            if status is not None and (status[0] == "LOADED" or status[1]):
-                break
-            time.sleep(2)
+        status = wait_for_location(proc, port, 600)
         output = log_path.read_text(errors="replace")
         assert proc.poll() is None, f"subway-platform dev exited early:\n{output[-3000:]}"
-        assert status == ("LOADED", None), f"code location not loaded: {status}\n{output[-3000:]}"
+        assert status is not None and status[:2] == ("LOADED", None), (
+            f"code location not loaded: {status}\n{output[-3000:]}"
+        )
         assert f"http://127.0.0.1:{port}" in output
 
         children = descendants(proc.pid)
@@ -122,41 +69,13 @@ def test_file_dropped_in_dev_landing_reaches_mart_and_elt_log(
 
     state_dir = new_state_dir("subway-test-dev-e2e-")
     port = free_port()
-    env = {**os.environ}
-    for name in (
-        "DAGSTER_HOME",
-        "SPARK_REMOTE",
-        "SUBWAY_MART_DSN",
-        "DAGSTER_PG_URL",
-        "SUBWAY_LANDING_URL",
-        "SUBWAY_ARCHIVE_URL",
-        "SUBWAY_LAKE_URL",
-        "AWS_ENDPOINT_URL",
-    ):
-        env.pop(name, None)
+    env = {k: v for k, v in os.environ.items() if k not in DEV_SETS}
     log_path = state_dir / "dev.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "subway-platform"),
-                "dev",
-                "--state-dir",
-                str(state_dir),
-                "--port",
-                str(port),
-            ],
-            cwd=state_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = spawn_dev(state_dir, port, log_path)
     try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and _location_status(port) != ("LOADED", None):
-            assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
-            time.sleep(2)
+        status = wait_for_location(proc, port, 600)
+        assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
+        assert status is not None and status[:2] == ("LOADED", None), status
         dev_env = cli.read_env_file(state_dir)
         assert dev_env["SUBWAY_LANDING_URL"] == "s3://subway/landing"
         # `subway-platform env` prints the same environment for a shell.

@@ -89,6 +89,20 @@ def finished(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun | None:
     return run if run is not None and run.is_finished else None
 
 
+def failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The run's step and run failure events, as ``kind step: message`` lines."""
+    kinds = {dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}
+    lines = []
+    for entry in instance.all_logs(run_id, of_type=kinds):
+        event = entry.dagster_event
+        data = event.event_specific_data if event else None
+        error = getattr(data, "error", None)
+        reason = getattr(data, "failure_reason", None)
+        text = error.to_string() if error is not None else (event.message if event else "")
+        lines.append(f"{entry.dagster_event_type} {entry.step_key} {reason}: {text}"[:3000])
+    return lines
+
+
 def step_started(instance: dg.DagsterInstance, run_id: str, layer: str) -> str | None:
     """The key of the run's step of ``layer`` (``mart``) once it has started."""
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START):

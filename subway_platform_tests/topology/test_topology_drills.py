@@ -28,6 +28,7 @@ from subway_platform_tests.topology.drills import (
     assert_events_complete,
     daily_file,
     elt_rows,
+    failures,
     finished,
     hold_mart_lock,
     lake_month_rows,
@@ -302,7 +303,7 @@ def test_e_restart_postgresql_during_a_run(topology: Running) -> None:
     final = first
     if first.status != dg.DagsterRunStatus.SUCCESS:
         retry = wait_for(
-            "the retry",
+            f"the retry of a run that failed with {failures(instance, first.run_id)}",
             lambda: next((r for r in month_runs(instance, month) if r.tags.get(PARENT_TAG)), None),
             90,
             topo,
