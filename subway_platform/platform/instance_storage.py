@@ -18,14 +18,22 @@ events fails with ``the connection is closed``). ``postgres_url`` / ``postgres_d
 dagster-postgres, still take precedence and are normalised the same way.
 """
 
+import functools
+import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import sqlalchemy.exc
 from dagster import Field
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import DagsterPostgresStorage
-from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+from dagster_postgres.utils import (
+    DagsterPostgresException,
+    get_token_provider_from_config,
+    pg_url_from_config,
+)
 
 from subway_platform.configuration import DAGSTER_PG_URL, dagster_pg_url
 
@@ -34,6 +42,51 @@ from subway_platform.configuration import DAGSTER_PG_URL, dagster_pg_url
 MAX_OVERFLOW = 20
 # Connections are recycled after an hour so a long-lived daemon survives server restarts.
 POOL_RECYCLE_S = 3600
+# How long a storage call waits out a lost server (a restart, a failover) before failing.
+RECONNECT_WINDOW_S = 60.0
+# The calls a run worker makes on every event and step: retried when the connection is
+# lost mid-statement. dagster-postgres retries only opening a connection (about 6 s).
+RETRIED_CALLS = {
+    "_event_log_storage": (
+        "store_event",
+        "store_event_batch",
+        "get_records_for_run",
+        "get_logs_for_run",
+    ),
+    "_run_storage": ("handle_run_event", "add_run_tags", "get_run_records", "get_runs"),
+}
+
+_log = logging.getLogger(__name__)
+
+
+def retried_on_lost_connection(call: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """``call``, tried again (0.5, 1, 2, 4, 5 s ... apart, for up to RECONNECT_WINDOW_S)
+    when PostgreSQL cut its connection; any other error is raised at once.
+
+    A write cut after the server committed it but before it answered is written twice: a
+    repeated event line, never a lost one.
+    """
+
+    @functools.wraps(call)
+    def retrying(*args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + RECONNECT_WINDOW_S
+        delay = 0.5
+        while True:
+            try:
+                return call(*args, **kwargs)
+            except (sqlalchemy.exc.OperationalError, DagsterPostgresException) as err:
+                if time.monotonic() + delay > deadline:
+                    raise
+                _log.warning(
+                    "instance database: %s lost its connection (%s); again in %.1f s",
+                    name,
+                    type(err.__cause__ or err).__name__,
+                    delay,
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    return retrying
 
 
 class PooledPostgresStorage(DagsterPostgresStorage):
@@ -48,6 +101,7 @@ class PooledPostgresStorage(DagsterPostgresStorage):
     ) -> None:
         super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
         self.pool()
+        self.survive_restarts()
 
     def pool(self) -> None:
         """Give each of the three storages a pool (statement timeout 0 = none)."""
@@ -59,6 +113,16 @@ class PooledPostgresStorage(DagsterPostgresStorage):
             # next query fails ("server closed the connection unexpectedly", seen in the
             # restart drill). dagster-postgres passes no pool_pre_ping, so set the pool's.
             storage._engine.pool._pre_ping = True  # noqa: SLF001 - SQLAlchemy's pre-ping flag
+
+    def survive_restarts(self) -> None:
+        """Retry the run worker's storage calls across a lost connection (a PostgreSQL
+        restart cuts statements in flight: "server closed the connection unexpectedly"),
+        so a restart does not fail the step that was logging (test_instance_storage_restart,
+        the topology's PostgreSQL drill)."""
+        for attribute, names in RETRIED_CALLS.items():
+            storage = getattr(self, attribute)
+            for name in names:
+                setattr(storage, name, retried_on_lost_connection(getattr(storage, name), name))
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:  # type: ignore[override]

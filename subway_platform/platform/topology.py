@@ -197,17 +197,8 @@ class Topology:
     def restart_postgres(self) -> float:
         """Restart the embedded PostgreSQL (instance storage and mart) on the same port, as
         an operator's ``pg_ctl restart``; return the seconds it took (the outage)."""
-        from subway_platform.platform.processes import run_checked
-
-        pg = self.services.postgres
         began = time.monotonic()
-        run_checked(
-            [str(pg._pg_ctl), "restart", "-D", str(pg.data_dir), "-l", str(pg.log_file)]
-            + ["-m", "fast", "-w", "-t", "60"],
-            what="pg_ctl restart",
-            start_new_session=True,
-            **pg._as_owner(),
-        )
+        self.services.postgres.restart()
         return time.monotonic() - began
 
     def log_tail(self, name: Service, lines: int = 40) -> str:
