@@ -232,22 +232,42 @@ def _step_times(span: StepSpan | None, timestamp: float) -> dict[str, Any]:
     }
 
 
-def _share_step_time(rows: dict[tuple[str, str], EltLogRow]) -> None:
+def _planned_rows(planned: Mapping[str, set[str] | None]) -> set[tuple[str, str]]:
+    """The (asset, partition) rows a step's plan covers (hops only; ``""`` unpartitioned)."""
+    out: set[tuple[str, str]] = set()
+    for asset_key, partitions in planned.items():
+        if asset_key in NOT_HOPS:
+            continue
+        for raw in [""] if partitions is None else sorted(partitions):
+            partition = _partition_key(raw)
+            if partition is not None:
+                out.add((asset_key, partition))
+    return out
+
+
+def share_step_time(
+    rows: dict[tuple[str, str], EltLogRow],
+    planned: Mapping[str, Mapping[str, set[str] | None]],
+) -> None:
     """Give each row its own share of its step's time (``elt_log/elapsed.py``): the rows
     of one step attempt share its duration by the rows each read, so that they add up to
-    it; a step that did one row keeps its measured duration."""
+    it; a step that did one row keeps its measured duration. A range step that failed for
+    some of its months only logs those months (the others are loaded and logged by the
+    follow-up run): the months without a row keep their share, unknown, so each logged
+    month gets its even share, not the whole step."""
     attempts: dict[tuple[str, datetime], list[tuple[str, str]]] = {}
     for key, row in rows.items():
         if row.step_key and row.step_start is not None and row.elapsed is not None:
             attempts.setdefault((row.step_key, row.step_start), []).append(key)
-    for keys in attempts.values():
+    for (step_key, _start), keys in attempts.items():
         keys.sort()
         total = max(rows[k].elapsed or 0.0 for k in keys)
-        weights = [
+        weights: list[int | None] = [
             rows[k].source_read_size if rows[k].source_read_size >= 0 else None for k in keys
         ]
-        shares, method = share_elapsed(total, weights)
-        for key, share in zip(keys, shares, strict=True):
+        unlogged = _planned_rows(planned.get(step_key, {})) - set(rows)
+        shares, method = share_elapsed(total, weights + [None] * len(unlogged))
+        for key, share in zip(keys, shares, strict=False):
             rows[key] = replace(rows[key], elapsed=share, elapsed_method=method)
 
 
@@ -401,7 +421,7 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
         _mark_died(run, events, rows, launched_for)
     if run.status == dg.DagsterRunStatus.CANCELED:
         _mark_cancelled(run, events, rows, launched_for)
-    _share_step_time(rows)
+    share_step_time(rows, events.planned)
     for check in overdue:
         month = overdue_partition(check)
         if month is not None and (check.asset_key, month) not in rows:

@@ -65,6 +65,9 @@ def month_figures(
 def add_month_figures(context: dg.OutputContext, target_rows: Mapping[str, int]) -> None:
     """Add each written month's duration and rows to its materialization (nothing outside a
     run's step, or for an output that reports no ELT statistics: gold's rejects)."""
+    # Only the output's own partitions (or "" when it has none) can carry metadata.
+    own = set(context.asset_partition_keys) if context.has_asset_partitions else {""}
+    target_rows = {key: rows for key, rows in target_rows.items() if key in own}
     if SOURCE_STATS_METADATA not in context.output_metadata or not target_rows:
         return
     started = _step_started(context)
