@@ -3,9 +3,10 @@
 ``build_bundle(database_uri)`` returns the ZIP that Superset's ``/api/v1/assets/import``
 takes (``metadata.yaml``, ``databases/``, ``datasets/``, ``charts/``, ``dashboards/``):
 one dataset per view of schema ``elt_dashboard`` (see ``views.sql``), the reference's
-seven charts plus a table of loads with rejects, and its three native filters (time range,
-valid, domain) that leave the two big numbers alone. Every UUID is derived from a fixed
-name, so a re-import updates the same objects instead of adding copies.
+seven charts plus a table of loads with rejects and a chart of time per target table per
+day, and its three native filters (time range, valid, domain) that leave the two big
+numbers alone. Every UUID is derived from a fixed name, so a re-import updates the same
+objects instead of adding copies.
 
 The database URI in the bundle never carries a password: pass it masked (``mask_uri``)
 and hand the password to the import call (``passwords`` form field).
@@ -111,6 +112,14 @@ DATASETS: dict[str, tuple[Column, ...]] = {
         Column("rejected_rows", "BIGINT"),
         Column("error_message", "VARCHAR(255)"),
         Column("run_id", "TEXT"),
+    ),
+    "daily_time": (
+        *_FILTER_COLUMNS,
+        Column("record_day", "DATE", True),
+        Column("target_table", "TEXT"),
+        Column("asset_key", "TEXT"),
+        Column("partition_key", "TEXT"),
+        Column("elapsed_seconds", "DOUBLE PRECISION"),
     ),
 }
 """Each view of ``views.sql`` and its columns (the order of the view's SELECT)."""
@@ -415,6 +424,52 @@ def _loads_with_rejects() -> Chart:
     )
 
 
+ELAPSED = sql_metric("SUM(elapsed_seconds)", "seconds")
+
+
+def _daily_time() -> Chart:
+    """Stacked bars of seconds per day, one series per target table: where the time goes."""
+    params = {
+        "viz_type": "echarts_timeseries_bar",
+        "x_axis": "record_day",
+        "time_grain_sqla": "P1D",
+        "x_axis_time_format": "%Y-%m-%d",
+        "metrics": [ELAPSED],
+        "groupby": ["target_table"],
+        "adhoc_filters": [_time_filter()],
+        "row_limit": 10000,
+        "truncate_metric": True,
+        "show_legend": True,
+        "legendType": "scroll",
+        "legendOrientation": "top",
+        "show_value": False,
+        "rich_tooltip": True,
+        "y_axis_format": ",.1f",
+        "x_axis_sort_asc": True,
+        "orientation": "vertical",
+        "stack": "Stack",
+        "zoomable": False,
+    }
+    query = _query(
+        columns=["record_day", "target_table"],
+        metrics=[ELAPSED],
+        filterable=True,
+        orderby=[["record_day", True]],
+    )
+    query["series_columns"] = ["target_table"]
+    return Chart(
+        "daily_time",
+        "ELT time per target table",
+        "daily_time",
+        "echarts_timeseries_bar",
+        params,
+        [query],
+        width=12,
+        description="Seconds spent loading each target table per day (each month's own "
+        "share of its step: a range step counts once): where the time goes.",
+    )
+
+
 CHARTS: tuple[Chart, ...] = (
     _big_number(
         "target_tables",
@@ -486,8 +541,10 @@ CHARTS: tuple[Chart, ...] = (
     _daily_records(),
     _recent_failures(),
     _loads_with_rejects(),
+    _daily_time(),
 )
-"""The reference dashboard's seven charts, in its order, then the loads with rejects."""
+"""The reference dashboard's seven charts, in its order, then the loads with rejects and the
+time per target table per day."""
 
 _CHART_IDS = {chart.key: index for index, chart in enumerate(CHARTS, start=1)}
 """Bundle-local chart ids: the import maps them (via the position's uuids) to real ids."""

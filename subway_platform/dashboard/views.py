@@ -29,9 +29,10 @@ VIEW_NAMES: tuple[str, ...] = (
     "daily_records",
     "recent_failures",
     "loads_with_rejects",
+    "daily_time",
 )
-"""One view per chart, in the dashboard's order; the last, ``loads_with_rejects``, lists the
-valid loads that left rows in gold/rejects."""
+"""One view per chart, in the dashboard's order; ``loads_with_rejects`` lists the valid loads
+that left rows in gold/rejects, ``daily_time`` the seconds spent per target table per day."""
 
 
 def _script(name: str) -> sql.SQL:

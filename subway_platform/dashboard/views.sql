@@ -133,3 +133,24 @@ SELECT
 FROM public.elt_manager_log
 WHERE cleaned_count > 0 AND valid
 ORDER BY record_time DESC, id DESC;
+
+-- 9. Bar: where the time goes, seconds per target table per day (dashboard time zone):
+--    the seed's "operation-specific time consumption analysis". elapsed is each row's own
+--    share of its step (a range step's time shared by the rows each month read: summed,
+--    a day counts each step once; elt_log/elapsed.py). Rows without a time (freshness
+--    rows, a cancelled run's months it never reached) are left out. target_table names
+--    the physical table (type and object: gold's Delta table and the mart's table of the
+--    same data set are two).
+CREATE OR REPLACE VIEW elt_dashboard.daily_time AS
+SELECT
+    record_time,
+    (record_time AT TIME ZONE {time_zone})::date      AS record_day,
+    domain,
+    valid,
+    CASE WHEN valid THEN 'success' ELSE 'failure' END AS outcome,
+    coalesce(target_type || ' ' || target_object, asset_key) AS target_table,
+    asset_key,
+    partition_key,
+    elapsed                                           AS elapsed_seconds
+FROM public.elt_manager_log
+WHERE elapsed IS NOT NULL;

@@ -1,13 +1,15 @@
 """Mirror one Dagster run into ``elt_manager_log``: one row per (asset, partition).
 
 - Every materialized asset partition gives a row with the counts its asset put in the
-  ``elt/partitions`` metadata, the step's duration, and ``valid`` true only when its
-  figures add up (``source = target + cleaned + merged``, ``elt_log/valid.py``) and every
-  ERROR-severity check evaluated on it in the run passed. Else the status is
-  ``check_failed`` (a blocking check failed) or ``unreconciled`` (only the figures
-  disagree), and ``error_message`` says which figures disagree (``source 17724 != target
-  17715 + cleaned 0 + merged 8``) and quotes the failed checks' problems of that month.
-  A valid row whose WARN checks failed for its month quotes them in ``error_message``
+  ``elt/partitions`` metadata, its own share of the step's time (``elapsed``: the step's
+  duration for a step of one month, a share by rows read in a range step, so a range's
+  months add up to the step; ``elt_log/elapsed.py``), the step's start and end, and
+  ``valid`` true only when its figures add up (``source = target + cleaned + merged``,
+  ``elt_log/valid.py``) and every ERROR-severity check evaluated on it in the run passed.
+  Else the status is ``check_failed`` (a blocking check failed) or ``unreconciled`` (only
+  the figures disagree), and ``error_message`` says which figures disagree (``source 17724
+  != target 17715 + cleaned 0 + merged 8``) and quotes the failed checks' problems of that
+  month. A valid row whose WARN checks failed for its month quotes them in ``error_message``
   (``loaded with 1 rejected rows …``): valid, but not silent.
 - Every asset partition a failed step was going to write and did not gives a row with
   ``valid`` false, counts -1 and the redacted error (status ``failed``). When the step's
@@ -59,6 +61,7 @@ from subway_platform.elt_log.check_text import (
     failed_warning_checks,
     fails_for,
 )
+from subway_platform.elt_log.elapsed import share_elapsed
 from subway_platform.elt_log.error_text import (
     detail_text,
     error_detail,
@@ -79,6 +82,7 @@ from subway_platform.elt_log.run_events import (
     Materialization,
     RunEvents,
     StepFailure,
+    StepSpan,
     month_failures,
     read_run_events,
 )
@@ -219,6 +223,54 @@ def _when(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
+def _step_times(span: StepSpan | None, timestamp: float) -> dict[str, Any]:
+    """``step_start`` and ``step_end`` of the step attempt that was running at ``timestamp``."""
+    start, end = span.attempt_at(timestamp) if span else (None, None)
+    return {
+        "step_start": None if start is None else _when(start),
+        "step_end": None if end is None else _when(end),
+    }
+
+
+def _planned_rows(planned: Mapping[str, set[str] | None]) -> set[tuple[str, str]]:
+    """The (asset, partition) rows a step's plan covers (hops only; ``""`` unpartitioned)."""
+    out: set[tuple[str, str]] = set()
+    for asset_key, partitions in planned.items():
+        if asset_key in NOT_HOPS:
+            continue
+        for raw in [""] if partitions is None else sorted(partitions):
+            partition = _partition_key(raw)
+            if partition is not None:
+                out.add((asset_key, partition))
+    return out
+
+
+def share_step_time(
+    rows: dict[tuple[str, str], EltLogRow],
+    planned: Mapping[str, Mapping[str, set[str] | None]],
+) -> None:
+    """Give each row its own share of its step's time (``elt_log/elapsed.py``): the rows
+    of one step attempt share its duration by the rows each read, so that they add up to
+    it; a step that did one row keeps its measured duration. A range step that failed for
+    some of its months only logs those months (the others are loaded and logged by the
+    follow-up run): the months without a row keep their share, unknown, so each logged
+    month gets its even share, not the whole step."""
+    attempts: dict[tuple[str, datetime], list[tuple[str, str]]] = {}
+    for key, row in rows.items():
+        if row.step_key and row.step_start is not None and row.elapsed is not None:
+            attempts.setdefault((row.step_key, row.step_start), []).append(key)
+    for (step_key, _start), keys in attempts.items():
+        keys.sort()
+        total = max(rows[k].elapsed or 0.0 for k in keys)
+        weights: list[int | None] = [
+            rows[k].source_read_size if rows[k].source_read_size >= 0 else None for k in keys
+        ]
+        unlogged = _planned_rows(planned.get(step_key, {})) - set(rows)
+        shares, method = share_elapsed(total, weights + [None] * len(unlogged))
+        for key, share in zip(keys, shares, strict=False):
+            rows[key] = replace(rows[key], elapsed=share, elapsed_method=method)
+
+
 def _materialized_row(
     run: dg.DagsterRun, events: RunEvents, mat: Materialization, partition: str
 ) -> EltLogRow:
@@ -262,6 +314,7 @@ def _materialized_row(
         cleaned_count=_count(stats.cleaned_count),
         error_message=message,
         elapsed=span.elapsed_at(mat.timestamp) if span else None,
+        **_step_times(span, mat.timestamp),
         run_id=run.run_id,
         job_name=run.job_name,
         asset_key=mat.asset_key,
@@ -294,6 +347,7 @@ def _failed_row(
         cleaned_count=UNKNOWN_COUNT,
         error_message=short_message(message) if message else error_message(failure.error),
         elapsed=span.elapsed_at(failure.timestamp) if span else None,
+        **_step_times(span, failure.timestamp),
         run_id=run.run_id,
         job_name=run.job_name,
         asset_key=asset_key,
@@ -367,6 +421,7 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
         _mark_died(run, events, rows, launched_for)
     if run.status == dg.DagsterRunStatus.CANCELED:
         _mark_cancelled(run, events, rows, launched_for)
+    share_step_time(rows, events.planned)
     for check in overdue:
         month = overdue_partition(check)
         if month is not None and (check.asset_key, month) not in rows:
@@ -430,6 +485,7 @@ def _mark_died(
                     pass_out_sum=None,
                     check_outcomes=None,
                     error_detail=detail_text(dagster_says),
+                    step_start=_when(span.starts[-1]) if span and span.starts else None,
                 )
 
 

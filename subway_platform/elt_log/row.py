@@ -3,7 +3,8 @@
 A row says what one Dagster step did to one (asset, partition) in one run (or, status
 ``overdue``, that the freshness sensor's run found the table's month not loaded), in the
 reference framework's terms (source -> target, counts, valid, error, elapsed) plus ours
-(run, asset, partition, step, status, check outcomes).
+(run, asset, partition, step, status, check outcomes, the step's start and end, and how
+``elapsed``, the row's own share of the step's time, was obtained).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from subway_platform.elt_log.elapsed import ElapsedMethod
 from subway_platform.elt_log.table import ELT_LOG_TABLE, ensure_elt_log_table
 
 RowStatus = Literal[
@@ -61,6 +63,13 @@ class EltLogRow:
     pass_out_sum: int | None
     check_outcomes: dict[str, dict[str, Any]] | None
     error_detail: str | None
+    step_start: datetime | None = None
+    """When the step's attempt that did this started (``STEP_START``)."""
+    step_end: datetime | None = None
+    """When that attempt ended (``STEP_SUCCESS``/``STEP_FAILURE``); None if it never did."""
+    elapsed_method: ElapsedMethod | None = None
+    """How ``elapsed`` was obtained (``elt_log/elapsed.py``): ``measured`` (the step did
+    this row alone), ``prorated_rows`` or ``prorated_even`` (its share of a range step)."""
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(EltLogRow))

@@ -118,13 +118,18 @@ class StepSpan:
     starts: list[float] = field(default_factory=list)
     ends: list[float] = field(default_factory=list)
 
-    def elapsed_at(self, timestamp: float) -> float | None:
-        """Seconds of the attempt that was running at ``timestamp`` (start to end)."""
+    def attempt_at(self, timestamp: float) -> tuple[float | None, float | None]:
+        """Start and end of the attempt that was running at ``timestamp`` (None when not
+        known: no attempt had started, or it never ended)."""
         start = max((s for s in self.starts if s <= timestamp), default=None)
         if start is None:
-            return None
-        end = min((e for e in self.ends if e >= timestamp), default=None)
-        return None if end is None else end - start
+            return None, None
+        return start, min((e for e in self.ends if e >= timestamp), default=None)
+
+    def elapsed_at(self, timestamp: float) -> float | None:
+        """Seconds of the attempt that was running at ``timestamp`` (start to end)."""
+        start, end = self.attempt_at(timestamp)
+        return None if start is None or end is None else end - start
 
     @property
     def unfinished(self) -> bool:

@@ -45,10 +45,16 @@ CREATE TABLE IF NOT EXISTS {table} (
     check_outcomes   jsonb,
     error_detail     text,
     mirrored_at      timestamptz      NOT NULL DEFAULT now(),
+    step_start       timestamptz,
+    step_end         timestamptz,
+    elapsed_method   text,
     CONSTRAINT {unique_name} UNIQUE (run_id, asset_key, partition_key)
 );
 -- Tables created by earlier versions: add the columns they lack (idempotent).
 ALTER TABLE {table} ADD COLUMN IF NOT EXISTS error_detail text;
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS step_start timestamptz;
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS step_end timestamptz;
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS elapsed_method text;
 CREATE INDEX IF NOT EXISTS {idx_time} ON {table} (record_time DESC);
 CREATE INDEX IF NOT EXISTS {idx_domain} ON {table} (domain, record_time DESC);
 CREATE INDEX IF NOT EXISTS {idx_target} ON {table} (target_object, record_time DESC);

@@ -8,6 +8,7 @@ Output metadata comes from the Delta log (rows of the written months, version, U
 
 import dagster as dg
 
+from subway_platform.elt_log.month_figures import add_month_figures
 from subway_platform.elt_log.stats import target_partitions_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.partitions import context_months
@@ -52,6 +53,8 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
         metadata = written.metadata()
         metadata.update(target_partitions_metadata(context.output_metadata, written.rows))
         context.add_output_metadata(metadata)
+        # Each month's duration and rows, plotted by the UI.
+        add_month_figures(context, written.rows)
 
     def load_input(self, context: dg.InputContext) -> DataFrame:
         return self.store.read_slice(asset_slice(context))

@@ -9,6 +9,7 @@ the mart is the end of the pipeline, read by dashboards and analysts.
 
 import dagster as dg
 
+from subway_platform.elt_log.month_figures import add_month_figures
 from subway_platform.elt_log.stats import target_partitions_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.partitions import context_months
@@ -49,6 +50,8 @@ class PostgresMartIOManager(dg.ConfigurableIOManager):
         metadata = written.metadata()
         metadata.update(target_partitions_metadata(context.output_metadata, written.rows))
         context.add_output_metadata(metadata)
+        # Each month's duration and rows, plotted by the UI.
+        add_month_figures(context, written.rows)
 
     def load_input(self, context: dg.InputContext) -> DataFrame:
         """Not used: no asset takes a mart table as input."""

@@ -21,7 +21,7 @@ import requests
 from websockets.sync.client import ClientConnection, connect
 
 CHROMIUM = Path("/usr/bin/chromium")
-VIEWPORT = (1600, 2000)
+VIEWPORT = (1600, 2900)
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",

@@ -45,7 +45,7 @@ def _row(
         target_read_size=target_rows,
         cleaned_count=cleaned,
         error_message=error,
-        elapsed=1.5,
+        elapsed=n / 2,  # row n took n/2 seconds
         run_id=f"run-{n:02d}",
         job_name="test_job",
         asset_key=f"gold/{domain}",
@@ -104,6 +104,16 @@ DAILY_RECORDS = {
     date(2024, 3, 2): (470, 390),
     date(2024, 3, 3): (320, 320),
 }  # (source rows, target rows)
+DAILY_TIME = {
+    (date(2024, 3, 1), "delta gold.daily"): 0.5,
+    (date(2024, 3, 1), "delta gold.hourly"): 1.0,
+    (date(2024, 3, 2), "delta gold.station"): 1.5,
+    (date(2024, 3, 2), "delta gold.daily"): 2.0 + 2.5,
+    (date(2024, 3, 2), "delta gold.hourly"): 3.0,
+    (date(2024, 3, 3), "delta gold.station"): 3.5,
+    (date(2024, 3, 3), "delta mart.hourly"): 4.0 + 4.5,
+    (date(2024, 3, 3), "gold/daily"): 5.0,  # no target: named by its asset
+}  # (Seoul day, target table) -> seconds
 RECENT_FAILURES = ["run-10", "run-09", "run-04", "run-03"]  # newest first
 LOADS_WITH_REJECTS = ["run-01"]  # valid, 10 of its 100 source rows rejected
 
@@ -115,5 +125,9 @@ FILTERED_STATUS_SPLIT = {"success": 2, "failure": 1}
 FILTERED_DAILY_OPERATIONS = {date(2024, 3, 2): (1, 0), date(2024, 3, 3): (1, 1)}
 FILTERED_DAILY_RECORDS = {date(2024, 3, 2): (300, 280), date(2024, 3, 3): (280, 280)}
 FILTERED_RECENT_FAILURES = ["run-09"]
+FILTERED_DAILY_TIME = {
+    (date(2024, 3, 2), "delta gold.hourly"): 3.0,
+    (date(2024, 3, 3), "delta mart.hourly"): 4.0 + 4.5,
+}
 # Filtered: outcome = failure, all time and domains.
 FAILURES_BY_DOMAIN = {"daily": (0, 2), "hourly": (0, 1), "station": (0, 1)}

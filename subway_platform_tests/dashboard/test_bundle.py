@@ -1,5 +1,5 @@
-"""The dashboard bundle as Superset will read it: the reference's seven charts and the
-loads-with-rejects table, three filters, stable ids, no password."""
+"""The dashboard bundle as Superset will read it: the reference's seven charts, the
+loads-with-rejects table and the time per target table, three filters, stable ids, no password."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def test_bundle_layout_charts_and_filters() -> None:
             "pie",
             "echarts_timeseries_bar",
             "echarts_timeseries_bar",
+            "echarts_timeseries_bar",
             "mixed_timeseries",
             "table",
             "table",
@@ -70,4 +71,7 @@ def test_bundle_layout_charts_and_filters() -> None:
     }
     for native_filter in filters:
         assert set(native_filter["scope"]["excluded"]) == big_numbers
-    assert len(CHARTS) == 8
+    time = files["charts/daily_time.yaml"]
+    assert time["slice_name"] == "ELT time per target table"
+    assert time["params"]["groupby"] == ["target_table"]
+    assert len(CHARTS) == 9

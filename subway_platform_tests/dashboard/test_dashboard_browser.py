@@ -1,5 +1,5 @@
 """The dashboard as a person uses it: headless Chromium logs in to the local Superset, opens
-the dashboard, and every one of the eight charts renders without an error state; then, in the
+the dashboard, and every one of the nine charts renders without an error state; then, in the
 native filter bar, the valid filter is set to "failure" (valid = false) and applied: the pie
 and the bar charts change to the failed operations only, the two big numbers stay as they were.
 
@@ -53,7 +53,7 @@ def test_dashboard_renders_and_the_valid_filter_changes_pie_and_bars(
         states = page.chart_states()
         browser.screenshot(BEFORE)
         assert page.chart_states() == states  # the screenshot changed nothing
-        assert len(states) == len(CHART_TITLES) == 8
+        assert len(states) == len(CHART_TITLES) == 9
         errors = [s for s in states if s["error"] or s["loading"] or not s["drawn"]]
         assert errors == [], errors
         page_text = browser.evaluate("document.body.innerText")

@@ -2,15 +2,20 @@
 published with a rejected row, a file that fails, and a run cancelled while it loads. Every
 chart draws; the figures on the page are the views' figures; the failures table shows the
 failed file and the cancelled run, the rejects table the month with its rejected row; the
-valid filter narrows the pie to the failures. Screenshot: test-artifacts/dashboard-real-runs.png.
+valid filter narrows the pie to the failures; the time chart shows each target table's
+seconds per day, a one-month step's time measured.
+Screenshot: test-artifacts/dashboard-real-runs.png.
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
 
 from subway_platform.dashboard.cli import import_dashboard
 from subway_platform.dashboard.views import ensure_dashboard_views
@@ -23,6 +28,18 @@ from dashboard_real_runs import CANCELLED, REJECTS, make_real_runs  # noqa: E402
 from dashboard_running import RunningSuperset  # noqa: E402
 
 SCREENSHOT = ARTIFACTS / "dashboard-real-runs.png"
+
+
+def _time_bars(data: list[dict[str, Any]]) -> dict[tuple[date, str], float]:
+    """(day, target table) -> seconds, from the time chart's data as the page got it: one
+    row per day, one column per target table (pivoted by Superset; empty cells null)."""
+    out: dict[tuple[date, str], float] = {}
+    for row in data:
+        day = datetime.fromtimestamp(row["record_day"] / 1000, tz=UTC).date()
+        for column, value in row.items():
+            if column != "record_day" and value is not None:
+                out[(day, column.removeprefix("seconds, "))] = value
+    return out
 
 
 def test_dashboard_on_an_elt_log_of_real_runs(
@@ -56,6 +73,18 @@ def test_dashboard_on_an_elt_log_of_real_runs(
         rejected = conn.execute(
             "SELECT run_id, error_message FROM elt_dashboard.loads_with_rejects"
         ).fetchall()
+        seconds = {
+            (day, table): total
+            for day, table, total in conn.execute(
+                "SELECT record_day, target_table, sum(elapsed_seconds) "
+                "FROM elt_dashboard.daily_time GROUP BY 1, 2"
+            ).fetchall()
+        }
+        steps = conn.execute(
+            "SELECT step_key, elapsed, extract(epoch FROM step_end - step_start)::float8, "
+            "elapsed_method FROM elt_manager_log WHERE run_id = %s",
+            (runs.good,),
+        ).fetchall()
     # The log holds each kind of run.
     assert statuses[runs.good] == ["materialized"]
     assert "failed" in statuses[runs.failed]
@@ -67,6 +96,18 @@ def test_dashboard_on_an_elt_log_of_real_runs(
         f"gold/subway_passengers {REJECTS}: loaded with 1 rejected rows"
     )
     assert split["failure"] >= 4 and split["success"] >= 6  # failed file + 3 cancelled rows
+    # Where the time goes: a one-month step's time is the month's own, measured; every
+    # target table of the runs has its seconds in the time chart's view.
+    assert {method for *_, method in steps} == {"measured"} and len(steps) == 3
+    for step_key, elapsed, duration, _method in steps:
+        assert elapsed == pytest.approx(duration, abs=1e-3) and elapsed > 0, step_key
+    tables_timed = {table for _day, table in seconds}
+    assert {
+        "delta bronze/card_subway_month",
+        "delta gold/subway_passengers",
+        "postgresql subway_passengers",
+    } <= tables_timed
+    assert all(total > 0 for total in seconds.values())
 
     import_dashboard(superset.client, zone.mart_dsn)  # the dashboard now reads this log
     browser = Browser()
@@ -84,6 +125,8 @@ def test_dashboard_on_an_elt_log_of_real_runs(
             r["domain"]: (r["success"], r["failure"]) for r in shown["ELT status by domain"][0]
         } == by_domain
         assert f"{tables:,}" in page.chart_text("ELT target tables")
+        # The time chart draws the view's seconds per target table per day.
+        assert _time_bars(shown["ELT time per target table"][0]) == pytest.approx(seconds)
         assert f"{records:,}" in page.chart_text("ELT records")
         failures = page.chart_text("Recent ELT failures")
         assert runs.failed_file in failures

@@ -64,11 +64,11 @@ def _view(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[tupl
     return conn.execute(query, params).fetchall()
 
 
-def test_dashboard_imported_with_eight_charts(superset: RunningSuperset) -> None:
+def test_dashboard_imported_with_nine_charts(superset: RunningSuperset) -> None:
     dashboard = superset.client.dashboard(DASHBOARD_SLUG)
     metadata = json.loads(dashboard["json_metadata"])
     charts = superset.client.dashboard_charts(DASHBOARD_SLUG)
-    assert len(charts) == 8
+    assert len(charts) == 9
     big_ids = {c["id"] for c in charts if c["form_data"]["viz_type"] == "big_number_total"}
     filters = metadata["native_filter_configuration"]
     assert [f["name"] for f in filters] == ["Time range", "Valid (success / failure)", "Domain"]
@@ -80,7 +80,7 @@ def test_every_chart_equals_its_view(
     superset: RunningSuperset, dashboard_conn: psycopg.Connection
 ) -> None:
     charts = _charts(superset)
-    assert len(charts) == 8
+    assert len(charts) == 9
 
     (targets,) = _saved_data(superset, charts["ELT target tables"])
     view_targets = _view(dashboard_conn, "SELECT count(*) FROM elt_dashboard.target_tables")
@@ -165,6 +165,11 @@ def test_every_chart_equals_its_view(
     ] == view_rejects
     assert [r[2] for r in view_rejects] == [10]
 
+    (seconds,) = _saved_data(superset, charts["ELT time per target table"])
+    assert {
+        (_day(r["record_day"]), r["target_table"]): r["seconds"] for r in seconds
+    } == pytest.approx(expected.DAILY_TIME)
+
 
 def test_charts_with_dashboard_filters_equal_filtered_views(
     superset: RunningSuperset, dashboard_conn: psycopg.Connection
@@ -195,6 +200,11 @@ def test_charts_with_dashboard_filters_equal_filtered_views(
     assert {
         _day(r["record_day"]): (r["source rows"], r["target rows"]) for r in bars
     } == expected.FILTERED_DAILY_RECORDS
+
+    (seconds,) = _filtered_data(superset, charts["ELT time per target table"], domain)
+    assert {
+        (_day(r["record_day"]), r["target_table"]): r["seconds"] for r in seconds
+    } == pytest.approx(expected.FILTERED_DAILY_TIME)
 
     (failures,) = _filtered_data(superset, charts["Recent ELT failures"], domain)
     assert [r["error_message"] for r in failures] == ["connection refused"]

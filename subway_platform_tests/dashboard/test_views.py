@@ -122,6 +122,20 @@ def test_daily_records_and_ratio(dashboard_conn: psycopg.Connection) -> None:
     assert unknown == (4,)
 
 
+def test_daily_time_per_target_table(dashboard_conn: psycopg.Connection) -> None:
+    rows = dashboard_conn.execute(
+        "SELECT record_day, target_table, sum(elapsed_seconds) FROM elt_dashboard.daily_time "
+        "GROUP BY 1, 2"
+    ).fetchall()
+    assert {(d, t): s for d, t, s in rows} == pytest.approx(expected.DAILY_TIME)
+    filtered = dashboard_conn.execute(
+        "SELECT record_day, target_table, sum(elapsed_seconds) FROM elt_dashboard.daily_time "
+        "WHERE domain = %s AND record_time >= %s AND record_time < %s GROUP BY 1, 2",
+        (expected.FILTER_DOMAIN, expected.FILTER_FROM, expected.FILTER_TO),
+    ).fetchall()
+    assert {(d, t): s for d, t, s in filtered} == pytest.approx(expected.FILTERED_DAILY_TIME)
+
+
 def test_recent_failures_newest_first(dashboard_conn: psycopg.Connection) -> None:
     rows = dashboard_conn.execute(
         "SELECT run_id, source_object, target_object, error_message "

@@ -148,7 +148,12 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(
         assert row["job_name"] == "__ephemeral_asset_job__"
         materialized_at = utc(mats[("bronze/elt_demo", month)])
         assert abs((row["record_time"] - materialized_at).total_seconds()) < 1e-5
-        assert row["elapsed"] == pytest.approx(bronze_end - bronze_start, abs=1e-6)
+        # The month's own share of the range step, by the rows it read (110:220:330).
+        share = BRONZE_COUNTS[month]["source_read_size"] / 660
+        assert row["elapsed"] == pytest.approx((bronze_end - bronze_start) * share, abs=1e-6)
+        assert row["elapsed_method"] == "prorated_rows"
+        assert abs((row["step_start"] - utc(bronze_start)).total_seconds()) < 1e-5
+        assert abs((row["step_end"] - utc(bronze_end)).total_seconds()) < 1e-5
 
         gold = rows[("gold/elt_demo", month)]
         # A failed WARN check is recorded but does not make the load invalid.
@@ -181,6 +186,19 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(
             fallback["merged_count"],
         ) == (-1, -1, -1, -1)
         assert fallback["pass_in_sum"] is None and fallback["valid"] is True
+        # Its counts are unknown: the step's time is shared evenly.
+        assert fallback["elapsed_method"] == "prorated_even"
+
+    # Summed over the range's months, each step's elapsed is the step's duration.
+    for asset, step in (
+        ("bronze/elt_demo", "bronze__elt_demo"),
+        ("gold/elt_demo", "gold__elt_demo"),
+        ("bronze/card_subway_month", "bronze__card_subway_month"),
+    ):
+        start, end = step_span(instance, run_id, step)
+        assert sum(rows[(asset, m)]["elapsed"] for m in MONTHS) == pytest.approx(
+            end - start, abs=1e-6
+        )
 
 
 def test_failed_step_logs_redacted_error_and_nothing_for_skipped_assets(
@@ -222,7 +240,9 @@ def test_failed_step_logs_redacted_error_and_nothing_for_skipped_assets(
         assert row["step_key"] == "gold__elt_fails"
         failure_at = utc(failed_at[("gold__elt_fails", "")])
         assert abs((row["record_time"] - failure_at).total_seconds()) < 1e-5
-        assert row["elapsed"] == pytest.approx(end - start, abs=1e-6)
+        # Counts unknown (-1): each month has an even share of the failed step.
+        assert row["elapsed"] == pytest.approx((end - start) / len(MONTHS), abs=1e-6)
+        assert row["elapsed_method"] == "prorated_even"
         # Not an asset of the data set specs and no metadata: unknown descriptive fields.
         assert (row["domain"], row["action"], row["target_object"]) == ("unknown", "unknown", None)
         assert rows[("bronze/elt_demo", month)]["valid"] is True
@@ -384,3 +404,27 @@ def test_table_of_an_earlier_version_gets_error_detail(conn: psycopg.Connection)
         assert "error_message" in columns
     finally:
         conn.execute("DROP TABLE elt_log_v1")
+
+
+def test_table_of_an_earlier_version_gets_the_step_times(conn: psycopg.Connection) -> None:
+    conn.execute("DROP TABLE IF EXISTS elt_log_v2")
+    ensure_elt_log_table(conn, "elt_log_v2")
+    for column in ("step_start", "step_end", "elapsed_method"):  # as before issue 22
+        conn.execute(f"ALTER TABLE elt_log_v2 DROP COLUMN {column}")  # noqa: S608 - constant
+    conn.execute(
+        "INSERT INTO elt_log_v2 (record_time, domain, action, valid, source_read_size, "
+        "target_read_size, cleaned_count, elapsed, run_id, asset_key, status) "
+        "VALUES (now(), 'life', 'hopt/inc', true, 10, 10, 0, 4.5, 'old-run', 'gold/x', "
+        "'materialized')"
+    )
+    try:
+        for _ in range(2):  # idempotent
+            ensure_elt_log_table(conn, "elt_log_v2")
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute("SELECT * FROM elt_log_v2")
+            (old,) = cur.fetchall()
+        # The old row keeps its values; the new columns are empty for it.
+        assert (old["elapsed"], old["source_read_size"], old["run_id"]) == (4.5, 10, "old-run")
+        assert (old["step_start"], old["step_end"], old["elapsed_method"]) == (None, None, None)
+    finally:
+        conn.execute("DROP TABLE elt_log_v2")

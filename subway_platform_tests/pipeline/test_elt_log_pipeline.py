@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
+import pytest
+
+from subway_platform.elt_log.month_figures import MONTH_ROWS, MONTH_SECONDS
 from subway_platform_tests.zone import REAL, Zone, file_totals
 
 MONTHS = ["201907", "201908", "201909"]
 COLUMNS = (
     "asset_key, partition_key, domain, action, source_type, source_object, target_type, "
     "target_object, valid, status, source_read_size, target_read_size, cleaned_count, "
-    "merged_count, pass_in_sum, pass_out_sum, error_message, elapsed"
+    "merged_count, pass_in_sum, pass_out_sum, error_message, elapsed, elapsed_method, "
+    "step_key, step_start, step_end"
 )
+TIME_COLUMNS = ("elapsed_method", "step_key", "step_start", "step_end")
 
 
 def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> None:
@@ -27,7 +33,7 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> Non
         bronze = by[("bronze/card_subway_month", month)]
         gold = by[("gold/subway_passengers", month)]
         mart = by[("mart/subway_passengers", month)]
-        assert bronze | {"elapsed": None} == {
+        assert bronze | {"elapsed": None} | dict.fromkeys(TIME_COLUMNS) == {
             "asset_key": "bronze/card_subway_month",
             "partition_key": month,
             "domain": "life",
@@ -46,6 +52,7 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> Non
             "pass_out_sum": totals["pass_out"],
             "error_message": None,
             "elapsed": None,
+            **dict.fromkeys(TIME_COLUMNS),
         }
         assert gold["source_read_size"] == totals["rows"]
         assert gold["target_read_size"] == len(totals["keys"])
@@ -55,6 +62,34 @@ def test_single_run_backfill_logs_one_row_per_asset_and_month(zone: Zone) -> Non
         assert mart["source_read_size"] == mart["target_read_size"] == len(totals["keys"])
         assert mart["target_type"] == "postgresql" and mart["target_object"] == "subway_passengers"
         assert all(r["elapsed"] and r["elapsed"] > 0 for r in (bronze, gold, mart))
+    materialized = {
+        (m.asset_key.to_user_string(), m.partition): m.metadata
+        for entry in zone.instance.all_logs(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        )
+        if entry.dagster_event is not None
+        and (m := entry.dagster_event.event_specific_data.materialization) is not None
+    }
+    # Where the time goes: each month has its share of its range step, by the rows it
+    # read, and the shares add up to the step's duration (from its start to its end).
+    for asset in ("bronze/card_subway_month", "gold/subway_passengers", "mart/subway_passengers"):
+        months = [by[(asset, m)] for m in MONTHS]
+        assert {r["elapsed_method"] for r in months} == {"prorated_rows"}
+        assert len({(r["step_key"], r["step_start"], r["step_end"]) for r in months}) == 1
+        step = (months[0]["step_end"] - months[0]["step_start"]).total_seconds()
+        assert sum(r["elapsed"] for r in months) == pytest.approx(step, abs=1e-3)
+        first, second = months[0], months[1]
+        assert first["elapsed"] / second["elapsed"] == pytest.approx(
+            first["source_read_size"] / second["source_read_size"], rel=1e-6
+        )
+        # The UI plots each month's duration and rows (numeric metadata of its materialization).
+        for month in MONTHS:
+            metadata = materialized[(asset, month)]
+            written = by[(asset, month)]["target_read_size"]
+            assert metadata[MONTH_ROWS] == dg.MetadataValue.int(written)
+            seconds = metadata[MONTH_SECONDS]
+            assert isinstance(seconds, dg.FloatMetadataValue)
+            assert 0 < seconds.value <= by[(asset, month)]["elapsed"] + 1e-3
     # Mirroring again adds nothing.
     assert len(zone.mirror(result.run_id, COLUMNS)) == 9
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import dagster as dg
 from deltalake import DeltaTable
 
 from subway_platform.elt_log.mirror import rows_for_run
+from subway_platform.elt_log.month_figures import MONTH_ROWS, MONTH_SECONDS
 from subway_platform.resources.environment import object_storage_from_environment
 from subway_platform_tests.zone import REAL, Zone
 
@@ -80,6 +82,17 @@ def test_station_master_loads_with_one_row_per_station(zone: Zone) -> None:
     gold = logged["gold/subway_station"]
     assert (gold.source_read_size, gold.target_read_size) == (len(rows), len(mart))
     assert gold.merged_count == len(rows) - len(mart) - gold.cleaned_count >= 0
+    # Each step did its table alone: its time is measured, and the UI plots it.
+    assert {r.elapsed_method for r in logged.values()} == {"measured"}
+    for entry in zone.instance.all_logs(
+        result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ):
+        assert entry.dagster_event is not None
+        mat = entry.dagster_event.event_specific_data.materialization
+        key = mat.asset_key.to_user_string()
+        if key in logged:
+            assert mat.metadata[MONTH_ROWS].value == logged[key].target_read_size
+            assert 0 < mat.metadata[MONTH_SECONDS].value <= (logged[key].elapsed or 0) + 1e-3
 
 
 def test_passengers_before_and_after_the_station_master_keep_one_schema(zone: Zone) -> None:

@@ -96,7 +96,7 @@ def test_row_columns_follow_the_reference_order() -> None:
         "valid", "source_read_size", "target_read_size", "cleaned_count",
         "error_message", "elapsed",
     )  # fmt: skip
-    assert len(COLUMNS) == len(set(COLUMNS)) == 28
+    assert len(COLUMNS) == len(set(COLUMNS)) == 31
 
 
 # --- failed steps -------------------------------------------------------------------------
