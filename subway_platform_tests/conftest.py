@@ -84,12 +84,72 @@ def s3_client(services: RunningServices) -> Any:
 
 
 # -- engines ---------------------------------------------------------------------------------
-# The pipeline and reliability suites run once per engine: embedded Sail (the default) and
-# Apache Spark 4.2 with delta-spark behind a real Spark Connect server. SUBWAY_TEST_ENGINES
-# narrows the list (for example `SUBWAY_TEST_ENGINES=sail` while iterating).
+# A test that takes ``engine`` (``on_engine``, or ``zone`` in pipeline/ and reliability/) runs on
+# the first engine of SUBWAY_TEST_ENGINES (``sail,spark`` unless set: embedded Sail). The Spark
+# conformance suite, what can differ by engine, runs on each listed engine: the tests marked
+# ``spark_conformance`` and every test of ``spark_engine/``. `SUBWAY_TEST_ENGINES=spark` runs
+# every engine test on Apache Spark 4.2 (delta-spark, a real Spark Connect server).
 ENGINES = [
     e.strip() for e in os.environ.get("SUBWAY_TEST_ENGINES", "sail,spark").split(",") if e.strip()
 ]
+CONFORMANCE_FOLDERS = {"spark_engine"}
+E2E_FOLDERS = {"platform", "topology", "ui"}
+E2E_MODULE_WORDS = ("daemon", "browser", "e2e", "cli", "screenshots")
+
+
+def _folder(item_path: Path) -> str:
+    """The test folder below ``subway_platform_tests/`` (empty for its top level)."""
+    parts = item_path.relative_to(Path(__file__).parent).parts
+    return parts[0] if len(parts) > 1 else ""
+
+
+def engines_for(definition: pytest.Item) -> list[str]:
+    """The engines one test runs on: each listed engine for the Spark conformance suite, else
+    the first listed one."""
+    conformance = (
+        definition.get_closest_marker("spark_conformance") is not None
+        or _folder(definition.path) in CONFORMANCE_FOLDERS
+    )
+    return ENGINES if conformance else ENGINES[:1]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``engine`` per test (:func:`engines_for`), session-scoped so that the tests of
+    one engine run together and Apache Spark's server starts once, only if a test needs it."""
+    if "engine" in metafunc.fixturenames:
+        engines = engines_for(metafunc.definition)
+        metafunc.parametrize("engine", engines, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by what it needs, so ``-m`` selects without edits to the tests:
+
+    - ``spark``: Apache Spark (its server, or the ``spark`` engine);
+    - ``sail``: the embedded services with embedded Sail;
+    - ``e2e``: the platform's own processes (CLI, daemon, webserver, browser);
+    - ``unit``: no service at all (none of the above).
+    """
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on = callspec.params.get("engine") if callspec is not None else None
+        folder = _folder(item.path)
+        spark = (
+            on == "spark"
+            or bool(names & {"spark_server", "on_spark"})
+            or (folder in CONFORMANCE_FOLDERS and on != "sail")
+            or (folder in E2E_FOLDERS and "spark" in item.path.stem)
+        )
+        e2e = folder in E2E_FOLDERS or any(w in item.path.stem for w in E2E_MODULE_WORDS)
+        sail = "services" in names and not spark
+        if spark:
+            item.add_marker(pytest.mark.spark)
+        if sail:
+            item.add_marker(pytest.mark.sail)
+        if e2e:
+            item.add_marker(pytest.mark.e2e)
+        if not (spark or sail or e2e):
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture(scope="session")
@@ -107,9 +167,10 @@ def spark_server(services: RunningServices) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session", params=ENGINES)
+@pytest.fixture(scope="session")
 def engine(request: pytest.FixtureRequest, services: RunningServices) -> str:
-    """The engine name, ``sail`` (embedded) or ``spark``; its server lives for the session."""
+    """The engine name, ``sail`` (embedded) or ``spark``, from :func:`pytest_generate_tests`;
+    Apache Spark's server lives for the session."""
     if request.param == "spark":
         request.getfixturevalue("spark_server")
     return str(request.param)

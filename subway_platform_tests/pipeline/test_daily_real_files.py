@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from deltalake import DeltaTable
 
 from subway_platform.resources.environment import object_storage_from_environment
@@ -20,6 +21,7 @@ def _mart_by_month(zone: Zone) -> dict[str, tuple[int, int, int]]:
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
+@pytest.mark.spark_conformance
 def test_real_months_reconcile_to_the_passenger(zone: Zone) -> None:
     for month in MONTHS:
         zone.upload(REAL / "card_subway_month" / f"CARD_SUBWAY_MONTH_{month}.csv")
@@ -73,6 +75,7 @@ def test_real_months_reconcile_to_the_passenger(zone: Zone) -> None:
     assert first_day == date(2019, 1, 1)
 
 
+@pytest.mark.spark_conformance
 def test_month_reload_is_idempotent(zone: Zone) -> None:
     """Month A, then B, then A again: nothing doubles, only A is rewritten."""
     a, b = "201904", "201905"

@@ -86,7 +86,9 @@ def _sensor_request(zone: Zone) -> dg.RunRequest:
     return requests[0]
 
 
-def test_fourth_dataset_is_registered_from_its_spec_alone() -> None:
+def test_fourth_dataset_is_registered_from_its_spec_alone(services: object) -> None:
+    """The code location loads (its configuration: the embedded services') with the fourth
+    dataset's assets, jobs and sensor target from its spec alone."""
     from subway_platform.definitions import defs
 
     assert PAY_FREE in ALL_DATASETS

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from deltalake import DeltaTable
 
 from subway_platform.elt_log.mirror import rows_for_run
@@ -30,6 +31,7 @@ def _hourly_totals(path: Path) -> tuple[int, int, int]:
     )
 
 
+@pytest.mark.spark_conformance
 def test_real_hourly_file_reconciles(zone: Zone) -> None:
     source = REAL / "card_subway_time" / "hourly_202210_cp949.csv"
     zone.upload(source, HOURLY_NAME)
@@ -65,6 +67,7 @@ def test_real_hourly_file_reconciles(zone: Zone) -> None:
     assert (hourly.target_read_size, hourly.merged_count) == (count, rows * 24 - count)
 
 
+@pytest.mark.spark_conformance
 def test_station_master_loads_with_one_row_per_station(zone: Zone) -> None:
     source = REAL / "subway_station" / "station_master_utf8.csv"
     zone.upload(source, "서울시 역사마스터 정보.csv")
@@ -95,6 +98,7 @@ def test_station_master_loads_with_one_row_per_station(zone: Zone) -> None:
             assert 0 < mat.metadata[MONTH_SECONDS].value <= (logged[key].elapsed or 0) + 1e-3
 
 
+@pytest.mark.spark_conformance
 def test_passengers_before_and_after_the_station_master_keep_one_schema(zone: Zone) -> None:
     """A month loaded before the station master exists, then again after: same gold
     schema (the join changes the plan's column order), station ids filled the second time."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from deltalake import DeltaTable
 
 from subway_platform.resources.environment import object_storage_from_environment
@@ -45,6 +46,7 @@ def _materializations(
     return out
 
 
+@pytest.mark.spark_conformance
 def test_rejects_asset_is_materialized_with_its_metadata_and_not_logged(
     zone: Zone, tmp_path: Path
 ) -> None:

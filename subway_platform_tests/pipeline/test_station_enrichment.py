@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pytest
 from psycopg import sql
 
 from subway_platform.assets.enrichment import (
@@ -156,7 +157,8 @@ def _master_frame(spark: Any, rows: list[tuple[str, str, str, float, float]]) ->
     )
 
 
-def test_each_matching_rule_on_the_engine_with_names_built_for_it() -> None:
+@pytest.mark.spark_conformance
+def test_each_matching_rule_on_the_engine_with_names_built_for_it(on_engine: str) -> None:
     """``with_station`` on the engine, with (line, station) pairs built for each rule: every
     row stays once, the rules' matches get ids and coordinates, an ambiguous parenthesised
     name and an unknown one get none, and ``with_station_matched`` names them with the reason."""
@@ -205,7 +207,8 @@ def test_each_matching_rule_on_the_engine_with_names_built_for_it() -> None:
     }
 
 
-def test_old_spellings_of_real_stations_match_the_real_master() -> None:
+@pytest.mark.spark_conformance
+def test_old_spellings_of_real_stations_match_the_real_master(on_engine: str) -> None:
     """Spellings of the 2015-2016 kind, built from the real master's stations (names without
     their parenthesised part, old names, the 9호선 sections): all find their station."""
     spark = connect_session(spark_remote_url(os.environ.get("SPARK_REMOTE")))

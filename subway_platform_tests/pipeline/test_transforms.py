@@ -1,9 +1,11 @@
 """Gold's Spark parsing agrees with the staging code's Python parsing, value by value, on
-each engine (the pipeline conftest runs every test on Sail and on Apache Spark)."""
+each engine (Spark conformance: on Sail and on Apache Spark)."""
 
 from __future__ import annotations
 
 import os
+
+import pytest
 
 from subway_platform.assets.transforms import count_value, station_id_value
 from subway_platform.ingest.values import parse_count
@@ -32,14 +34,16 @@ VALUES = [
 ]
 
 
-def test_spark_count_rules_equal_python_rules() -> None:
+@pytest.mark.spark_conformance
+def test_spark_count_rules_equal_python_rules(on_engine: str) -> None:
     spark = connect_session(spark_remote_url(os.environ.get("SPARK_REMOTE")))
     df = spark.createDataFrame([(i, v) for i, v in enumerate(VALUES)], "i int, v string")
     got = [r[0] for r in df.orderBy("i").select(count_value(df.v)).collect()]
     assert got == [parse_count(v) for v in VALUES]
 
 
-def test_station_ids_padded_or_not_are_one_station() -> None:
+@pytest.mark.spark_conformance
+def test_station_ids_padded_or_not_are_one_station(on_engine: str) -> None:
     spark = connect_session(spark_remote_url(os.environ.get("SPARK_REMOTE")))
     df = spark.createDataFrame(
         [(i, v) for i, v in enumerate(["0150", "150", "0", "000", " 42 ", ""])], "i int, v string"
@@ -48,7 +52,8 @@ def test_station_ids_padded_or_not_are_one_station() -> None:
     assert got == ["150", "150", "0", "0", "42", None]
 
 
-def test_gold_checks_flag_repeated_keys_and_unreconciled_rows() -> None:
+@pytest.mark.spark_conformance
+def test_gold_checks_flag_repeated_keys_and_unreconciled_rows(on_engine: str) -> None:
     """The gold checks on frames built by hand: a key twice and a row lost must fail."""
     from subway_platform.assets.transforms import typed_columns
     from subway_platform.checks import (

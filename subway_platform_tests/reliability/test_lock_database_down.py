@@ -193,6 +193,7 @@ def test_lock_database_down_writes_nothing_then_the_month_loads_when_it_is_back(
     assert valid == [(True,)]
 
 
+@pytest.mark.spark_conformance
 def test_lock_session_killed_mid_write_is_reported_after_the_commit(
     zone: Zone, tmp_path: Path
 ) -> None:

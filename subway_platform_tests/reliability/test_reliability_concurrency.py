@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from reliability_support import (
     BRONZE,
     GOLD,
@@ -27,6 +28,7 @@ MONTH = "201911"
 SELECT = "bronze/card_subway_month,gold/subway_passengers,mart/subway_passengers"
 
 
+@pytest.mark.spark_conformance
 def test_two_runs_of_one_month_at_once_never_interleave(zone: Zone) -> None:
     """Two run workers (processes, each with its own engine) load the same month at once.
 

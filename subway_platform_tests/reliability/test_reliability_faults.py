@@ -199,6 +199,7 @@ def test_archive_unwritable_keeps_the_file_in_landing(zone: Zone, tmp_path: Path
     assert log[BRONZE][0] is False and log[BRONZE][1] == "failed" and log[BRONZE][2]
 
 
+@pytest.mark.spark_conformance
 def test_failed_delta_write_leaves_the_previous_version(zone: Zone) -> None:
     """A write whose tasks fail at run time, in the middle of the write (rows past the
     10,000th raise): the Delta commit never happens. (Killing the engine's processes

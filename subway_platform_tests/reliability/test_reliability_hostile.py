@@ -270,6 +270,7 @@ def test_no_sql_is_built_by_string_formatting() -> None:
     assert offenders == [], "\n".join(offenders)
 
 
+@pytest.mark.spark_conformance
 def test_replace_where_predicate_validates_its_keys(zone: Zone) -> None:
     """The Spark replaceWhere predicate is the one place SQL text is formatted: a key that
     is not a month never gets there, even when write_delta is called directly."""
