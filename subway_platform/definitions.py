@@ -21,6 +21,7 @@ from subway_platform.lake_maintenance import delta_maintenance_job, maintenance_
 from subway_platform.landing_scan import landing_scan_job
 from subway_platform.process_settings import apply_process_settings
 from subway_platform.range_runs import range_run_definitions
+from subway_platform.reenrichment import reenrichment_definitions
 from subway_platform.resources.environment import build_resources
 from subway_platform.sensors import landing_sensor
 
@@ -47,6 +48,7 @@ def build_definitions() -> dg.Definitions:
         alert_definitions(),
         freshness_definitions(),
         range_run_definitions(),
+        reenrichment_definitions(),
     )
 
 

@@ -21,7 +21,9 @@ DATASET_TAG: Final = "subway/dataset"
 """The data set a run loads (a spec's ``name``; ``all_monthly`` and ``maintenance`` for the
 jobs that span data sets)."""
 KIND_TAG: Final = "subway/kind"
-"""What a run that is not a load is (``landing_scan``)."""
+"""What a run that is not a load is (``landing_scan``, ``reenrichment``)."""
+STATION_MASTER_TAG: Final = "subway/station_master"
+"""A re-enrichment run: the storage id of the station master materialization that caused it."""
 
 LOCK_TAG: Final = "subway/lock"
 """``<data set>:<month or range>``: the run coordinator runs one run per value at a time."""
