@@ -59,7 +59,13 @@ _SPEC_SOURCES = ("datasets/spec.py",)
 
 LAYER_SOURCES: dict[CodeLayer, tuple[str, ...]] = {
     "bronze": (*_SPEC_SOURCES, "assets/bronze.py", "ingest/"),
-    "gold": (*_SPEC_SOURCES, "assets/gold.py", "assets/transforms.py", "ingest/values.py"),
+    "gold": (
+        *_SPEC_SOURCES,
+        "assets/gold.py",
+        "assets/gold_plan.py",
+        "assets/transforms.py",
+        "ingest/values.py",
+    ),
     "rejects": (
         *_SPEC_SOURCES,
         "assets/gold.py",
