@@ -6,7 +6,7 @@ are in ``gold_plan.py`` and ``bronze.py``, the writes go through the stores
 (``gold_publish.py``, the IO managers). The asset checks' rules are in ``checks.py``.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -16,6 +16,7 @@ from subway_platform.elt_log.hops import Hop
 from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
 
 if TYPE_CHECKING:  # enrichment imports Spark, which the code location does not load
+    from subway_platform.assets.bronze_staging import Staged
     from subway_platform.assets.enrichment import MonthCoverage
 
 CELLS_PER_HOURLY_ROW = 24
@@ -102,3 +103,61 @@ def mart_source_stats(source: Mapping[str, int]) -> dict[str, PartitionStats]:
 def blocking_passed(results: list[dg.AssetCheckResult]) -> bool:
     """Whether every blocking (error-severity) check of a load passed."""
     return all(r.passed for r in results if r.severity == dg.AssetCheckSeverity.ERROR)
+
+
+def bronze_source_stats(spec: DatasetSpec, staged: "Sequence[Staged]") -> dict[str, PartitionStats]:
+    """What the landing files hold per month: rows, file, checksum and the sums."""
+    stats: dict[str, PartitionStats] = {}
+    for obj, _archived, result, _url in staged:
+        per_month = result.months if spec.partitioned else {"": result.rows}
+        for month, rows in per_month.items():
+            sums = result.sums.get(month, {})
+            stats[month] = PartitionStats(
+                source_read_size=rows,
+                cleaned_count=0,
+                # Bronze keeps every row of the file as it is: nothing merged.
+                merged_count=0,
+                source_object=obj.name,
+                source_checksum=result.checksum,
+                sums={name: sums.get(name) for name in spec.sum_columns},
+            )
+    return stats
+
+
+def bronze_output_metadata(
+    hop: Hop,
+    staged: "Sequence[Staged]",
+    stats: Mapping[str, PartitionStats],
+    run_id: str,
+    scan_runs: Mapping[str, str],
+) -> dict[str, Any]:
+    """The bronze output's metadata: its ELT hop and figures, and what the staged files
+    were (name, origin, checksum, encoding, rows, months, the run that staged each:
+    ``scan_runs`` maps a file URL to its scan run, else this ``run_id``) and their columns
+    (as read, renamed, extra, optional ones missing)."""
+    first = staged[0][2]
+    return {
+        **hop_metadata(hop),
+        "elt/source_object": ", ".join(sorted({o.name for o, *_ in staged})),
+        **source_stats_metadata(stats),
+        "source/files": dg.MetadataValue.json(
+            [
+                {
+                    "name": o.name,
+                    "from": "archive" if a else "landing",
+                    "checksum": r.checksum,
+                    "encoding": r.encoding,
+                    "rows": r.rows,
+                    "months": r.months,
+                    "staged_by_run": scan_runs.get(o.url, run_id),
+                }
+                for o, a, r, _ in staged
+            ]
+        ),
+        "source/columns": dg.MetadataValue.json(first.columns),
+        "source/renamed_columns": dg.MetadataValue.json(first.renamed),
+        "source/extra_columns": dg.MetadataValue.json(
+            sorted({c for *_, r, _u in staged for c in r.extra_columns})
+        ),
+        "source/missing_optional_columns": dg.MetadataValue.json(first.missing_optional),
+    }
