@@ -174,7 +174,7 @@ def sample_floor(repeat: int) -> int:
     import numpy as np
     from pyspark.sql import functions as F
 
-    from subway_platform.assets.gold import gold_frame
+    from subway_platform.assets.gold_plan import gold_frame
     from subway_platform.assets.transforms import typed_columns
     from subway_platform.datasets import DAILY
     from subway_platform.ingest.stage import stage_landing_file

@@ -58,8 +58,14 @@ _SPEC_SOURCES = ("datasets/spec.py",)
 """How a spec's fields are read (column roles, header aliases): part of every layer."""
 
 LAYER_SOURCES: dict[CodeLayer, tuple[str, ...]] = {
-    "bronze": (*_SPEC_SOURCES, "assets/bronze.py", "ingest/"),
-    "gold": (*_SPEC_SOURCES, "assets/gold.py", "assets/transforms.py", "ingest/values.py"),
+    "bronze": (*_SPEC_SOURCES, "assets/bronze.py", "assets/bronze_staging.py", "ingest/"),
+    "gold": (
+        *_SPEC_SOURCES,
+        "assets/gold.py",
+        "assets/gold_plan.py",
+        "assets/transforms.py",
+        "ingest/values.py",
+    ),
     "rejects": (
         *_SPEC_SOURCES,
         "assets/gold.py",

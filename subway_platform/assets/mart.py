@@ -1,14 +1,20 @@
-"""Mart: the gold tables published to PostgreSQL for dashboards and analysts."""
+"""Mart: the gold tables published to PostgreSQL for dashboards and analysts.
+
+The step's plan is gold itself; the mart IO manager publishes it through the
+``MartStore`` on ``yield``; the judgment is its figures (``judgment.py``) and the mart's
+check against gold (``checks.py``).
+"""
 
 from collections.abc import Iterator
 
 import dagster as dg
 
+from subway_platform.assets.judgment import hop_metadata, mart_source_stats
 from subway_platform.assets.layer import layer_asset_args
 from subway_platform.checks import mart_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
-from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
+from subway_platform.elt_log.stats import source_stats_metadata
 from subway_platform.frames import DataFrame
 from subway_platform.partitions import context_months
 from subway_platform.retries import retry_transient
@@ -42,20 +48,8 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         mart_store: MartStore,
     ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
         months = context_months(context)
-        source = delta_store.rows_per_month(tables.gold.months(months))
-        stats = {
-            # The mart copies gold's rows (a repeated key fails its primary key): none
-            # cleaned, none merged.
-            key: PartitionStats(source_read_size=rows, cleaned_count=0, merged_count=0)
-            for key, rows in source.items()
-        }
-        yield dg.Output(
-            gold,
-            metadata={
-                **{f"elt/{k}": v for k, v in hop.as_dict().items()},
-                **source_stats_metadata(stats),
-            },
-        )
+        stats = mart_source_stats(delta_store.rows_per_month(tables.gold.months(months)))
+        yield dg.Output(gold, metadata={**hop_metadata(hop), **source_stats_metadata(stats)})
         with retry_transient(context):
             written = mart_store.totals_per_month(tables.mart.months(months), spec.sum_columns)
         yield from mart_results(spec, gold, months, written)

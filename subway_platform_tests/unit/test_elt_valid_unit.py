@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from subway_platform.assets.gold import gold_source_stats
+from subway_platform.assets.judgment import gold_source_stats
 from subway_platform.datasets import dataset_named
 from subway_platform.elt_log.stats import PartitionStats
 from subway_platform.elt_log.valid import figures_problem, judge_load
