@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from subway_platform.assets.layer import layer_asset_args
+from subway_platform.check_events import CheckEvent, month_evaluations
 from subway_platform.checks import bronze_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
@@ -292,7 +293,7 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         spark: SparkEngine,
         landing: LandingZone,
         delta_store: DeltaStore,
-    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+    ) -> Iterator[dg.Output[DataFrame] | CheckEvent]:
         months = context_months(context)
         session = spark.spark_session
         staging = landing.staging_url(context.run_id, spec.name)
@@ -324,8 +325,9 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                     {k: v for *_, r, _u in staged for k, v in r.renamed.items()},
                     staged[0][2].missing_optional,
                 )
-                yield from results
-                if not all(r.passed for r in results if r.severity == dg.AssetCheckSeverity.ERROR):
+                yield from month_evaluations(context, tables_of(spec).bronze.key, results)
+                judged = [r for found in results.values() for r in found]
+                if not all(r.passed for r in judged if r.severity == dg.AssetCheckSeverity.ERROR):
                     context.log.warning(
                         "bronze does not reconcile with its files: they stay in landing"
                     )

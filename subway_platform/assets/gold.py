@@ -23,12 +23,8 @@ from subway_platform.assets.rejects import (
     rejects_description,
     rejects_metadata,
 )
-from subway_platform.checks import (
-    bronze_good_stats,
-    first_rejected_rows,
-    gold_results,
-    rejects_result,
-)
+from subway_platform.check_events import CheckEvent, month_evaluations
+from subway_platform.checks import bronze_good_stats, first_rejected_rows, gold_results
 from subway_platform.datasets import DatasetSpec, dataset_named
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.stats import PartitionStats, source_stats_metadata
@@ -193,7 +189,7 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         spark: SparkEngine,
         delta_store: DeltaStore,
         landing: LandingZone,
-    ) -> Iterator[dg.Output[DataFrame | None] | dg.AssetCheckResult]:
+    ) -> Iterator[dg.Output[DataFrame | None] | CheckEvent]:
         # Spark code is imported by the step that runs it, not when the code location loads.
         from pyspark.sql import functions as F
 
@@ -310,9 +306,11 @@ def build_gold_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
             if checkpoint is not None:
                 landing.storage.delete_prefix(checkpoint)
         written = delta_store.read_slice(tables.gold.months(months))
-        yield from gold_results(spec, bronze_stats, written, months, rejected)
-        yield rejects_result(spec, bronze_stats, rejected, first_rejects)
-        if enrichment:
-            yield stations_matched_result(spec, enrichment, station_reasons)
+        results = gold_results(spec, bronze_stats, written, months, rejected, first_rejects)
+        for month, cov in enrichment.items():
+            results.setdefault(month, []).append(
+                stations_matched_result(spec, {month: cov}, station_reasons)
+            )
+        yield from month_evaluations(context, gold_key, results)
 
     return gold

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from subway_platform.assets.layer import layer_asset_args
+from subway_platform.check_events import CheckEvent, month_evaluations
 from subway_platform.checks import mart_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
@@ -40,7 +41,7 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         gold: DataFrame,
         delta_store: DeltaStore,
         mart_store: MartStore,
-    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+    ) -> Iterator[dg.Output[DataFrame] | CheckEvent]:
         months = context_months(context)
         source = delta_store.rows_per_month(tables.gold.months(months))
         stats = {
@@ -58,6 +59,8 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         )
         with retry_transient(context):
             written = mart_store.totals_per_month(tables.mart.months(months), spec.sum_columns)
-        yield from mart_results(spec, gold, months, written)
+        yield from month_evaluations(
+            context, tables.mart.key, mart_results(spec, gold, months, written)
+        )
 
     return mart_table
