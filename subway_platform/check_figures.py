@@ -92,29 +92,35 @@ def bronze_good_stats(spec: DatasetSpec, typed: DataFrame, months: list[str]) ->
 def gold_figures(
     spec: DatasetSpec, gold: DataFrame, months: list[str]
 ) -> tuple[MonthFigures, dict[str, int]]:
-    """Gold as written: ``rows``, ``source_rows`` (bronze rows merged in) and each sum per
-    month; and per month the number of keys seen more than once."""
+    """Gold as written, in one Spark job: ``rows``, ``source_rows`` (bronze rows merged in)
+    and each sum per month; and per month the number of keys seen more than once.
+
+    The rows are grouped by key first (a group-by, not countDistinct over several columns:
+    on Sail 0.7.2 that took 32 s for 1.85M rows where a group-by takes 0.2 s), then by
+    month: the month's figures are the sums of its keys', and a key with more than one
+    row is a repeated key."""
     from pyspark.sql import functions as F
 
     keys = [k for k in spec.gold_key if k != MONTH_COLUMN]
-    totals = _keyed(
-        _group(gold, months)
+    key_cols = [MONTH_COLUMN, *keys] if months else keys
+    per_key = gold.groupBy(*key_cols).agg(
+        F.count(F.lit(1)).alias("_n"),
+        F.sum("source_rows").alias("source_rows"),
+        *[F.sum(n).alias(n) for n in spec.sum_columns],
+    )
+    found = _keyed(
+        _group(per_key, months)
         .agg(
-            F.count(F.lit(1)).alias("rows"),
+            F.sum("_n").cast("bigint").alias("rows"),
             F.sum("source_rows").cast("bigint").alias("source_rows"),
             *[F.sum(n).cast("bigint").alias(n) for n in spec.sum_columns],
+            F.sum(F.when(F.col("_n") > 1, 1).otherwise(0)).cast("bigint").alias("dup_keys"),
         )
         .collect(),
         months,
     )
-    # Keys seen more than once. (A group-by, not countDistinct over several columns:
-    # on Sail 0.7.2 that took 32 s for 1.85M rows where this takes 0.2 s.)
-    key_cols = [MONTH_COLUMN, *keys] if months else keys
-    repeated = gold.groupBy(*key_cols).count().filter(F.col("count") > 1)
-    dups = _keyed(
-        _group(repeated, months).agg(F.count(F.lit(1)).alias("dup_keys")).collect(), months
-    )
-    return totals, {m: int(d.get("dup_keys") or 0) for m, d in dups.items()}
+    dups = {m: int(f.pop("dup_keys", 0) or 0) for m, f in found.items()}
+    return found, dups
 
 
 def gold_totals(spec: DatasetSpec, gold: DataFrame, months: list[str]) -> MonthFigures:
