@@ -38,6 +38,7 @@ from subway_platform.assets.judgment import (
     bronze_source_stats,
 )
 from subway_platform.assets.layer import layer_asset_args
+from subway_platform.check_events import CheckEvent, month_evaluations
 from subway_platform.checks import bronze_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
@@ -53,7 +54,7 @@ from subway_platform.tables import tables_of
 
 LINEAGE_COLUMNS = ("_source_object", "_source_checksum", "_source_row", "_ingested_at", "_run_id")
 
-BronzeEvent = dg.Output[DataFrame] | dg.AssetCheckResult
+BronzeEvent = dg.Output[DataFrame] | CheckEvent
 
 
 def bronze_frame(
@@ -167,8 +168,8 @@ def bronze_step(
             extra, renamed = extra_columns(staged), renamed_columns(staged)
             missing = staged[0][2].missing_optional
             results = bronze_results(spec, written, months, stats, extra, renamed, missing)
-            yield from results
-            if not blocking_passed(results):
+            yield from month_evaluations(context, tables_of(spec).bronze.key, results)
+            if not blocking_passed([r for found in results.values() for r in found]):
                 context.log.warning(
                     "bronze does not reconcile with its files: they stay in landing"
                 )

@@ -31,7 +31,8 @@ from subway_platform.assets.judgment import (
 )
 from subway_platform.assets.layer import layer_asset_args
 from subway_platform.assets.rejects import REJECTS_OUTPUT, rejects_description
-from subway_platform.checks import gold_results, rejects_result
+from subway_platform.check_events import CheckEvent, month_evaluations
+from subway_platform.checks import gold_results
 from subway_platform.datasets import DatasetSpec, dataset_named
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.frames import DataFrame
@@ -41,7 +42,7 @@ from subway_platform.resources.spark import SparkEngine
 from subway_platform.stores.delta import DeltaStore
 from subway_platform.tables import tables_of
 
-GoldEvent = dg.Output[DataFrame | None] | dg.AssetCheckResult
+GoldEvent = dg.Output[DataFrame | None] | CheckEvent
 
 
 def _description(spec: DatasetSpec) -> str:
@@ -159,7 +160,11 @@ def gold_step(
         metadata = gold_output_metadata(hop, stats, total_rejected, rejects_uri)
         yield dg.Output(frame, output_name="gold", metadata=metadata)
     written = delta_store.read_slice(tables.gold.months(months))
-    yield from gold_results(spec, rejects.bronze_stats, written, months, rejected)
-    yield rejects_result(spec, rejects.bronze_stats, rejected, rejects.first_rejects)
-    if enrichment:
-        yield stations_matched_result(spec, enrichment, station_reasons)
+    results = gold_results(
+        spec, rejects.bronze_stats, written, months, rejected, rejects.first_rejects
+    )
+    for month, cov in enrichment.items():
+        results.setdefault(month, []).append(
+            stations_matched_result(spec, {month: cov}, station_reasons)
+        )
+    yield from month_evaluations(context, tables.gold.key, results)

@@ -11,6 +11,7 @@ import dagster as dg
 
 from subway_platform.assets.judgment import hop_metadata, mart_source_stats
 from subway_platform.assets.layer import layer_asset_args
+from subway_platform.check_events import CheckEvent, month_evaluations
 from subway_platform.checks import mart_results
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
@@ -46,12 +47,14 @@ def build_mart_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         gold: DataFrame,
         delta_store: DeltaStore,
         mart_store: MartStore,
-    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+    ) -> Iterator[dg.Output[DataFrame] | CheckEvent]:
         months = context_months(context)
         stats = mart_source_stats(delta_store.rows_per_month(tables.gold.months(months)))
         yield dg.Output(gold, metadata={**hop_metadata(hop), **source_stats_metadata(stats)})
         with retry_transient(context):
             written = mart_store.totals_per_month(tables.mart.months(months), spec.sum_columns)
-        yield from mart_results(spec, gold, months, written)
+        yield from month_evaluations(
+            context, tables.mart.key, mart_results(spec, gold, months, written)
+        )
 
     return mart_table

@@ -13,7 +13,7 @@ import dagster as dg
 
 import subway_platform.assets  # noqa: F401  (checks is imported through the assets package)
 from subway_platform.alerts.sensors import build_alert_sensor
-from subway_platform.checks import RECONCILES_WITH_BRONZE, _verdict
+from subway_platform.check_judge import RECONCILES_WITH_BRONZE, verdict
 from subway_platform.partitions import monthly_partitions
 from subway_platform.resources.environment import build_alert_channels
 
@@ -42,7 +42,7 @@ def gold_loses_a_row(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Written, but the platform's reconciliation verdict fails: one row went missing."""
     problem = f"{context.partition_key}: {GOLD_PROBLEM}"
     return dg.MaterializeResult(
-        check_results=[_verdict(RECONCILES_WITH_BRONZE, [problem], "rows and sums reconcile")],
+        check_results=[verdict(RECONCILES_WITH_BRONZE, [problem], "rows and sums reconcile")],
     )
 
 

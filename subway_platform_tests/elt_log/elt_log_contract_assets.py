@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 import subway_platform.assets  # noqa: F401  (checks is imported through the assets package)
-from subway_platform.checks import RECONCILES_WITH_BRONZE, _verdict
+from subway_platform.check_judge import RECONCILES_WITH_BRONZE, verdict
 from subway_platform.partitions import monthly_partitions
 
 MONTHS = ["202301", "202302", "202303"]
@@ -184,7 +184,7 @@ GOLD_PROBLEM = "17186 rows + 0 rejected != 17187 in bronze"
     ],
 )
 def gold_reconciled(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Written, but the platform's own verdict (``checks._verdict``) fails for the last month
+    """Written, but the platform's own verdict (``check_judge.verdict``) fails for the last month
     of the run only, with a password in a second problem (which must be redacted)."""
     months = context.partition_keys
     parts = {
@@ -204,7 +204,7 @@ def gold_reconciled(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     ]
     return dg.MaterializeResult(
         metadata=_metadata({**GOLD_HOP, "elt/target_object": "elt_reconciled"}, parts),
-        check_results=[_verdict(RECONCILES_WITH_BRONZE, problems, "rows and sums reconcile")],
+        check_results=[verdict(RECONCILES_WITH_BRONZE, problems, "rows and sums reconcile")],
     )
 
 

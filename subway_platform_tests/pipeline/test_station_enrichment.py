@@ -53,10 +53,19 @@ def _gold_metadata(zone: Zone, asset: str, month: str) -> dict[str, object]:
     return {k: v.value for k, v in materialization.metadata.items()}
 
 
-def _stations_matched(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+def _stations_matched_per_month(
+    result: dg.ExecuteInProcessResult,
+) -> dict[str, dg.AssetCheckEvaluation]:
+    """The run's ``stations_matched`` evaluations: one per month of the run."""
     found = [e for e in result.get_asset_check_evaluations() if e.check_name == STATIONS_MATCHED]
-    assert len(found) == 1
-    return found[0]
+    per_month = {str(e.partition): e for e in found}
+    assert len(per_month) == len(found)
+    return per_month
+
+
+def _stations_matched(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    (found,) = _stations_matched_per_month(result).values()
+    return found
 
 
 def test_real_months_get_stations_for_at_least_99_5_percent_of_boardings(zone: Zone) -> None:
@@ -105,18 +114,25 @@ def test_real_months_get_stations_for_at_least_99_5_percent_of_boardings(zone: Z
     # The warning check passes (every month above target) and still names what is left, as
     # the files wrote it: a few 경의선 rows at airport-railway stations, and 평택지제 (not in
     # this station master).
-    check = _stations_matched(daily)
-    assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
-    unmatched = check.metadata["unmatched"].value
-    assert isinstance(unmatched, list)
-    pairs = {(p["line_no"], p["station_name"]): p for p in unmatched}
-    assert ("경의선", "계양") in pairs and pairs[("경의선", "계양")]["boardings"] > 0
+    # One verdict per month, each listing that month's pairs.
+    checks = _stations_matched_per_month(daily)
+    assert sorted(checks) == sorted(MONTHS_2019)
+    pairs: dict[tuple[str, str], int] = {}
+    for month, check in checks.items():
+        assert check.passed and check.severity == dg.AssetCheckSeverity.WARN, month
+        unmatched = check.metadata["unmatched"].value
+        assert isinstance(unmatched, list)
+        for p in unmatched:
+            assert p["months"] == [month]
+            pair = (p["line_no"], p["station_name"])
+            pairs[pair] = pairs.get(pair, 0) + p["boardings"]
+        assert check.metadata["unmatched_boardings"].value == measured[month][0] - round(
+            measured[month][0] * measured[month][2] / 100
+        )
+    assert ("경의선", "계양") in pairs and pairs[("경의선", "계양")] > 0
     # Nothing else is left: every other spelling is covered by the station spec's aliases.
     assert set(pairs) <= {("경의선", "계양"), ("경의선", "검암"), ("경의선", "김포공항")}
     assert "경의선" in STATION.line_aliases
-    assert check.metadata["unmatched_boardings"].value == sum(
-        measured[m][0] - round(measured[m][0] * measured[m][2] / 100) for m in MONTHS_2019
-    )
     hourly_check = _stations_matched(hourly)
     hourly_pairs = {
         (p["line_no"], p["station_name"]) for p in hourly_check.metadata["unmatched"].value

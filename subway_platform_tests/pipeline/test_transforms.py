@@ -91,16 +91,15 @@ def test_gold_checks_flag_repeated_keys_and_unreconciled_rows(on_engine: str) ->
         "pass_in",
         "pass_out",
     )
-    results = {
-        r.check_name: r
-        for r in gold_results(
-            DAILY,
-            bronze_good_stats(DAILY, typed_columns(DAILY, bronze), ["201907"]),
-            gold,
-            ["201907"],
-            {"201907": 0},
-        )
-    }
+    judged = gold_results(
+        DAILY,
+        bronze_good_stats(DAILY, typed_columns(DAILY, bronze), ["201907"]),
+        gold,
+        ["201907"],
+        {"201907": 0},
+    )
+    assert list(judged) == ["201907"]
+    results = {r.check_name: r for r in judged["201907"]}
     assert not results[KEYS_UNIQUE].passed
     assert "1 keys appear more than once" in (results[KEYS_UNIQUE].description or "")
     assert not results[RECONCILES_WITH_BRONZE].passed  # 역삼 is missing, 강남 doubled

@@ -53,6 +53,27 @@ def _evaluate(zone: Zone, run: dg.DagsterRun, event: dg.DagsterEvent) -> list[dg
     return result
 
 
+def _check_statuses(zone: Zone, months: list[str]) -> dict[tuple[str, str], dict[str, str]]:
+    """(asset, check) -> month -> the status of the latest evaluation of that month, from
+    the instance's check records, for the checks of bronze and gold evaluated on months
+    that targeted the month's latest materialization (else the UI shows no verdict)."""
+    from subway_platform.definitions import defs
+
+    keys = [
+        key
+        for key in defs.resolve_asset_graph().asset_check_keys
+        if key.asset_key.to_user_string() in (BRONZE, GOLD)
+    ]
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for info in zone.instance.event_log_storage.get_asset_check_partition_info(
+        keys, partition_keys=months
+    ):
+        assert info.is_current, info
+        name = (info.check_key.asset_key.to_user_string(), info.check_key.name)
+        out.setdefault(name, {})[str(info.partition_key)] = info.latest_execution_status.value
+    return out
+
+
 def _mart_matches_file(zone: Zone, month: str) -> None:
     totals = file_totals(daily_file(month))
     assert mart_month(zone, month) == (len(totals["keys"]), totals["pass_in"], totals["pass_out"])
@@ -187,6 +208,29 @@ def test_blocking_check_failing_for_the_middle_month_publishes_the_others(
     assert mart_month(zone, FIRST)[0] == mart_month(zone, LAST)[0] == 0
     assert mart_month(zone, BAD) == before["mart"]
 
+    # Each check has one verdict per month of the range, on that month's materialization
+    # (what the UI shows): the bad month red, the others green, check by check. (No
+    # station master is loaded here: the stations warning is red for every month.)
+    statuses = _check_statuses(zone, [FIRST, BAD, LAST])
+    blocking_gold = ("reconciles_with_bronze", "keys_unique")
+    for check, months in statuses.items():
+        asset, name = check
+        bad_is_red = asset == GOLD and name in ("reconciles_with_bronze", "no_rows_rejected")
+        good = "FAILED" if name == "stations_matched" else "SUCCEEDED"
+        assert months == {
+            FIRST: good,
+            BAD: "FAILED" if bad_is_red or good == "FAILED" else "SUCCEEDED",
+            LAST: good,
+        }, check
+    assert set(statuses) >= {
+        (BRONZE, "reconciles_with_landing"),
+        (BRONZE, "source_schema_matches_spec"),
+        (GOLD, "reconciles_with_bronze"),
+        (GOLD, "keys_unique"),
+        (GOLD, "no_rows_rejected"),
+        (GOLD, "stations_matched"),
+    }
+
     elt_rows(zone, failed.run_id)
     invalid = zone.query(
         "SELECT asset_key, partition_key, status, error_message FROM elt_manager_log "
@@ -194,6 +238,15 @@ def test_blocking_check_failing_for_the_middle_month_publishes_the_others(
         (failed.run_id,),
     )
     assert [row[:3] for row in invalid] == [(GOLD, BAD, "check_failed")]
+    # The ELT log's gold rows agree with the per-month blocking verdicts.
+    logged = zone.query(
+        "SELECT partition_key, valid FROM elt_manager_log WHERE run_id = %s AND asset_key = %s",
+        (failed.run_id, GOLD),
+    )
+    assert dict(logged) == {
+        month: all(statuses[(GOLD, name)][month] == "SUCCEEDED" for name in blocking_gold)
+        for month in (FIRST, BAD, LAST)
+    }
     assert invalid[0][3].startswith(f"{GOLD} {BAD}: ") and "rejected" in invalid[0][3]
 
     requests = _evaluate(zone, failed.dagster_run, failed.get_run_failure_event())
