@@ -7,7 +7,8 @@ the month in Delta. A file that its scan run already staged (a name without a mo
 ``landing_scan.py``) is not read again: bronze loads the scan's staged copy of the same
 content (``staged_copies.py``, matched by the landing zone's content tag). Files taken
 from the landing zone are moved to the archive only after the bronze write committed, as
-the reference jobs did.
+the reference jobs did. A month unchanged since its valid load is skipped
+(``skip_unchanged.py``): bronze writes nothing, and gold and mart are skipped with it.
 """
 
 import tempfile
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from subway_platform.assets.layer import layer_asset_args
-from subway_platform.checks import bronze_results
+from subway_platform.checks import bronze_results, check_specs
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.run_events import BAD_MONTHS_METADATA, GOOD_MONTHS_METADATA
@@ -31,6 +32,7 @@ from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.resources.storage import StoredObject, is_s3
 from subway_platform.retries import retry_transient
+from subway_platform.skip_unchanged import plan_months
 from subway_platform.staged_copies import StagedCopy, drop_copies, find_copy
 from subway_platform.stores.delta import DeltaStore
 from subway_platform.tables import tables_of
@@ -254,6 +256,7 @@ def _bronze_output(
                 [
                     {
                         "name": o.name,
+                        "etag": o.etag,
                         "from": "archive" if a else "landing",
                         "checksum": r.checksum,
                         "encoding": r.encoding,
@@ -292,8 +295,15 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         spark: SparkEngine,
         landing: LandingZone,
         delta_store: DeltaStore,
-    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult]:
+    ) -> Iterator[dg.Output[DataFrame] | dg.AssetCheckResult | dg.AssetObservation]:
         months = context_months(context)
+        if spec.partitioned:
+            # Months whose file and code are those of their valid load: nothing to write.
+            with retry_transient(context):
+                plan = plan_months(context, spec, landing.files_for(spec), months)
+            if plan.skip:
+                yield from plan.events(spec, check_specs(spec, "bronze"))
+                return
         session = spark.spark_session
         staging = landing.staging_url(context.run_id, spec.name)
         try:
