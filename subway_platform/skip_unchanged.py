@@ -15,7 +15,9 @@ source carrying ``subway/skipped`` (the ELT log turns it into ``skipped`` rows,
   (``assets/code_version.py``) equal those their last materializations recorded;
 - that load was valid: the ELT log's verdict (``elt_log.mirror.rows_for_run``, read from
   the run's events, so no database is needed) on each of bronze, gold and mart's last
-  materialization of the month is valid.
+  materialization of the month is valid;
+- for a data set enriched from the station master, the master's gold was not written
+  after the month's gold (a reloaded master may change the month's enrichment).
 
 Anything else loads, and says why: never loaded, a new file content, new code, an invalid
 last load. A range is one Spark plan: it is skipped only when all its months are
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from subway_platform.assets.code_version import code_version
-from subway_platform.datasets import DatasetSpec
+from subway_platform.datasets import DatasetSpec, dataset_named
 from subway_platform.elt_log.run_events import SKIPPED_ASSETS_METADATA, SKIPPED_METADATA
 from subway_platform.landing_assets import SOURCE_FILES_METADATA, landing_key, month_data_version
 from subway_platform.resources.storage import StoredObject
@@ -89,6 +91,8 @@ class MonthLoad:
     """Asset key -> the ELT log's verdict on that materialization."""
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Bronze's check outcomes in that load (name -> passed, severity)."""
+    master_reloaded: str | None = None
+    """The run that wrote the station master's gold after the month's gold, if one did."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ def _month_reason(
         recorded = last.code_versions.get(key)
         if recorded != version:
             return False, f"{month}: {key} code version {version} (last load: {recorded})"
+    if last.master_reloaded is not None:
+        return False, f"{month}: the station master was reloaded since (run {last.master_reloaded})"
     invalid = [key for key in versions if not last.valid.get(key, False)]
     if invalid:
         return False, f"{month}: its last load of {', '.join(invalid)} was not valid"
@@ -179,6 +185,11 @@ def last_loads(
 
     tables = tables_of(spec)
     verdicts: dict[str, dict[tuple[str, str], EltLogRow]] = {}
+    master = None
+    if spec.station_join is not None:
+        master_key = tables_of(dataset_named(spec.station_join.master)).gold.key
+        found = instance.fetch_materializations(master_key, limit=1, ascending=False).records
+        master = found[0] if found else None
 
     def verdict(run_id: str, key: str, month: str) -> EltLogRow | None:
         if run_id not in verdicts:
@@ -211,12 +222,15 @@ def last_loads(
         bronze_mat = bronze.asset_materialization
         metadata = {k: v.value for k, v in (bronze_mat.metadata if bronze_mat else {}).items()}
         bronze_row = verdict(bronze.run_id, tables.bronze.key_string, month)
+        gold = latest.get(tables.gold.key_string)
+        newer_master = master is not None and (gold is None or master.storage_id > gold.storage_id)
         out[month] = MonthLoad(
             run_id=bronze.run_id,
             source=_recorded_source(metadata, month),
             code_versions=versions,
             valid=valid,
             checks=dict(bronze_row.check_outcomes or {}) if bronze_row else {},
+            master_reloaded=master.run_id if master is not None and newer_master else None,
         )
     return out
 

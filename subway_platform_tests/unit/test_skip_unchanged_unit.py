@@ -81,8 +81,22 @@ def test_an_unchanged_month_is_skipped_and_says_why() -> None:
             _load(valid={BRONZE: True, GOLD: False, MART: True}),
             f"last load of {GOLD} was not valid",
         ),
+        (
+            ("F_201907.csv", "e1"),
+            _load(master_reloaded="run-2"),
+            "station master was reloaded since (run run-2)",
+        ),
     ],
-    ids=["never", "no-file", "new-content", "no-tag", "new-code", "mart-never", "invalid"],
+    ids=[
+        "never",
+        "no-file",
+        "new-content",
+        "no-tag",
+        "new-code",
+        "mart-never",
+        "invalid",
+        "new-master",
+    ],
 )
 def test_a_changed_or_unproven_month_loads(
     current: tuple[str, str] | None, last: MonthLoad | None, expected: str
