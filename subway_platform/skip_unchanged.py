@@ -15,7 +15,9 @@ source carrying ``subway/skipped`` (the ELT log turns it into ``skipped`` rows,
   (``assets/code_version.py``) equal those their last materializations recorded;
 - that load was valid: the ELT log's verdict (``elt_log.mirror.rows_for_run``, read from
   the run's events, so no database is needed) on each of bronze, gold and mart's last
-  materialization of the month is valid;
+  materialization of the month is valid, and gold's and mart's were written after
+  bronze's (a run that failed in the mart after bronze wrote a new file left the mart
+  behind);
 - for a data set enriched from the station master, the master's gold was not written
   after the month's gold (a reloaded master may change the month's enrichment).
 
@@ -91,6 +93,8 @@ class MonthLoad:
     """Asset key -> the ELT log's verdict on that materialization."""
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Bronze's check outcomes in that load (name -> passed, severity)."""
+    behind: tuple[str, ...] = ()
+    """Assets whose last write precedes bronze's last write of the month (not caught up)."""
     master_reloaded: str | None = None
     """The run that wrote the station master's gold after the month's gold, if one did."""
 
@@ -125,6 +129,8 @@ def _month_reason(
         recorded = last.code_versions.get(key)
         if recorded != version:
             return False, f"{month}: {key} code version {version} (last load: {recorded})"
+    if last.behind:
+        return False, f"{month}: {', '.join(last.behind)} not written since bronze's last load"
     if last.master_reloaded is not None:
         return False, f"{month}: the station master was reloaded since (run {last.master_reloaded})"
     invalid = [key for key in versions if not last.valid.get(key, False)]
@@ -230,6 +236,11 @@ def last_loads(
             code_versions=versions,
             valid=valid,
             checks=dict(bronze_row.check_outcomes or {}) if bronze_row else {},
+            behind=tuple(
+                t.key_string
+                for t in (tables.gold, tables.mart)
+                if t.key_string not in latest or latest[t.key_string].storage_id < bronze.storage_id
+            ),
             master_reloaded=master.run_id if master is not None and newer_master else None,
         )
     return out

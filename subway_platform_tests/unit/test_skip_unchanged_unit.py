@@ -83,6 +83,11 @@ def test_an_unchanged_month_is_skipped_and_says_why() -> None:
         ),
         (
             ("F_201907.csv", "e1"),
+            _load(behind=(MART,)),
+            f"{MART} not written since bronze's last load",
+        ),
+        (
+            ("F_201907.csv", "e1"),
             _load(master_reloaded="run-2"),
             "station master was reloaded since (run run-2)",
         ),
@@ -95,6 +100,7 @@ def test_an_unchanged_month_is_skipped_and_says_why() -> None:
         "new-code",
         "mart-never",
         "invalid",
+        "mart-behind",
         "new-master",
     ],
 )
