@@ -18,6 +18,7 @@ from subway_platform.elt_log.sensor import elt_log_definitions
 from subway_platform.freshness import freshness_definitions
 from subway_platform.jobs import ALL_JOBS, station_schedule
 from subway_platform.lake_maintenance import delta_maintenance_job, maintenance_schedule
+from subway_platform.landing_assets import LANDING_SOURCES
 from subway_platform.landing_scan import landing_scan_job
 from subway_platform.process_settings import apply_process_settings
 from subway_platform.range_runs import range_run_definitions
@@ -35,7 +36,7 @@ def build_definitions() -> dg.Definitions:
     apply_process_settings()
     return dg.Definitions.merge(
         dg.Definitions(
-            assets=build_assets(),
+            assets=[*LANDING_SOURCES, *build_assets()],
             jobs=[*ALL_JOBS, delta_maintenance_job, landing_scan_job],
             schedules=[station_schedule, maintenance_schedule],
             sensors=[landing_sensor],

@@ -13,6 +13,12 @@ run of ``landing_scan_job`` (``landing_scan.py``), which finds its months and le
 manifest in the lake; a later tick reads the manifest and requests the load of those
 months under the same run key, and deletes the manifest on the tick after that.
 
+Each load it requests is also recorded as an observation of the data set's landing source
+asset (``landing_assets.py``), one per month, with the file's content tag as data
+version: the UI shows the month's bronze, gold and mart stale from that tick on, until
+the load has run. A file whose name gives no month is observed when its scan's manifest
+gives its months. An identical re-upload is neither requested nor observed again.
+
 S3 lists only completed uploads (a multipart upload appears when it completes), so a
 half-written object is never seen. In a local landing directory, names starting with
 ``.`` or ending in ``.part``/``.tmp`` are in flight and files younger than
@@ -29,6 +35,7 @@ import dagster as dg
 
 from subway_platform.datasets import DatasetSpec, dataset_for_file, dataset_named
 from subway_platform.jobs import DATASET_JOBS
+from subway_platform.landing_assets import observations
 from subway_platform.landing_scan import (
     ScanManifest,
     landing_scan_job,
@@ -138,7 +145,8 @@ def evaluate_landing(
     """Request the loads that finished scans found, then list one page of the landing
     zone and request runs for new or changed files. Reads no landing file."""
     cursor = LandingCursor.parse(context.cursor)
-    requests = scanned_loads(context, landing, cursor, max_files)
+    seen_files: list[dg.AssetObservation] = []
+    requests = scanned_loads(context, landing, cursor, max_files, seen_files)
     listed = list(
         landing.storage.list(landing.landing_url, start_after=cursor.after, limit=max_files)
     )
@@ -167,6 +175,11 @@ def evaluate_landing(
             continue
         requests.append(request)
         cursor.seen[obj.url] = obj.etag
+        if not needs_scan(spec, obj.name):  # a scanned file is observed with its months
+            named = spec.file_month(obj.name)
+            seen_files += observations(
+                spec, obj, [named] if named else [], run_key=request.run_key or ""
+            )
     if len(listed) < max_files:
         # A complete pass: forget files that have left the landing zone, start over.
         present = set(cursor.this_pass)
@@ -174,14 +187,19 @@ def evaluate_landing(
         cursor.after, cursor.this_pass = None, []
     else:
         cursor.after = listed[-1].url
-    return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
+    return dg.SensorResult(run_requests=requests, asset_events=seen_files, cursor=cursor.dump())
 
 
 def scanned_loads(
-    context: dg.SensorEvaluationContext, landing: LandingZone, cursor: LandingCursor, limit: int
+    context: dg.SensorEvaluationContext,
+    landing: LandingZone,
+    cursor: LandingCursor,
+    limit: int,
+    seen_files: list[dg.AssetObservation],
 ) -> list[dg.RunRequest]:
     """Load runs for the months that scan runs found: one listing of the manifests, one
-    small read and one HEAD of the landing file per new manifest.
+    small read and one HEAD of the landing file per new manifest. Each month requested is
+    appended to ``seen_files`` as an observation of its landing source.
 
     A manifest whose load the last tick requested is deleted now: the tick's cursor was
     recorded with its run requests, so that request is not lost if a tick fails between
@@ -198,7 +216,7 @@ def scanned_loads(
             requested_before.discard(item.url)
             landing.storage.delete(item.url)
             continue
-        request, problem = _load_for_manifest(landing, item)
+        request, problem = _load_for_manifest(landing, item, seen_files)
         if request is None:
             context.log.warning(f"landing sensor: scan manifest {item.name}: {problem}; removed")
             landing.storage.delete(item.url)
@@ -211,9 +229,10 @@ def scanned_loads(
 
 
 def _load_for_manifest(
-    landing: LandingZone, item: StoredObject
+    landing: LandingZone, item: StoredObject, seen_files: list[dg.AssetObservation]
 ) -> tuple[dg.RunRequest | None, str]:
-    """The load run of a manifest's months, or None and why there is none."""
+    """The load run of a manifest's months (observed in ``seen_files``), or None and why
+    there is none."""
     if not item.name.endswith(".json"):
         return None, "not a manifest (.json)"
     try:
@@ -232,7 +251,9 @@ def _load_for_manifest(
         return None, f"{manifest.file_name} was replaced after its scan (it gets its own scan)"
     if not manifest.months:
         return None, f"{manifest.file_name} holds no month"
-    return run_request_for(spec, obj, manifest.month_list), ""
+    request = run_request_for(spec, obj, manifest.month_list)
+    seen_files += observations(spec, obj, manifest.month_list, run_key=request.run_key or "")
+    return request, ""
 
 
 def _ignore_reason(obj: StoredObject, now: datetime, settle_seconds: float) -> str | None:

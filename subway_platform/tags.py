@@ -39,3 +39,7 @@ SOURCE_FILE_TAG_MAX = 200
 """Longest landing file name kept in a tag (Dagster limits tag values)."""
 SOURCE_ETAG_TAG_MAX = 64
 """Longest content tag kept in a tag (a SHA-256 in hex)."""
+
+FORCE_TAG: Final = "subway/force"
+"""``true``: load the run's months even when their files and code are unchanged since their
+last valid load (``skip_unchanged.py``); any other value, or none, lets such months skip."""

@@ -39,7 +39,7 @@ from subway_platform.assets.judgment import (
 )
 from subway_platform.assets.layer import layer_asset_args
 from subway_platform.check_events import CheckEvent, month_evaluations
-from subway_platform.checks import bronze_results
+from subway_platform.checks import bronze_results, check_specs
 from subway_platform.datasets import DatasetSpec
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.frames import DataFrame
@@ -48,13 +48,14 @@ from subway_platform.partitions import MONTH_COLUMN, context_months
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.retries import retry_transient
+from subway_platform.skip_unchanged import plan_months
 from subway_platform.staged_copies import StagedCopy, drop_copies
 from subway_platform.stores.delta import DeltaStore
 from subway_platform.tables import tables_of
 
 LINEAGE_COLUMNS = ("_source_object", "_source_checksum", "_source_row", "_ingested_at", "_run_id")
 
-BronzeEvent = dg.Output[DataFrame] | CheckEvent
+BronzeEvent = dg.Output[DataFrame] | CheckEvent | dg.AssetObservation
 
 
 def bronze_frame(
@@ -132,6 +133,21 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     return bronze
 
 
+def _skipped(
+    context: dg.AssetExecutionContext,
+    spec: DatasetSpec,
+    events: list[dg.AssetObservation | dg.AssetCheckResult],
+) -> Iterator[BronzeEvent]:
+    """A skipped step's events: the landing observations, and the valid load's check
+    verdicts reported again for each skipped month (against its latest materialization)."""
+    observed = [e for e in events if isinstance(e, dg.AssetObservation)]
+    verdicts = [e for e in events if isinstance(e, dg.AssetCheckResult)]
+    yield from observed
+    months = sorted({str(e.partition) for e in observed if e.partition})
+    results = {month: verdicts for month in months}
+    yield from month_evaluations(context, tables_of(spec).bronze.key, results)
+
+
 def bronze_step(
     spec: DatasetSpec,
     context: dg.AssetExecutionContext,
@@ -142,6 +158,13 @@ def bronze_step(
     """One bronze step: stage the files, plan the rows, publish (the Delta IO manager runs
     on ``yield``), judge what landed and, when it reconciles, archive the files."""
     months = context_months(context)
+    if spec.partitioned:
+        # Months whose file and code are those of their valid load: nothing to write.
+        with retry_transient(context):
+            plan = plan_months(context, spec, landing.files_for(spec), months)
+        if plan.skip:
+            yield from _skipped(context, spec, plan.events(spec, check_specs(spec, "bronze")))
+            return
     session = spark.spark_session
     staging = landing.staging_url(context.run_id, spec.name)
     try:

@@ -144,6 +144,7 @@ def bronze_output_metadata(
             [
                 {
                     "name": o.name,
+                    "etag": o.etag,
                     "from": "archive" if a else "landing",
                     "checksum": r.checksum,
                     "encoding": r.encoding,

@@ -20,7 +20,11 @@
   step failed because blocking checks failed for some months only (their ``problems``
   metadata names them): those months have their ``check_failed`` rows, the others
   keep their valid rows.
-- Assets that were skipped or never reached write nothing: the log records what ran.
+- A month bronze skipped because its file and code are those of its last valid load
+  (``skip_unchanged.py``; an observation carrying ``subway/skipped``) gives a ``skipped``
+  row for each of bronze, gold and mart: ``valid`` true, counts 0 (nothing read or
+  written), the reason in ``error_message``; bronze's row has the step's duration.
+- Other assets that were skipped or never reached write nothing: the log records what ran.
 - Gold's rejects assets (``gold/rejects/<data set>_rejects``, written by the gold step beside gold)
   are no hop: their rows are gold's ``cleaned_count``, and they get no row of their own
   (nor when their step fails or the run is cancelled).
@@ -81,6 +85,7 @@ from subway_platform.elt_log.run_events import (
     CheckOutcome,
     Materialization,
     RunEvents,
+    Skip,
     StepFailure,
     StepSpan,
     month_failures,
@@ -362,6 +367,35 @@ def _failed_row(
     )
 
 
+def _skipped_row(
+    run: dg.DagsterRun, events: RunEvents, skip: Skip, asset_key: str, partition: str
+) -> EltLogRow:
+    """A month not loaded again, unchanged since its valid load: valid, nothing written."""
+    span = events.spans.get(skip.step_key) if skip.step_key else None
+    own_step = skip.step_key is not None and asset_key.replace("/", "__") == skip.step_key
+    return EltLogRow(
+        record_time=_when(skip.timestamp),
+        **_hop_fields(asset_key, {}, partition),
+        valid=True,
+        source_read_size=0,
+        target_read_size=0,
+        cleaned_count=0,
+        error_message=short_message(f"skipped: {skip.reason}"),
+        elapsed=span.elapsed_at(skip.timestamp) if span and own_step else None,
+        run_id=run.run_id,
+        job_name=run.job_name,
+        asset_key=asset_key,
+        partition_key=partition,
+        step_key=skip.step_key,
+        status="skipped",
+        merged_count=0,
+        pass_in_sum=None,
+        pass_out_sum=None,
+        check_outcomes=None,
+        error_detail=None,
+    )
+
+
 def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
     """The ELT log rows of one run, read from its events (nothing is written)."""
     run = instance.get_run_by_id(run_id)
@@ -378,6 +412,13 @@ def rows_for_run(instance: dg.DagsterInstance, run_id: str) -> list[EltLogRow]:
         if partition is not None:
             # A partition written twice in one run (a retried step): the last write counts.
             rows[(mat.asset_key, partition)] = _materialized_row(run, events, mat, partition)
+
+    for skip in events.skips:
+        partition = _partition_key(skip.partition)
+        for asset_key in skip.asset_keys:
+            if partition is None or asset_key in NOT_HOPS or (asset_key, partition) in rows:
+                continue
+            rows[(asset_key, partition)] = _skipped_row(run, events, skip, asset_key, partition)
 
     launched_for = run_partitions(run.tags)
     for failure in events.failures:

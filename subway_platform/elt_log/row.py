@@ -21,9 +21,11 @@ from subway_platform.elt_log.elapsed import ElapsedMethod
 from subway_platform.elt_log.table import ELT_LOG_TABLE, ensure_elt_log_table
 
 RowStatus = Literal[
-    "materialized", "check_failed", "unreconciled", "failed", "cancelled", "overdue"
+    "materialized", "check_failed", "unreconciled", "failed", "cancelled", "overdue", "skipped"
 ]
-"""``unreconciled``: written, every blocking check passed, but the figures do not add up
+"""``skipped``: the month's file and code are those of its last valid load; nothing was
+written (``skip_unchanged.py``), ``valid`` true, counts 0, the reason in ``error_message``.
+``unreconciled``: written, every blocking check passed, but the figures do not add up
 (``elt_log/valid.py``). ``overdue``: not a load but a failed freshness evaluation
 (``elt_log/overdue.py``)."""
 

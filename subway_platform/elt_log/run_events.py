@@ -12,7 +12,9 @@ Only public event fields are read (``EventLogEntry.dagster_event`` and its
   (the run's plan, so a failed step's assets are known although it wrote nothing);
 - ``RUN_CANCELED``: when a cancelled run stopped;
 - ``RUN_FAILURE``: when a failed run was marked failed, and Dagster's message (run
-  monitoring's, when the run worker died).
+  monitoring's, when the run worker died);
+- ``ASSET_OBSERVATION`` carrying ``subway/skipped``: a month bronze skipped, unchanged
+  since its valid load (``skip_unchanged.py``), the reason and the assets not written.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ BAD_MONTHS_METADATA = "subway/bad_months"
 """Metadata of a step's ``dagster.Failure``: month -> why that month cannot be loaded."""
 GOOD_MONTHS_METADATA = "subway/good_months"
 """Metadata of a step's ``dagster.Failure``: the step's months that were fine (not written)."""
+
+SKIPPED_METADATA = "subway/skipped"
+"""Observation metadata of a month skipped, unchanged (``skip_unchanged.py``): why."""
+SKIPPED_ASSETS_METADATA = "subway/skipped_assets"
+"""Observation metadata of a month skipped, unchanged: the assets it was not written to."""
 
 _STEP_END = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
 
@@ -96,6 +103,18 @@ class StepFailure:
 
 
 @dataclass(frozen=True)
+class Skip:
+    """A month a step skipped, unchanged since its valid load: nothing written."""
+
+    partition: str | None
+    timestamp: float
+    step_key: str | None
+    reason: str
+    asset_keys: tuple[str, ...]
+    """The assets the month was not written to (bronze, gold, mart)."""
+
+
+@dataclass(frozen=True)
 class RunCancelled:
     """The run's ``RUN_CANCELED`` event: when, and Dagster's message about it."""
 
@@ -149,6 +168,8 @@ class RunEvents:
         default_factory=lambda: defaultdict(dict)
     )
     """step key -> {asset key: planned partition keys, or None when unpartitioned}."""
+    skips: list[Skip] = field(default_factory=list)
+    """Months skipped, unchanged (``subway/skipped`` observations)."""
     cancelled: RunCancelled | None = None
     """Set when the run was cancelled."""
     failed: RunFailed | None = None
@@ -210,6 +231,20 @@ def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
                         entry.timestamp,
                         data.error,
                         _metadata_values(dict(user.metadata or {})) if user else {},
+                    )
+                )
+        elif kind == DagsterEventType.ASSET_OBSERVATION:
+            seen = data.asset_observation
+            values = _metadata_values(dict(seen.metadata))
+            reason, assets = values.get(SKIPPED_METADATA), values.get(SKIPPED_ASSETS_METADATA)
+            if isinstance(reason, str) and isinstance(assets, list):
+                out.skips.append(
+                    Skip(
+                        seen.partition,
+                        entry.timestamp,
+                        event.step_key,
+                        reason,
+                        tuple(str(a) for a in assets),
                     )
                 )
         elif kind == DagsterEventType.RUN_CANCELED:
