@@ -17,7 +17,7 @@ from typing import Any
 
 import dagster as dg
 
-from subway_platform.assets.gold import canonical_order
+from subway_platform.assets.gold_plan import canonical_order
 from subway_platform.datasets import ALL_DATASETS, DatasetSpec, dataset_named
 from subway_platform.elt_log.hops import HOPS
 from subway_platform.elt_log.stats import PARTITIONS_METADATA, PartitionStats, stats_metadata
