@@ -97,6 +97,8 @@ class Bench:
             if k not in ("SPARK_REMOTE", "SAIL_MODE", "SUBWAY_MART_SINK")
         }
         env.update(self.env)
+        # Every round loads its months again: unchanged months are otherwise skipped.
+        env["SUBWAY_RELOAD_UNCHANGED"] = "true"
         # As the embedded platform runs (`subway-platform dev` / `demo`): landing over the
         # S3 API, archive and lake in the state directory. --lake s3 puts them on the S3
         # API too (moto's server: a Python process, slower than any real object store).

@@ -314,6 +314,7 @@ def plan_months(
     spec: DatasetSpec,
     files: Sequence[tuple[StoredObject, bool]],
     months: Sequence[str],
+    reload_unchanged: bool = False,
 ) -> SkipPlan:
     """Whether bronze's step may skip its months (monthly data sets only; ``files``: the
     data set's files, ``LandingZone.files_for``); logs the decision and its reasons."""
@@ -321,7 +322,13 @@ def plan_months(
     if not spec.partitioned or not months:
         return SkipPlan(Decision(False, {}), current, {})
     last = last_loads(context.instance, spec, months)
-    decision = decide(months, current, last, current_versions(spec), is_forced(context.run.tags))
+    decision = decide(
+        months,
+        current,
+        last,
+        current_versions(spec),
+        reload_unchanged or is_forced(context.run.tags),
+    )
     what = "skipped, unchanged" if decision.skip else "loading"
     context.log.info(f"{what}: " + "; ".join(decision.reasons.values()))
     return SkipPlan(decision, current, last)

@@ -161,7 +161,9 @@ def bronze_step(
     if spec.partitioned:
         # Months whose file and code are those of their valid load: nothing to write.
         with retry_transient(context):
-            plan = plan_months(context, spec, landing.files_for(spec), months)
+            plan = plan_months(
+                context, spec, landing.files_for(spec), months, landing.reload_unchanged
+            )
         if plan.skip:
             yield from _skipped(context, spec, plan.events(spec, check_specs(spec, "bronze")))
             return

@@ -101,6 +101,8 @@ def build_resources() -> dict[str, Any]:
             archive_url=dg.EnvVar("SUBWAY_ARCHIVE_URL"),
             lake_url=dg.EnvVar("SUBWAY_LAKE_URL"),
             storage=storage,
+            reload_unchanged=(os.environ.get("SUBWAY_RELOAD_UNCHANGED") or "").strip().lower()
+            in ("true", "yes", "1"),
         ),
         "locks": locks,
         "lakehouse": lakehouse,

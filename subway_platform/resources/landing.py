@@ -45,6 +45,10 @@ class LandingZone(dg.ConfigurableResource):
     archive_url: str
     lake_url: str
     storage: dg.ResourceDependency[ObjectStorage]
+    reload_unchanged: bool = False
+    """Load every month asked for, even one unchanged since its valid load
+    (``SUBWAY_RELOAD_UNCHANGED=true``; the benchmarks, or a process that must reload). A
+    run's ``subway/force=true`` tag does the same for that run alone."""
 
     def staging_url(self, run_id: str, *parts: str) -> str:
         return join_url(self.lake_url, "_staging", run_id, *parts)
