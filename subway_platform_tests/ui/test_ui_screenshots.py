@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from subway_platform.partitions import monthly_partitions
-from subway_platform_tests.ui.dev_platform import LOCATION, DevPlatform
+from subway_platform.platform.dev_process import LOCATION
+from subway_platform_tests.ui.dev_platform import DevPlatform
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
 from dashboard_cdp import Browser  # noqa: E402

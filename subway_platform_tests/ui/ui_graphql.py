@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from subway_platform_tests.ui.dev_platform import LOCATION, DevPlatform
+from subway_platform.platform.dev_process import LOCATION
+from subway_platform_tests.ui.dev_platform import DevPlatform
 
 ASSET_JOB = "__ASSET_JOB"
 """The hidden job the asset pages launch from (``isHiddenAssetGroupJob`` in the UI)."""
