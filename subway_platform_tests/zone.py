@@ -71,13 +71,20 @@ class Zone:
         return sorted(o["Key"].rsplit("/", 1)[-1] for o in resp.get("Contents", []))
 
     def run(
-        self, job: str, months: list[str] | None = None, raise_on_error: bool = True
+        self,
+        job: str,
+        months: list[str] | None = None,
+        raise_on_error: bool = True,
+        force: bool = False,
     ) -> dg.ExecuteInProcessResult:
+        """Run ``job`` in process over ``months``; ``force``: reload unchanged months too
+        (the run tag ``subway/force``)."""
         from subway_platform.definitions import defs
+        from subway_platform.tags import FORCE_TAG
 
-        tags: dict[str, str] = {}
+        tags: dict[str, str] = {FORCE_TAG: "true"} if force else {}
         if months:
-            tags = {
+            tags |= {
                 "dagster/asset_partition_range_start": months[0],
                 "dagster/asset_partition_range_end": months[-1],
             }

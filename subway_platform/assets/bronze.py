@@ -48,9 +48,10 @@ from subway_platform.partitions import MONTH_COLUMN, context_months
 from subway_platform.resources.landing import LandingZone
 from subway_platform.resources.spark import SparkEngine
 from subway_platform.retries import retry_transient
-from subway_platform.skip_unchanged import plan_months
+from subway_platform.skip_unchanged import SkipPlan, plan_months
 from subway_platform.staged_copies import StagedCopy, drop_copies
 from subway_platform.stores.delta import DeltaStore
+from subway_platform.stores.mart import MartStore
 from subway_platform.tables import tables_of
 
 LINEAGE_COLUMNS = ("_source_object", "_source_checksum", "_source_row", "_ingested_at", "_run_id")
@@ -127,10 +128,47 @@ def build_bronze_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         spark: SparkEngine,
         landing: LandingZone,
         delta_store: DeltaStore,
+        mart_store: MartStore,
     ) -> Iterator[BronzeEvent]:
+        skip = _skip_plan(spec, context, landing, delta_store, mart_store)
+        if skip is not None:
+            yield from _skipped(context, spec, skip.events(spec, check_specs(spec, "bronze")))
+            return
         yield from bronze_step(spec, context, spark, landing, delta_store)
 
     return bronze
+
+
+def _skip_plan(
+    spec: DatasetSpec,
+    context: dg.AssetExecutionContext,
+    landing: LandingZone,
+    delta_store: DeltaStore,
+    mart_store: MartStore,
+) -> SkipPlan | None:
+    """The plan of a step whose months are unchanged since their valid load
+    (``skip_unchanged.py``: same file, same code) with that load still in bronze, gold and
+    the mart where this run writes them; None: load (a lake or mart rebuilt, moved or
+    emptied since is loaded again)."""
+    months = context_months(context)
+    if not spec.partitioned or not months:
+        return None
+    with retry_transient(context):
+        files = landing.files_for(spec)
+        plan = plan_months(context, spec, files, months, landing.reload_unchanged)
+        if not plan.skip:
+            return None
+        tables = tables_of(spec)
+        counts = [
+            delta_store.rows_per_month(tables.bronze.months(months)),
+            delta_store.rows_per_month(tables.gold.months(months)),
+            mart_store.rows_per_month(tables.mart.months(months)),
+        ]
+    missing = sorted({m for found in counts for m in months if not found.get(m)})
+    if missing:
+        context.log.info(f"unchanged, but not in the tables this run writes: {missing}; loading")
+        return None
+    return plan
 
 
 def _skipped(
@@ -158,15 +196,6 @@ def bronze_step(
     """One bronze step: stage the files, plan the rows, publish (the Delta IO manager runs
     on ``yield``), judge what landed and, when it reconciles, archive the files."""
     months = context_months(context)
-    if spec.partitioned:
-        # Months whose file and code are those of their valid load: nothing to write.
-        with retry_transient(context):
-            plan = plan_months(
-                context, spec, landing.files_for(spec), months, landing.reload_unchanged
-            )
-        if plan.skip:
-            yield from _skipped(context, spec, plan.events(spec, check_specs(spec, "bronze")))
-            return
     session = spark.spark_session
     staging = landing.staging_url(context.run_id, spec.name)
     try:
